@@ -1,0 +1,32 @@
+// Validation of a ContainerSpec's meaning, before anything is created.
+//
+// Loading (load.h) checks the shape; ValidateSpec checks what the fields
+// say: a command is present, paths are absolute, names are well-formed,
+// settings do not contradict each other. Every error is InvalidArgument (or
+// Unimplemented for a field that is declared but not applied yet) and names
+// the field, such as "process.cwd: must be an absolute path, got \"tmp\"".
+//
+// Thread safety: all functions are thread-safe.
+#ifndef PYCONTAIN_LIB_SPEC_VALIDATE_H_
+#define PYCONTAIN_LIB_SPEC_VALIDATE_H_
+
+#include "absl/status/status.h"
+#include "absl/strings/string_view.h"
+#include "lib/spec/container.pb.h"
+
+namespace pycontain::spec {
+
+// Largest id and hostname, in bytes (the kernel's HOST_NAME_MAX is 64).
+inline constexpr size_t kMaxIdLength = 64;
+inline constexpr size_t kMaxHostnameLength = 64;
+
+// Returns OK when `spec` can be run, else the first problem found.
+absl::Status ValidateSpec(const ContainerSpec& spec);
+
+// Returns OK when `id` is a valid container id ([A-Za-z0-9][A-Za-z0-9_.-]*,
+// at most kMaxIdLength bytes).
+absl::Status ValidateId(absl::string_view id);
+
+}  // namespace pycontain::spec
+
+#endif  // PYCONTAIN_LIB_SPEC_VALIDATE_H_

@@ -1,0 +1,109 @@
+#include "lib/spec/validate.h"
+
+#include <string>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace pycontain::spec {
+namespace {
+
+using ::testing::HasSubstr;
+
+ContainerSpec Minimal() {
+  ContainerSpec spec;
+  spec.mutable_process()->add_args("/bin/true");
+  return spec;
+}
+
+void ExpectInvalid(const ContainerSpec& spec, const std::string& field) {
+  absl::Status status = ValidateSpec(spec);
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument) << status;
+  EXPECT_THAT(status.message(), HasSubstr(field));
+}
+
+TEST(ValidateSpec, MinimalIsValid) { EXPECT_TRUE(ValidateSpec(Minimal()).ok()); }
+
+TEST(ValidateSpec, MissingCommand) {
+  ContainerSpec spec;
+  ExpectInvalid(spec, "process.args");
+}
+
+TEST(ValidateSpec, EnvWithoutEquals) {
+  ContainerSpec spec = Minimal();
+  spec.mutable_process()->add_env("PATH");
+  ExpectInvalid(spec, "process.env[0]");
+}
+
+TEST(ValidateSpec, RelativeCwd) {
+  ContainerSpec spec = Minimal();
+  spec.mutable_process()->set_cwd("tmp");
+  ExpectInvalid(spec, "process.cwd");
+}
+
+TEST(ValidateSpec, RelativeRoot) {
+  ContainerSpec spec = Minimal();
+  spec.mutable_root()->set_path("rootfs");
+  ExpectInvalid(spec, "root.path");
+}
+
+TEST(ValidateSpec, HostnameTooLongOrBadCharacter) {
+  ContainerSpec spec = Minimal();
+  spec.set_hostname(std::string(65, 'a'));
+  ExpectInvalid(spec, "hostname");
+  spec.set_hostname("a b");
+  ExpectInvalid(spec, "hostname");
+}
+
+TEST(ValidateSpec, HostNetworkWithNetNamespace) {
+  ContainerSpec spec = Minimal();
+  spec.mutable_network()->set_mode(Network::HOST);
+  spec.mutable_namespaces()->set_net(true);
+  ExpectInvalid(spec, "namespaces.net");
+}
+
+TEST(ValidateSpec, MountNamespaceCannotBeOff) {
+  ContainerSpec spec = Minimal();
+  spec.mutable_namespaces()->set_mount(false);
+  ExpectInvalid(spec, "namespaces.mount");
+}
+
+TEST(ValidateSpec, MappingsNeedUserNamespace) {
+  ContainerSpec spec = Minimal();
+  IdMapping* mapping = spec.mutable_namespaces()->add_uid_mappings();
+  mapping->set_size(1);
+  ExpectInvalid(spec, "namespaces.uid_mappings");
+  spec.mutable_namespaces()->set_user(true);
+  EXPECT_TRUE(ValidateSpec(spec).ok());
+  mapping->set_host_id(4294967295u);
+  mapping->set_size(2);
+  ExpectInvalid(spec, "namespaces.uid_mappings[0]");
+}
+
+TEST(ValidateSpec, MountNeedsAbsoluteDestinationAndBindSource) {
+  ContainerSpec spec = Minimal();
+  Mount* mount = spec.add_mounts();
+  mount->set_type("bind");
+  mount->set_destination("data");
+  ExpectInvalid(spec, "mounts[0].destination");
+  mount->set_destination("/data");
+  mount->set_source("relative");
+  ExpectInvalid(spec, "mounts[0].source");
+}
+
+TEST(ValidateSpec, ZeroTimeout) {
+  ContainerSpec spec = Minimal();
+  spec.mutable_timeout()->set_seconds(0);
+  ExpectInvalid(spec, "timeout");
+}
+
+TEST(ValidateId, AcceptsAndRejects) {
+  EXPECT_TRUE(ValidateId("web-1.a_b").ok());
+  EXPECT_FALSE(ValidateId("").ok());
+  EXPECT_FALSE(ValidateId("-x").ok());
+  EXPECT_FALSE(ValidateId("a/b").ok());
+  EXPECT_FALSE(ValidateId(std::string(65, 'a')).ok());
+}
+
+}  // namespace
+}  // namespace pycontain::spec
