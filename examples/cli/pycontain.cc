@@ -1,0 +1,213 @@
+// pycontain: a docker-like command line built only on the public C++ API.
+//
+//   pycontain run [OPTIONS] [--] COMMAND [ARG...]
+//
+// The exit status mirrors the command's: its exit code, or 128 + the signal
+// that killed it. Like `docker run`, 125 means pycontain itself failed, 126
+// that the command could not be run, 127 that it was not found.
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "lib/base/status.h"
+#include "lib/base/units.h"
+#include "lib/container/container.h"
+#include "lib/spec/container.pb.h"
+
+namespace {
+
+constexpr int kExitPycontainFailed = 125;
+constexpr int kExitCannotRun = 126;
+constexpr int kExitNotFound = 127;
+
+constexpr char kUsage[] = R"(Usage: pycontain run [OPTIONS] [--] COMMAND [ARG...]
+
+Run COMMAND in a new container and exit with its status.
+
+With no --rootfs, the container runs on the host's root filesystem, read-only,
+with a fresh /proc, a minimal /dev and an empty tmpfs at /tmp, in new PID,
+mount, UTS, IPC, network and cgroup namespaces (and a user namespace when not
+run as root). No image is needed.
+
+Options:
+  --rootfs DIR          root filesystem directory (default: the host's, read-only)
+  --read-only           mount the root filesystem read-only
+  --name ID             container id (default: 12 random hex digits)
+  --hostname NAME       hostname inside the container (default: the id)
+  -e, --env NAME=VALUE  set an environment variable (repeatable)
+  -w, --workdir DIR     working directory inside the container (default: /)
+  -u, --user USER[:GROUP]
+                        user and group, as names from the root's /etc/passwd
+                        and /etc/group or as numeric ids (default: 0:0)
+  --timeout DURATION    kill the container after DURATION, such as 30s or 1m30s;
+                        the exit status is then 128+9 (default: no limit)
+  --network MODE        none: loopback only, in a new network namespace
+                        (default); host: the host's network, not isolated
+  -h, --help            print this help
+
+Exit status: the command's, or 128+N when signal N ended it; 125 when
+pycontain failed, 126 when the command could not be run, 127 when it was
+not found.
+)";
+
+int Fail(const std::string& message, int status = kExitPycontainFailed) {
+  fprintf(stderr, "pycontain: %s\n", message.c_str());
+  return status;
+}
+
+int ExitStatusFor(const absl::Status& status) {
+  std::optional<int> err = pycontain::ErrnoOf(status);
+  if (status.code() == absl::StatusCode::kNotFound &&
+      absl::StrContains(status.message(), "executable")) {
+    return kExitNotFound;
+  }
+  if (err.has_value() && absl::StrContains(status.message(), "exec ")) {
+    return *err == ENOENT ? kExitNotFound : kExitCannotRun;
+  }
+  return kExitPycontainFailed;
+}
+
+// Reads an option's value from "--name=value" or the next argument.
+class Arguments {
+ public:
+  Arguments(int argc, char** argv) : args_(argv + 1, argv + argc) {}
+
+  bool done() const { return next_ >= args_.size(); }
+  const std::string& peek() const { return args_[next_]; }
+  std::string take() { return args_[next_++]; }
+  std::vector<std::string> rest() const {
+    return {args_.begin() + next_, args_.end()};
+  }
+
+  // When the next argument is option `long_name` (or `short_name`), stores
+  // its value and returns true. Sets `error` when the value is missing.
+  bool Match(absl::string_view long_name, absl::string_view short_name,
+             std::string* value, std::string* error) {
+    const std::string& arg = peek();
+    if (absl::StartsWith(arg, absl::StrCat(long_name, "="))) {
+      *value = arg.substr(long_name.size() + 1);
+      ++next_;
+      return true;
+    }
+    if (arg != long_name && (short_name.empty() || arg != short_name)) return false;
+    ++next_;
+    if (done()) {
+      *error = absl::StrCat("option ", arg, " needs a value (see --help)");
+      return true;
+    }
+    *value = take();
+    return true;
+  }
+
+ private:
+  std::vector<std::string> args_;
+  size_t next_ = 0;
+};
+
+// Parses `run`'s options into `spec`. Returns an error message, or "".
+std::string ParseRunOptions(Arguments& args, pycontain::spec::ContainerSpec& spec,
+                            bool* help) {
+  pycontain::spec::Process* process = spec.mutable_process();
+  while (!args.done()) {
+    const std::string arg = args.peek();
+    if (arg == "--") {
+      args.take();
+      break;
+    }
+    if (!absl::StartsWith(arg, "-") || arg == "-") break;
+    if (arg == "-h" || arg == "--help") {
+      *help = true;
+      return "";
+    }
+    if (arg == "--read-only") {
+      args.take();
+      spec.mutable_root()->set_readonly(true);
+      continue;
+    }
+    std::string value, error;
+    if (args.Match("--rootfs", "", &value, &error)) {
+      spec.mutable_root()->set_path(value);
+    } else if (args.Match("--name", "", &value, &error)) {
+      spec.set_id(value);
+    } else if (args.Match("--hostname", "", &value, &error)) {
+      spec.set_hostname(value);
+    } else if (args.Match("--env", "-e", &value, &error)) {
+      process->add_env(value);
+    } else if (args.Match("--workdir", "-w", &value, &error)) {
+      process->set_cwd(value);
+    } else if (args.Match("--user", "-u", &value, &error)) {
+      std::vector<std::string> parts = absl::StrSplit(value, absl::MaxSplits(':', 1));
+      process->mutable_user()->set_user(parts[0]);
+      if (parts.size() > 1) process->mutable_user()->set_group(parts[1]);
+    } else if (args.Match("--timeout", "", &value, &error)) {
+      absl::StatusOr<absl::Duration> timeout = pycontain::ParseDuration(value);
+      if (!timeout.ok()) return absl::StrCat("--timeout: ", timeout.status().message());
+      int64_t nanos = absl::ToInt64Nanoseconds(*timeout);
+      spec.mutable_timeout()->set_seconds(nanos / 1000000000);
+      spec.mutable_timeout()->set_nanos(static_cast<int32_t>(nanos % 1000000000));
+    } else if (args.Match("--network", "", &value, &error)) {
+      if (value == "none") {
+        spec.mutable_network()->set_mode(pycontain::spec::Network::NONE);
+      } else if (value == "host") {
+        spec.mutable_network()->set_mode(pycontain::spec::Network::HOST);
+      } else {
+        return absl::StrCat("--network: unknown mode \"", value, "\" (use none or host)");
+      }
+    } else {
+      return absl::StrCat("unknown option ", arg, " (see --help)");
+    }
+    if (!error.empty()) return error;
+  }
+  for (const std::string& word : args.rest()) process->add_args(word);
+  if (process->args().empty()) return "run: a command is required (see --help)";
+  return "";
+}
+
+int RunCommand(Arguments& args) {
+  pycontain::spec::ContainerSpec spec;
+  bool help = false;
+  std::string error = ParseRunOptions(args, spec, &help);
+  if (help) {
+    fputs(kUsage, stdout);
+    return 0;
+  }
+  if (!error.empty()) return Fail(error);
+
+  absl::StatusOr<pycontain::spec::RunResult> result = pycontain::container::Run(spec);
+  if (!result.ok()) {
+    return Fail(std::string(result.status().message()), ExitStatusFor(result.status()));
+  }
+  if (result->timed_out()) {
+    fprintf(stderr, "pycontain: container %s killed after the timeout\n",
+            result->id().c_str());
+  }
+  if (result->has_signal()) return 128 + result->signal();
+  return result->exit_code();
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Arguments args(argc, argv);
+  if (args.done()) {
+    fputs(kUsage, stderr);
+    return kExitPycontainFailed;
+  }
+  std::string command = args.take();
+  if (command == "run") return RunCommand(args);
+  if (command == "-h" || command == "--help" || command == "help") {
+    fputs(kUsage, stdout);
+    return 0;
+  }
+  return Fail(absl::StrCat("unknown command \"", command, "\" (see --help)"));
+}

@@ -1,0 +1,78 @@
+// Container: one container's lifecycle, and Run, the one-shot call.
+//
+//   spec::ContainerSpec spec;
+//   spec.mutable_process()->add_args("/bin/echo");
+//   spec.mutable_process()->add_args("hello");
+//   absl::StatusOr<spec::RunResult> result = pycontain::container::Run(spec);
+//
+// With no root path the command runs on the embedded default: the host's
+// root read-only, with a fresh /proc, /dev and /tmp, in new namespaces.
+//
+// Everything a container creates belongs to its Container object: dropping
+// the object kills the container's processes (SIGKILL to its PID namespace's
+// init), reaps them, and removes its state directory. Its mounts exist only
+// in its own mount namespace and vanish with it.
+//
+// Requires Linux 5.3 (clone3, pidfd); 5.12 for read-only mounts by
+// mount_setattr. Thread safety: Run and Start are thread-safe; one
+// Container object must be used by one thread at a time.
+#ifndef PYCONTAIN_LIB_CONTAINER_CONTAINER_H_
+#define PYCONTAIN_LIB_CONTAINER_CONTAINER_H_
+
+#include <sys/types.h>
+
+#include <optional>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "lib/container/state_dir.h"
+#include "lib/ns/process.h"
+#include "lib/spec/container.pb.h"
+
+namespace pycontain::container {
+
+class Container {
+ public:
+  Container(Container&&) = default;
+  Container& operator=(Container&&) = default;
+  // Kills and reaps the container if it still runs, and removes its state.
+  ~Container() = default;
+
+  // Validates `spec`, sets the container up and starts its command. Returns
+  // once the command has been exec'd. Errors: those of PrepareContainer
+  // (prepare.h), and the failed setup step with its errno, such as
+  // "pivot_root into /srv/rootfs: Invalid argument". Nothing is left behind
+  // on error.
+  static absl::StatusOr<Container> Start(const spec::ContainerSpec& spec);
+
+  const std::string& id() const { return id_; }
+  // The first process's pid in the caller's PID namespace.
+  pid_t pid() const { return process_.pid(); }
+  // A pidfd of the first process; owned by this object.
+  int pidfd() const { return process_.pidfd(); }
+
+  // Waits for the first process to exit. With a timeout (default: the
+  // spec's), kills the container when it expires and reports timed_out.
+  absl::StatusOr<spec::RunResult> Wait(std::optional<absl::Duration> timeout);
+  absl::StatusOr<spec::RunResult> Wait() { return Wait(timeout_); }
+
+  // Sends `signal` to the first process.
+  absl::Status Kill(int signal);
+
+ private:
+  Container() = default;
+
+  std::string id_;
+  StateDir state_;
+  ns::ChildProcess process_;
+  absl::Time started_;
+  std::optional<absl::Duration> timeout_;
+};
+
+// Starts a container for `spec`, waits for it to exit and removes it.
+absl::StatusOr<spec::RunResult> Run(const spec::ContainerSpec& spec);
+
+}  // namespace pycontain::container
+
+#endif  // PYCONTAIN_LIB_CONTAINER_CONTAINER_H_

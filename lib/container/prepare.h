@@ -1,0 +1,39 @@
+// Turning a ContainerSpec into a ChildPlan: validation, then every decision
+// the child needs made (namespaces, id maps, mounts, user, executable path,
+// environment), before anything runs in the child.
+//
+// Thread safety: thread-safe.
+#ifndef PYCONTAIN_LIB_CONTAINER_PREPARE_H_
+#define PYCONTAIN_LIB_CONTAINER_PREPARE_H_
+
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "lib/container/state_dir.h"
+#include "lib/ns/plan.h"
+#include "lib/spec/container.pb.h"
+
+namespace pycontain::container {
+
+// The search path used when the spec's environment sets no PATH, as Docker.
+inline constexpr char kDefaultPath[] =
+    "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+struct PreparedContainer {
+  std::string id;
+  StateDir state;
+  ns::ChildPlan plan;
+};
+
+// Validates `spec` and plans the container. Creates the state directory
+// (and so claims the id) and nothing else. Errors: InvalidArgument from
+// validation, NotFound for a missing root, user, group or executable,
+// AlreadyExists for an id in use, errno-based ones from the file system.
+absl::StatusOr<PreparedContainer> PrepareContainer(const spec::ContainerSpec& spec);
+
+// Returns 12 random hex digits, the default container id.
+std::string RandomId();
+
+}  // namespace pycontain::container
+
+#endif  // PYCONTAIN_LIB_CONTAINER_PREPARE_H_

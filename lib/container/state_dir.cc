@@ -1,0 +1,92 @@
+#include "lib/container/state_dir.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "lib/base/log.h"
+#include "lib/base/status.h"
+
+namespace pycontain::container {
+namespace {
+
+absl::Status MakeDirectory(const std::string& path, mode_t mode) {
+  if (mkdir(path.c_str(), mode) == 0 || errno == EEXIST) return absl::OkStatus();
+  return ErrnoError(errno, "create directory", path);
+}
+
+}  // namespace
+
+std::string StateRoot() {
+  const char* configured = getenv("PYCONTAIN_STATE_DIR");
+  if (configured != nullptr && *configured != '\0') return configured;
+  if (geteuid() == 0) return "/run/pycontain";
+  const char* runtime = getenv("XDG_RUNTIME_DIR");
+  if (runtime != nullptr && *runtime != '\0') {
+    return absl::StrCat(runtime, "/pycontain");
+  }
+  return absl::StrCat("/tmp/pycontain-", geteuid());
+}
+
+StateDir::StateDir(StateDir&& other) noexcept
+    : path_(std::exchange(other.path_, {})),
+      subdirectories_(std::exchange(other.subdirectories_, {})) {}
+
+StateDir& StateDir::operator=(StateDir&& other) noexcept {
+  if (this != &other) {
+    Remove();
+    path_ = std::exchange(other.path_, {});
+    subdirectories_ = std::exchange(other.subdirectories_, {});
+  }
+  return *this;
+}
+
+StateDir::~StateDir() { Remove(); }
+
+absl::StatusOr<StateDir> StateDir::Create(absl::string_view id) {
+  std::string root = StateRoot();
+  absl::Status status = MakeDirectory(root, 0711);
+  if (!status.ok()) return status;
+
+  StateDir dir;
+  std::string path = absl::StrCat(root, "/", id);
+  if (mkdir(path.c_str(), 0700) != 0) {
+    if (errno == EEXIST) {
+      return absl::AlreadyExistsError(absl::StrCat(
+          "container id \"", id, "\" is in use (", path, " exists)"));
+    }
+    return ErrnoError(errno, "create state directory", path);
+  }
+  dir.path_ = std::move(path);
+  return dir;
+}
+
+absl::StatusOr<std::string> StateDir::MakeSubdirectory(absl::string_view name) {
+  std::string path = absl::StrCat(path_, "/", name);
+  if (mkdir(path.c_str(), 0700) != 0) {
+    return ErrnoError(errno, "create directory", path);
+  }
+  subdirectories_.push_back(path);
+  return path;
+}
+
+void StateDir::Remove() {
+  if (path_.empty()) return;
+  for (auto it = subdirectories_.rbegin(); it != subdirectories_.rend(); ++it) {
+    if (rmdir(it->c_str()) != 0) {
+      Logf(LogLevel::kWarning, "", "remove %s: %s", *it, strerror(errno));
+    }
+  }
+  if (rmdir(path_.c_str()) != 0) {
+    Logf(LogLevel::kWarning, "", "remove state directory %s: %s", path_,
+         strerror(errno));
+  }
+  path_.clear();
+  subdirectories_.clear();
+}
+
+}  // namespace pycontain::container

@@ -1,0 +1,31 @@
+// The container's first process between clone() and exec().
+//
+// RunChild carries out a ChildPlan with system calls only: no allocation, no
+// locks, no logging, so it is safe in a child cloned from a multi-threaded
+// parent. It never returns: it either execs the command or writes a
+// ChildReport to `report_fd` and exits with status 127.
+#ifndef PYCONTAIN_LIB_NS_CHILD_H_
+#define PYCONTAIN_LIB_NS_CHILD_H_
+
+#include "lib/ns/plan.h"
+
+namespace pycontain::ns {
+
+// argv and envp as exec wants them, built in the parent from a ChildPlan.
+// The pointers borrow the plan's strings, so the plan must outlive this.
+struct ExecArrays {
+  std::vector<char*> argv;
+  std::vector<char*> envp;
+};
+
+ExecArrays MakeExecArrays(const ChildPlan& plan);
+
+// Carries out `plan`. `sync_fd` is read for one byte before the first mount
+// when plan.user_namespace is set (the parent writes it once the id maps are
+// in place); `report_fd` is close-on-exec.
+[[noreturn]] void RunChild(const ChildPlan& plan, const ExecArrays& exec,
+                           int report_fd, int sync_fd);
+
+}  // namespace pycontain::ns
+
+#endif  // PYCONTAIN_LIB_NS_CHILD_H_

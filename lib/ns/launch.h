@@ -1,0 +1,34 @@
+// Launch: start a container's first process from a ChildPlan.
+//
+// Launch clones the caller with clone3 into the plan's namespaces (Linux
+// 5.3 or later), writes the user namespace's id maps when there is one, and
+// waits until the child has exec'd the command or reported a failed step.
+//
+//   absl::StatusOr<ChildProcess> child = Launch(plan, {});
+//   if (!child.ok()) ...  // "pivot_root into /srv/rootfs: Invalid argument"
+//
+// On failure nothing is left: the child is killed and reaped, and its mounts
+// vanish with its mount namespace.
+//
+// Thread safety: thread-safe; the clone copies only the calling thread.
+#ifndef PYCONTAIN_LIB_NS_LAUNCH_H_
+#define PYCONTAIN_LIB_NS_LAUNCH_H_
+
+#include "absl/status/statusor.h"
+#include "lib/ns/plan.h"
+#include "lib/ns/process.h"
+
+namespace pycontain::ns {
+
+struct LaunchOptions {
+  // A cgroup directory to start the child in (CLONE_INTO_CGROUP, Linux 5.7
+  // or later), or -1 for the caller's cgroup. Borrowed.
+  int cgroup_fd = -1;
+};
+
+absl::StatusOr<ChildProcess> Launch(const ChildPlan& plan,
+                                    const LaunchOptions& options);
+
+}  // namespace pycontain::ns
+
+#endif  // PYCONTAIN_LIB_NS_LAUNCH_H_
