@@ -4,6 +4,7 @@
 #include "lib/base/log.h"
 #include "lib/base/status.h"
 #include "lib/container/prepare.h"
+#include "lib/ns/join.h"
 #include "lib/ns/launch.h"
 
 namespace pycontain::container {
@@ -33,6 +34,8 @@ absl::StatusOr<Container> Container::Start(const spec::ContainerSpec& spec) {
   container.state_ = std::move(prepared->state);
   container.process_ = std::move(*process);
   container.started_ = started;
+  container.hostname_ = prepared->plan.hostname;
+  container.set_groups_ = prepared->plan.set_groups;
   if (spec.has_timeout()) {
     container.timeout_ = absl::Seconds(spec.timeout().seconds()) +
                          absl::Nanoseconds(spec.timeout().nanos());
@@ -62,6 +65,40 @@ absl::StatusOr<spec::RunResult> Container::Wait(std::optional<absl::Duration> ti
 
 absl::Status Container::Kill(int signal) {
   return Annotate(process_.Signal(signal), absl::StrCat("container ", id_));
+}
+
+absl::StatusOr<ns::ChildProcess> Container::Exec(const spec::Process& process) {
+  if (!process_.running()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("container ", id_, " is not running"));
+  }
+  if (process.args().empty()) {
+    return absl::InvalidArgumentError("process.args: a command is required");
+  }
+  // The container's root as the host sees it, through its first process.
+  std::string root = absl::StrCat("/proc/", process_.pid(), "/root");
+  ns::ChildPlan plan;
+  plan.set_groups = set_groups_;
+  absl::Status status = PlanProcess(process, root, hostname_, plan);
+  if (!status.ok()) return Annotate(status, absl::StrCat("container ", id_));
+
+  ns::JoinPlan join;
+  join.target = process_.pid();
+  join.executable = plan.executable;
+  join.args = plan.args;
+  join.env = plan.env;
+  join.cwd = plan.cwd;
+  join.uid = plan.uid;
+  join.gid = plan.gid;
+  join.additional_gids = plan.additional_gids;
+  join.set_groups = plan.set_groups;
+  join.stdin_fd = plan.stdin_fd;
+  join.stdout_fd = plan.stdout_fd;
+  join.stderr_fd = plan.stderr_fd;
+  absl::StatusOr<ns::ChildProcess> child = ns::Join(join);
+  if (!child.ok()) return Annotate(child.status(), absl::StrCat("container ", id_));
+  Logf(LogLevel::kDebug, id_, "exec %s as pid %d", join.executable, child->pid());
+  return child;
 }
 
 absl::StatusOr<spec::RunResult> Run(const spec::ContainerSpec& spec) {

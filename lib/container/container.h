@@ -60,6 +60,14 @@ class Container {
   // Sends `signal` to the first process.
   absl::Status Kill(int signal);
 
+  // Starts `process` inside the running container, in all of its
+  // namespaces (like `docker exec`). The user, PATH lookup and environment
+  // defaults follow the same rules as the first process. Returns once the
+  // command has been exec'd; the returned owner kills it when dropped.
+  // Errors: FailedPrecondition when the container has ended; those of
+  // ns::Join.
+  absl::StatusOr<ns::ChildProcess> Exec(const spec::Process& process);
+
  private:
   Container() = default;
 
@@ -68,6 +76,8 @@ class Container {
   ns::ChildProcess process_;
   absl::Time started_;
   std::optional<absl::Duration> timeout_;
+  std::string hostname_;
+  bool set_groups_ = true;
 };
 
 // Starts a container for `spec`, waits for it to exit and removes it.

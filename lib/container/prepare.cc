@@ -141,9 +141,10 @@ absl::StatusOr<std::string> FindExecutable(const std::string& root,
       path));
 }
 
-absl::Status PlanProcess(const spec::ContainerSpec& spec, const std::string& root,
+}  // namespace
+
+absl::Status PlanProcess(const spec::Process& process, const std::string& root,
                          const std::string& hostname, ns::ChildPlan& plan) {
-  const spec::Process& process = spec.process();
   UniqueFd root_fd(open(root.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
   if (!root_fd.valid()) return ErrnoError(errno, "open root filesystem", root);
 
@@ -184,6 +185,8 @@ absl::Status PlanProcess(const spec::ContainerSpec& spec, const std::string& roo
   plan.stderr_fd = stdio.has_stderr_fd() ? stdio.stderr_fd() : -1;
   return absl::OkStatus();
 }
+
+namespace {
 
 absl::StatusOr<std::string> CheckRoot(const std::string& path) {
   char* real = realpath(path.c_str(), nullptr);
@@ -258,7 +261,7 @@ absl::StatusOr<PreparedContainer> PrepareContainer(const spec::ContainerSpec& sp
   if (plan.namespace_flags & CLONE_NEWUTS) {
     plan.hostname = spec.hostname().empty() ? prepared.id : spec.hostname();
   }
-  status = PlanProcess(spec, root, plan.hostname, plan);
+  status = PlanProcess(spec.process(), root, plan.hostname, plan);
   if (!status.ok()) return status;
 
   // The last check before the first side effect: claiming the id.

@@ -31,6 +31,14 @@ struct PreparedContainer {
 // AlreadyExists for an id in use, errno-based ones from the file system.
 absl::StatusOr<PreparedContainer> PrepareContainer(const spec::ContainerSpec& spec);
 
+// Plans `process` for the root filesystem at host path `root`: user and
+// groups from its /etc/passwd and /etc/group, environment defaults, the
+// executable found in its PATH, the working directory and stdio. Fills
+// those fields of `plan`. Errors: NotFound for an unknown user, group or
+// executable; InvalidArgument for groups a rootless plan cannot set.
+absl::Status PlanProcess(const spec::Process& process, const std::string& root,
+                         const std::string& hostname, ns::ChildPlan& plan);
+
 // Returns 12 random hex digits, the default container id.
 std::string RandomId();
 

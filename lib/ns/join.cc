@@ -79,7 +79,8 @@ std::string DescribeJoinStep(const JoinPlan& plan, int32_t step) {
 
 [[noreturn]] void RunJoined(const JoinPlan& plan, char* const* argv,
                             char* const* envp, int report_fd) {
-  if (setgroups(plan.additional_gids.size(), plan.additional_gids.data()) != 0) {
+  if (plan.set_groups &&
+      setgroups(plan.additional_gids.size(), plan.additional_gids.data()) != 0) {
     Fail(report_fd, kJoinGroups);
   }
   if (setresgid(plan.gid, plan.gid, plan.gid) != 0) Fail(report_fd, kJoinGid);

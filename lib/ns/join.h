@@ -36,6 +36,8 @@ struct JoinPlan {
   uid_t uid = 0;
   gid_t gid = 0;
   std::vector<gid_t> additional_gids;
+  // False in a user namespace whose setgroups is denied (rootless).
+  bool set_groups = true;
   // Caller descriptors to become 0, 1 and 2; -1 inherits the caller's own.
   int stdin_fd = -1;
   int stdout_fd = -1;

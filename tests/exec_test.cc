@@ -1,0 +1,102 @@
+// Joining a running container's namespaces (Container::Exec): the joined
+// command sees what the container's own processes see.
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <string>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "lib/container/container.h"
+#include "tests/testing.h"
+
+namespace pycontain {
+namespace {
+
+using ::testing::HasSubstr;
+using testing::BusyboxRoot;
+using testing::SpecFor;
+
+class ExecTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    before_ = testing::TakeSnapshot();
+    spec::ContainerSpec spec = SpecFor(BusyboxRoot(), {"sleep", "30"});
+    spec.set_hostname("joined");
+    absl::StatusOr<container::Container> started = container::Container::Start(spec);
+    ASSERT_TRUE(started.ok()) << started.status();
+    container_.emplace(std::move(*started));
+  }
+  void TearDown() override {
+    container_.reset();
+    testing::ExpectNothingLeaked(before_);
+  }
+
+  // Runs `script` inside the container and returns its stdout.
+  std::string Exec(const std::string& script, spec::Process process = {}) {
+    int out = testing::MakeCaptureFile();
+    process.add_args("/bin/sh");
+    process.add_args("-c");
+    process.add_args(script);
+    process.mutable_stdio()->set_stdout_fd(out);
+    absl::StatusOr<ns::ChildProcess> child = container_->Exec(process);
+    EXPECT_TRUE(child.ok()) << child.status();
+    std::string text;
+    if (child.ok()) {
+      absl::StatusOr<ns::ExitStatus> status = child->Wait();
+      EXPECT_TRUE(status.ok()) << status.status();
+      if (status.ok()) EXPECT_EQ(status->exit_code, 0);
+      text = testing::ReadCaptureFile(out);
+    }
+    close(out);
+    return text;
+  }
+
+  testing::HostSnapshot before_;
+  std::optional<container::Container> container_;
+};
+
+TEST_F(ExecTest, SeesContainerHostname) { EXPECT_EQ(Exec("hostname"), "joined\n"); }
+
+TEST_F(ExecTest, SeesContainerProcesses) {
+  // PID 1 is the container's sleep, so /proc is the container's own.
+  EXPECT_EQ(Exec("cat /proc/1/comm"), "sleep\n");
+  EXPECT_EQ(Exec("ls /sys/class/net"), "lo\n");
+}
+
+TEST_F(ExecTest, SeesContainerRoot) {
+  EXPECT_EQ(Exec("readlink /bin/sh"), "busybox\n");
+}
+
+TEST_F(ExecTest, RunsAsRequestedUser) {
+  spec::Process process;
+  process.mutable_user()->set_user("app");
+  EXPECT_EQ(Exec("id -u; echo $HOME", process), "1000\n/home/app\n");
+}
+
+TEST_F(ExecTest, JoinedProcessIsNotInParentPidNamespace) {
+  // $$ inside is a small pid of the container's namespace, not the host's.
+  std::string pid = Exec("echo $$");
+  EXPECT_LT(std::stoi(pid), 100);
+}
+
+TEST_F(ExecTest, UnknownCommandIsNotFound) {
+  spec::Process process;
+  process.add_args("no-such-command");
+  absl::StatusOr<ns::ChildProcess> child = container_->Exec(process);
+  ASSERT_FALSE(child.ok());
+  EXPECT_EQ(child.status().code(), absl::StatusCode::kNotFound);
+}
+
+TEST_F(ExecTest, EndedContainerIsFailedPrecondition) {
+  ASSERT_TRUE(container_->Kill(SIGKILL).ok());
+  ASSERT_TRUE(container_->Wait().ok());
+  spec::Process process;
+  process.add_args("true");
+  absl::StatusOr<ns::ChildProcess> child = container_->Exec(process);
+  ASSERT_FALSE(child.ok());
+  EXPECT_EQ(child.status().code(), absl::StatusCode::kFailedPrecondition);
+}
+
+}  // namespace
+}  // namespace pycontain

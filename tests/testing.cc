@@ -1,0 +1,126 @@
+#include "tests/testing.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <fstream>
+#include <sstream>
+
+#include "absl/strings/str_split.h"
+#include "gtest/gtest.h"
+#include "lib/container/container.h"
+#include "lib/container/state_dir.h"
+
+namespace pycontain::testing {
+namespace {
+
+std::string RootFromEnvironment(const char* variable) {
+  const char* value = getenv(variable);
+  if (value == nullptr || *value == '\0') {
+    ADD_FAILURE() << variable
+                  << " is not set: run the tests with scripts/test, which builds "
+                     "the test root filesystems";
+    return "";
+  }
+  return value;
+}
+
+std::vector<std::string> ReadLines(const std::string& path) {
+  std::ifstream file(path);
+  std::vector<std::string> lines;
+  for (std::string line; std::getline(file, line);) lines.push_back(line);
+  return lines;
+}
+
+// Mount table lines without the mount ids, which change between reads.
+std::vector<std::string> MountPoints() {
+  std::vector<std::string> points;
+  for (const std::string& line : ReadLines("/proc/self/mountinfo")) {
+    std::vector<std::string> fields = absl::StrSplit(line, ' ');
+    if (fields.size() > 4) points.push_back(fields[4]);
+  }
+  std::sort(points.begin(), points.end());
+  return points;
+}
+
+std::vector<std::string> StateEntries() {
+  std::vector<std::string> entries;
+  DIR* dir = opendir(container::StateRoot().c_str());
+  if (dir == nullptr) return entries;
+  while (struct dirent* entry = readdir(dir)) {
+    std::string name = entry->d_name;
+    if (name != "." && name != "..") entries.push_back(name);
+  }
+  closedir(dir);
+  std::sort(entries.begin(), entries.end());
+  return entries;
+}
+
+}  // namespace
+
+std::string BusyboxRoot() { return RootFromEnvironment("PYCONTAIN_TEST_BUSYBOX_ROOTFS"); }
+std::string DebianRoot() { return RootFromEnvironment("PYCONTAIN_TEST_DEBIAN_ROOTFS"); }
+
+spec::ContainerSpec SpecFor(const std::string& root, std::vector<std::string> args) {
+  spec::ContainerSpec spec;
+  if (!root.empty()) spec.mutable_root()->set_path(root);
+  for (std::string& arg : args) spec.mutable_process()->add_args(std::move(arg));
+  return spec;
+}
+
+int MakeCaptureFile() { return memfd_create("pycontain-test-output", MFD_CLOEXEC); }
+
+std::string ReadCaptureFile(int fd) {
+  std::string text;
+  char buffer[4096];
+  ssize_t n;
+  off_t offset = 0;
+  while ((n = pread(fd, buffer, sizeof(buffer), offset)) > 0) {
+    text.append(buffer, n);
+    offset += n;
+  }
+  return text;
+}
+
+absl::StatusOr<Output> RunCaptured(spec::ContainerSpec spec) {
+  int out = MakeCaptureFile();
+  int err = MakeCaptureFile();
+  spec.mutable_process()->mutable_stdio()->set_stdout_fd(out);
+  spec.mutable_process()->mutable_stdio()->set_stderr_fd(err);
+  absl::StatusOr<spec::RunResult> result = container::Run(spec);
+  Output output;
+  output.stdout_text = ReadCaptureFile(out);
+  output.stderr_text = ReadCaptureFile(err);
+  close(out);
+  close(err);
+  if (!result.ok()) return result.status();
+  output.result = *result;
+  return output;
+}
+
+HostSnapshot TakeSnapshot() { return {MountPoints(), StateEntries()}; }
+
+void ExpectNothingLeaked(const HostSnapshot& before) {
+  HostSnapshot after = TakeSnapshot();
+  for (const std::string& mount : after.mounts) {
+    EXPECT_TRUE(std::count(before.mounts.begin(), before.mounts.end(), mount) >=
+                std::count(after.mounts.begin(), after.mounts.end(), mount))
+        << "mount left behind: " << mount;
+  }
+  for (const std::string& entry : after.state_entries) {
+    EXPECT_TRUE(std::find(before.state_entries.begin(), before.state_entries.end(),
+                          entry) != before.state_entries.end())
+        << "state directory left behind: " << container::StateRoot() << "/" << entry;
+  }
+  siginfo_t info = {};
+  int result = waitid(P_ALL, 0, &info, WEXITED | WNOHANG | WNOWAIT);
+  EXPECT_TRUE(result < 0 && errno == ECHILD)
+      << "a child process is left: pid " << info.si_pid;
+}
+
+}  // namespace pycontain::testing
