@@ -155,6 +155,15 @@ void ResetSignals() {
   sigprocmask(SIG_SETMASK, &none, nullptr);
 }
 
+void RunHooks(const ChildPlan& plan, ChildHook::Point point, int report_fd) {
+  for (size_t i = 0; i < plan.hooks.size(); ++i) {
+    const ChildHook& hook = plan.hooks[i];
+    if (hook.point == point && hook.run(hook.data) != 0) {
+      Fail(report_fd, kStepHookBase + static_cast<int32_t>(i));
+    }
+  }
+}
+
 }  // namespace
 
 ExecArrays MakeExecArrays(const ChildPlan& plan) {
@@ -172,14 +181,14 @@ ExecArrays MakeExecArrays(const ChildPlan& plan) {
   return arrays;
 }
 
-void RunChild(const ChildPlan& plan, const ExecArrays& exec, int report_fd,
-              int sync_fd) {
+void RunChild(const ChildPlan& plan, const ExecArrays& exec, bool wait_for_parent,
+              int report_fd, int sync_fd) {
   ResetSignals();
 
   // The container must not outlive the process that started it.
   if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) Fail(report_fd, kStepDeathSignal);
 
-  if (plan.user_namespace) {
+  if (wait_for_parent) {
     char go = 0;
     ssize_t n;
     do {
@@ -214,7 +223,9 @@ void RunChild(const ChildPlan& plan, const ExecArrays& exec, int report_fd,
   }
   if (plan.loopback_up && BringUpLoopback() != 0) Fail(report_fd, kStepLoopbackUp);
 
+  RunHooks(plan, ChildHook::Point::kBeforeUserSwitch, report_fd);
   SwitchUser(plan, report_fd);
+  RunHooks(plan, ChildHook::Point::kAfterUserSwitch, report_fd);
   if (chdir(plan.cwd.c_str()) != 0) Fail(report_fd, kStepChangeDirectory);
 
   SetUpStdio(plan, report_fd);
@@ -225,6 +236,7 @@ void RunChild(const ChildPlan& plan, const ExecArrays& exec, int report_fd,
     Fail(report_fd, kStepCloseDescriptors);
   }
 
+  RunHooks(plan, ChildHook::Point::kBeforeExec, report_fd);
   execve(plan.executable.c_str(), exec.argv.data(), exec.envp.data());
   Fail(report_fd, kStepExec);
 }

@@ -20,11 +20,12 @@ struct ExecArrays {
 
 ExecArrays MakeExecArrays(const ChildPlan& plan);
 
-// Carries out `plan`. `sync_fd` is read for one byte before the first mount
-// when plan.user_namespace is set (the parent writes it once the id maps are
-// in place); `report_fd` is close-on-exec.
+// Carries out `plan`. When `wait_for_parent` is set, one byte is read from
+// `sync_fd` before the first mount (the parent writes it once the id maps
+// are written and its own setup of the child is done); `report_fd` is
+// close-on-exec.
 [[noreturn]] void RunChild(const ChildPlan& plan, const ExecArrays& exec,
-                           int report_fd, int sync_fd);
+                           bool wait_for_parent, int report_fd, int sync_fd);
 
 }  // namespace pycontain::ns
 

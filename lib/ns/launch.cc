@@ -82,6 +82,7 @@ absl::StatusOr<ChildProcess> Launch(const ChildPlan& plan,
   absl::StatusOr<Pipe> sync = MakePipe();
   if (!sync.ok()) return sync.status();
 
+  bool wait_for_parent = plan.user_namespace || options.before_setup != nullptr;
   int pidfd = -1;
   struct clone_args args = {};
   args.flags = plan.namespace_flags | CLONE_PIDFD;
@@ -95,7 +96,7 @@ absl::StatusOr<ChildProcess> Launch(const ChildPlan& plan,
   long pid = syscall(SYS_clone3, &args, sizeof(args));
   if (pid < 0) return ErrnoError(errno, "clone3 the container's first process");
   if (pid == 0) {
-    RunChild(plan, exec, report->write.get(), sync->read.get());
+    RunChild(plan, exec, wait_for_parent, report->write.get(), sync->read.get());
   }
 
   ChildProcess child(static_cast<pid_t>(pid), UniqueFd(pidfd));
@@ -105,6 +106,12 @@ absl::StatusOr<ChildProcess> Launch(const ChildPlan& plan,
   if (plan.user_namespace) {
     absl::Status status = WriteIdMaps(plan, child.pid());
     if (!status.ok()) return status;
+  }
+  if (options.before_setup) {
+    absl::Status status = options.before_setup(child.pid());
+    if (!status.ok()) return status;
+  }
+  if (wait_for_parent) {
     char go = 1;
     if (write(sync->write.get(), &go, 1) != 1) {
       return ErrnoError(errno, "resume the container's first process");

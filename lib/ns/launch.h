@@ -14,6 +14,8 @@
 #ifndef PYCONTAIN_LIB_NS_LAUNCH_H_
 #define PYCONTAIN_LIB_NS_LAUNCH_H_
 
+#include <functional>
+
 #include "absl/status/statusor.h"
 #include "lib/ns/plan.h"
 #include "lib/ns/process.h"
@@ -24,6 +26,11 @@ struct LaunchOptions {
   // A cgroup directory to start the child in (CLONE_INTO_CGROUP, Linux 5.7
   // or later), or -1 for the caller's cgroup. Borrowed.
   int cgroup_fd = -1;
+  // Called with the child's pid after clone3 and the id maps, while the
+  // child waits before its first mount: for work the parent must do on
+  // the child, such as joining cgroup v1 hierarchies. An error kills the
+  // child and fails the launch.
+  std::function<absl::Status(pid_t pid)> before_setup;
 };
 
 absl::StatusOr<ChildProcess> Launch(const ChildPlan& plan,

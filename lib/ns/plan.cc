@@ -53,6 +53,11 @@ std::string DescribeRootfsStep(const RootfsStep& step) {
 }
 
 std::string DescribeChildStep(const ChildPlan& plan, int32_t step) {
+  if (step >= kStepHookBase) {
+    size_t index = static_cast<size_t>(step - kStepHookBase);
+    if (index < plan.hooks.size()) return plan.hooks[index].description;
+    return absl::StrCat("unknown setup step ", step);
+  }
   if (step >= 0) {
     if (static_cast<size_t>(step) < plan.rootfs_steps.size()) {
       return DescribeRootfsStep(plan.rootfs_steps[step]);

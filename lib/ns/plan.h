@@ -42,6 +42,27 @@ struct RootfsStep {
   bool ignore_failure = false;
 };
 
+// An action that a higher layer (security, for one) adds to the child's
+// work without lib/ns knowing it. `run` is called between clone() and exec()
+// with `data`, so it must be async-signal-safe and allocate nothing; it
+// returns 0, or -1 with errno set, which fails the start with
+// `description` as the failed step.
+struct ChildHook {
+  enum class Point {
+    kBeforeUserSwitch,  // after pivot_root, hostname and loopback
+    kAfterUserSwitch,   // after setresuid, before chdir and stdio
+    kBeforeExec,        // the last step, after descriptors are closed
+  };
+  Point point = Point::kBeforeExec;
+  int (*run)(const void* data) = nullptr;
+  // Borrowed; must outlive the launch.
+  const void* data = nullptr;
+  std::string description;
+};
+
+// Failed hooks report kStepHookBase + their index in ChildPlan::hooks.
+inline constexpr int32_t kStepHookBase = 100000;
+
 // Steps outside rootfs_steps, reported with these negative numbers.
 enum FixedStep : int32_t {
   kStepWaitForParent = -1,
@@ -101,6 +122,8 @@ struct ChildPlan {
   int stdin_fd = -1;
   int stdout_fd = -1;
   int stderr_fd = -1;
+
+  std::vector<ChildHook> hooks;
 };
 
 // Returns what step `step` of `plan` does, in words, for error messages
