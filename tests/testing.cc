@@ -61,6 +61,16 @@ std::vector<std::string> StateEntries() {
   return entries;
 }
 
+// Bazel runs test binaries side by side; each gets its own state root, so
+// one binary's running containers never look like another's leftovers.
+const bool kStateRootIsolated = [] {
+  const char* tmpdir = getenv("TEST_TMPDIR");
+  if (tmpdir != nullptr && getenv("PYCONTAIN_STATE_DIR") == nullptr) {
+    setenv("PYCONTAIN_STATE_DIR", (std::string(tmpdir) + "/pycontain-state").c_str(), 1);
+  }
+  return true;
+}();
+
 }  // namespace
 
 std::string BusyboxRoot() { return RootFromEnvironment("PYCONTAIN_TEST_BUSYBOX_ROOTFS"); }
