@@ -12,10 +12,13 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
+#include "absl/strings/str_join.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "lib/base/log.h"
 #include "lib/base/status.h"
 #include "lib/container/container.h"
 #include "tests/testing.h"
@@ -289,6 +292,55 @@ TEST_F(RunTest, HostNetworkSharesInterfaces) {
   while (struct dirent* entry = readdir(dir)) host_count += entry->d_name[0] != '.';
   closedir(dir);
   EXPECT_EQ(count, host_count);
+}
+
+TEST_F(RunTest, TimeNamespaceOnRequest) {
+  struct stat host;
+  ASSERT_EQ(stat("/proc/self/ns/time", &host), 0);
+  spec::ContainerSpec spec;
+  spec.mutable_namespaces()->set_time(true);
+  std::string inside = Shell("stat -L -c %i /proc/self/ns/time", spec);
+  EXPECT_NE(inside, std::to_string(host.st_ino) + "\n");
+  // Without the request the container shares the host's time namespace.
+  EXPECT_EQ(Shell("stat -L -c %i /proc/self/ns/time"), std::to_string(host.st_ino) + "\n");
+}
+
+TEST_F(RunTest, UserNamespaceWithGivenRange) {
+  spec::ContainerSpec spec;
+  spec::Namespaces* namespaces = spec.mutable_namespaces();
+  namespaces->set_user(true);
+  spec::IdMapping* uid = namespaces->add_uid_mappings();
+  uid->set_container_id(0);
+  uid->set_host_id(200000);
+  uid->set_size(65536);
+  *namespaces->add_gid_mappings() = *uid;
+  // Root inside is uid 200000 outside, so the root filesystem's files,
+  // owned by the host's root, belong to nobody in the container.
+  EXPECT_EQ(Shell("id -u; cat /proc/self/uid_map | tr -s ' '; stat -c %u /bin/busybox", spec),
+            "0\n 0 200000 65536\n65534\n");
+}
+
+TEST_F(RunTest, DebugLogIsTranscriptOfKernelActions) {
+  std::vector<std::string> lines;
+  absl::Mutex mutex;
+  SetLogThreshold(LogLevel::kDebug);
+  SetLogSink([&](LogLevel level, absl::string_view id, absl::string_view message) {
+    absl::MutexLock lock(&mutex);
+    if (id == "transcript") lines.push_back(std::string(message));
+  });
+  spec::ContainerSpec spec;
+  spec.set_id("transcript");
+  Shell("true", spec);
+  SetLogSink(nullptr);
+  SetLogThreshold(LogLevel::kWarning);
+  auto contains = [&lines](absl::string_view text) {
+    return std::any_of(lines.begin(), lines.end(),
+                       [&](const std::string& line) { return absl::StrContains(line, text); });
+  };
+  EXPECT_TRUE(contains("mount proc on ")) << absl::StrJoin(lines, "\n");
+  EXPECT_TRUE(contains("pivot_root into "));
+  EXPECT_TRUE(contains("exec /bin/sh"));
+  EXPECT_TRUE(contains("started as pid "));
 }
 
 // Errors: each one names what failed and leaves nothing behind (TearDown).

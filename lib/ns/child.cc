@@ -201,6 +201,14 @@ void RunChild(const ChildPlan& plan, const ExecArrays& exec, bool wait_for_paren
   }
   close(sync_fd);
 
+  // The child keeps the caller's host ids, which a user namespace's map
+  // need not contain (root mapping 0 to 200000, say); it becomes the
+  // namespace's root before it creates any file.
+  if (plan.user_namespace &&
+      (setresgid(0, 0, 0) != 0 || setresuid(0, 0, 0) != 0)) {
+    Fail(report_fd, kStepBecomeNamespaceRoot);
+  }
+
   // Until exec, this process is a copy of the embedding program. Not
   // dumpable, its /proc/<pid>/exe and memory stay closed to the container's
   // other processes (the attack behind CVE-2019-5736). exec resets the flag.

@@ -69,6 +69,8 @@ std::string DescribeChildStep(const ChildPlan& plan, int32_t step) {
       return "wait for the parent to write the id maps";
     case kStepWriteIdMaps:
       return "write the user namespace's id maps";
+    case kStepBecomeNamespaceRoot:
+      return "switch to root of the user namespace";
     case kStepDeathSignal:
       return "set the parent-death signal";
     case kStepMakeMountsPrivate:

@@ -82,6 +82,7 @@ enum FixedStep : int32_t {
   kStepCloseDescriptors = -15,
   kStepExec = -16,
   kStepWriteIdMaps = -17,
+  kStepBecomeNamespaceRoot = -18,
 };
 
 struct ChildPlan {
