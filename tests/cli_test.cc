@@ -1,0 +1,139 @@
+// The `pycontain` command line as a user runs it: exit statuses mirror the
+// command's, errors print one clear line, and the embedded default needs no
+// image.
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/testing.h"
+
+extern char** environ;
+
+namespace pycontain {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::StartsWith;
+
+struct CliResult {
+  int status = -1;
+  std::string out;
+  std::string err;
+};
+
+// Runs the CLI built beside this test (a data dependency) with `args`.
+CliResult RunCli(const std::vector<std::string>& args) {
+  std::string binary = absl::StrCat(getenv("TEST_SRCDIR"), "/",
+                                    getenv("TEST_WORKSPACE"), "/examples/cli/pycontain");
+  int out = testing::MakeCaptureFile();
+  int err = testing::MakeCaptureFile();
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_adddup2(&actions, out, 1);
+  posix_spawn_file_actions_adddup2(&actions, err, 2);
+  std::vector<char*> argv = {binary.data()};
+  std::vector<std::string> copies = args;
+  for (std::string& arg : copies) argv.push_back(arg.data());
+  argv.push_back(nullptr);
+  CliResult result;
+  pid_t pid;
+  if (posix_spawn(&pid, binary.c_str(), &actions, nullptr, argv.data(), environ) == 0) {
+    int status = 0;
+    waitpid(pid, &status, 0);
+    result.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  }
+  posix_spawn_file_actions_destroy(&actions);
+  result.out = testing::ReadCaptureFile(out);
+  result.err = testing::ReadCaptureFile(err);
+  close(out);
+  close(err);
+  return result;
+}
+
+class CliTest : public ::testing::Test {
+ protected:
+  void SetUp() override { before_ = testing::TakeSnapshot(); }
+  void TearDown() override { testing::ExpectNothingLeaked(before_); }
+  testing::HostSnapshot before_;
+};
+
+TEST_F(CliTest, EmbeddedDefaultRunsWithoutImage) {
+  CliResult result = RunCli({"run", "--", "/bin/sh", "-c", "echo $$; hostname"});
+  EXPECT_EQ(result.status, 0) << result.err;
+  EXPECT_THAT(result.out, StartsWith("1\n"));
+}
+
+TEST_F(CliTest, ExitStatusMirrorsCommand) {
+  EXPECT_EQ(RunCli({"run", "--rootfs", testing::BusyboxRoot(), "sh", "-c", "exit 42"}).status,
+            42);
+}
+
+TEST_F(CliTest, KilledBySignalIs128PlusSignal) {
+  CliResult result =
+      RunCli({"run", "--rootfs", testing::BusyboxRoot(), "--timeout", "200ms", "sleep", "10"});
+  EXPECT_EQ(result.status, 128 + 9);
+  EXPECT_THAT(result.err, HasSubstr("killed after the timeout"));
+}
+
+TEST_F(CliTest, OptionsReachContainer) {
+  CliResult result = RunCli({"run", "--rootfs", testing::BusyboxRoot(), "--hostname", "h1",
+                             "-e", "A=1", "--env=B=2", "-w", "/tmp", "-u", "app", "--",
+                             "sh", "-c", "echo $(hostname) $A $B $(pwd) $(id -u)"});
+  EXPECT_EQ(result.status, 0) << result.err;
+  EXPECT_EQ(result.out, "h1 1 2 /tmp 1000\n");
+}
+
+TEST_F(CliTest, NetworkHostAndNone) {
+  CliResult none = RunCli({"run", "--network", "none", "--", "ls", "/sys/class/net"});
+  EXPECT_EQ(none.out, "lo\n");
+  CliResult host = RunCli({"run", "--network", "host", "--", "ls", "/sys/class/net"});
+  EXPECT_NE(host.out, "lo\n");
+  CliResult bad = RunCli({"run", "--network", "bridge0", "--", "true"});
+  EXPECT_EQ(bad.status, 125);
+  EXPECT_THAT(bad.err, HasSubstr("--network: unknown mode \"bridge0\""));
+}
+
+TEST_F(CliTest, CommandNotFoundIs127) {
+  CliResult result = RunCli({"run", "--rootfs", testing::BusyboxRoot(), "no-such-command"});
+  EXPECT_EQ(result.status, 127);
+  EXPECT_THAT(result.err, StartsWith("pycontain: "));
+  EXPECT_THAT(result.err, HasSubstr("no-such-command"));
+}
+
+TEST_F(CliTest, CommandNotExecutableIs126) {
+  EXPECT_EQ(RunCli({"run", "--rootfs", testing::BusyboxRoot(), "/etc/passwd"}).status, 126);
+}
+
+TEST_F(CliTest, SetupFailureIs125) {
+  CliResult result = RunCli({"run", "--rootfs", "/nonexistent", "true"});
+  EXPECT_EQ(result.status, 125);
+  EXPECT_EQ(result.err, "pycontain: root filesystem /nonexistent: No such file or directory\n");
+}
+
+TEST_F(CliTest, BadDurationNamesOption) {
+  CliResult result = RunCli({"run", "--timeout", "10", "true"});
+  EXPECT_EQ(result.status, 125);
+  EXPECT_THAT(result.err, HasSubstr("--timeout"));
+}
+
+TEST_F(CliTest, UnknownOptionAndMissingCommand) {
+  EXPECT_THAT(RunCli({"run", "--bogus", "true"}).err, HasSubstr("unknown option --bogus"));
+  EXPECT_THAT(RunCli({"run"}).err, HasSubstr("a command is required"));
+  EXPECT_EQ(RunCli({"frobnicate"}).status, 125);
+}
+
+TEST_F(CliTest, HelpListsOptions) {
+  CliResult result = RunCli({"run", "--help"});
+  EXPECT_EQ(result.status, 0);
+  EXPECT_THAT(result.out, HasSubstr("--rootfs DIR"));
+  EXPECT_THAT(result.out, HasSubstr("--timeout DURATION"));
+}
+
+}  // namespace
+}  // namespace pycontain
