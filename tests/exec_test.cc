@@ -1,5 +1,5 @@
 // Joining a running container's namespaces (Container::Exec): the joined
-// command sees what the container's own processes see.
+// command gets the same view as the container's own processes.
 #include <sys/wait.h>
 #include <unistd.h>
 

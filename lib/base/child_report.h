@@ -5,7 +5,7 @@
 // a close-on-exec pipe and exits; when exec succeeds the pipe closes with
 // nothing written. The parent reads the pipe: end of file means the command
 // is running, a report means setup failed at `step` (an index into the
-// parent's own plan, which knows what that step was) with `err`.
+// parent's own plan, which records what that step does) with `err`.
 //
 // Thread safety: the functions are async-signal-safe and may be called
 // between clone() and exec().

@@ -75,7 +75,7 @@ absl::StatusOr<ns::ChildProcess> Container::Exec(const spec::Process& process) {
   if (process.args().empty()) {
     return absl::InvalidArgumentError("process.args: a command is required");
   }
-  // The container's root as the host sees it, through its first process.
+  // The container's root, reached from the host through its first process.
   std::string root = absl::StrCat("/proc/", process_.pid(), "/root");
   ns::ChildPlan plan;
   plan.set_groups = set_groups_;

@@ -3,7 +3,7 @@
 //   absl::StatusOr<ChildProcess> child = Launch(plan);
 //   absl::StatusOr<ExitStatus> status = child->Wait(absl::Seconds(10));
 //
-// The owner holds a pidfd, so signals never reach a recycled pid. Dropping
+// The owner keeps a pidfd, so signals never reach a recycled pid. Dropping
 // an owner whose process was not reaped kills it with SIGKILL and reaps it:
 // no process outlives its owner.
 //

@@ -1,10 +1,9 @@
 // Validation of a ContainerSpec's meaning, before anything is created.
 //
-// Loading (load.h) checks the shape; ValidateSpec checks what the fields
-// say: a command is present, paths are absolute, names are well-formed,
-// settings do not contradict each other. Every error is InvalidArgument (or
-// Unimplemented for a field that is declared but not applied yet) and names
-// the field, such as "process.cwd: must be an absolute path, got \"tmp\"".
+// Loading (load.h) checks the shape, and ValidateSpec checks the
+// meaning: a command is present, paths are absolute, names are well-formed,
+// settings do not contradict each other. Every error is InvalidArgument and
+// names the field, such as "process.cwd: must be an absolute path, got \"tmp\"".
 //
 // Thread safety: all functions are thread-safe.
 #ifndef PYCONTAIN_LIB_SPEC_VALIDATE_H_
