@@ -75,6 +75,9 @@ absl::Status ErrnoError(int err, absl::string_view operation,
   if (code == absl::StatusCode::kOk) code = absl::StatusCode::kUnknown;
   absl::Status status(code, message);
   status.SetPayload(kErrnoPayloadUrl, absl::Cord(absl::StrCat(err)));
+  status.SetPayload(kStepPayloadUrl,
+                    absl::Cord(object.empty() ? std::string(operation)
+                                              : absl::StrCat(operation, " ", object)));
   return status;
 }
 
@@ -84,6 +87,12 @@ std::optional<int> ErrnoOf(const absl::Status& status) {
   int err = 0;
   if (!absl::SimpleAtoi(std::string(*payload), &err)) return std::nullopt;
   return err;
+}
+
+std::optional<std::string> StepOf(const absl::Status& status) {
+  absl::optional<absl::Cord> payload = status.GetPayload(kStepPayloadUrl);
+  if (!payload.has_value()) return std::nullopt;
+  return std::string(*payload);
 }
 
 absl::Status Annotate(const absl::Status& status, absl::string_view context) {

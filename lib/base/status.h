@@ -15,6 +15,7 @@
 #define PYCONTAIN_LIB_BASE_STATUS_H_
 
 #include <optional>
+#include <string>
 #include "absl/strings/string_view.h"
 
 #include "absl/status/status.h"
@@ -23,6 +24,10 @@ namespace pycontain {
 
 // The payload URL under which ErrnoError stores the errno as decimal text.
 inline constexpr absl::string_view kErrnoPayloadUrl = "pycontain.dev/errno";
+
+// The payload URL under which ErrnoError stores the failed step: the
+// operation and its object, as in the message ("pivot_root into /x/rootfs").
+inline constexpr absl::string_view kStepPayloadUrl = "pycontain.dev/step";
 
 // Maps an errno to the closest absl status code (ENOENT to kNotFound, EPERM
 // and EACCES to kPermissionDenied, and so on; anything unknown to kInternal).
@@ -37,6 +42,9 @@ absl::Status ErrnoError(int err, absl::string_view operation,
 
 // Returns the errno stored by ErrnoError, or nullopt when there is none.
 std::optional<int> ErrnoOf(const absl::Status& status);
+
+// Returns the step stored by ErrnoError, or nullopt when there is none.
+std::optional<std::string> StepOf(const absl::Status& status);
 
 // Returns `status` with "<context>: " in front of its message, keeping the
 // code and payloads. OK stays OK. Use once per layer boundary.

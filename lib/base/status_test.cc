@@ -19,6 +19,13 @@ TEST(ErrnoError, KeepsErrnoAsPayload) {
   EXPECT_EQ(*ErrnoOf(status), EBUSY);
 }
 
+TEST(ErrnoError, KeepsStepAsPayload) {
+  absl::Status status = Annotate(ErrnoError(EBUSY, "umount", "/mnt"), "container c1");
+  ASSERT_TRUE(StepOf(status).has_value());
+  EXPECT_EQ(*StepOf(status), "umount /mnt");
+  EXPECT_FALSE(StepOf(absl::InternalError("x")).has_value());
+}
+
 TEST(ErrnoError, OmitsEmptyObject) {
   EXPECT_EQ(ErrnoError(EPERM, "unshare").message(),
             "unshare: Operation not permitted");
