@@ -1,8 +1,12 @@
 #include "lib/container/container.h"
 
+#include <sched.h>
+#include <signal.h>
+
 #include "absl/strings/str_cat.h"
 #include "lib/base/log.h"
 #include "lib/base/status.h"
+#include "lib/cgroup/validate.h"
 #include "lib/container/prepare.h"
 #include "lib/ns/join.h"
 #include "lib/ns/launch.h"
@@ -16,14 +20,61 @@ void SetDuration(absl::Duration value, google::protobuf::Duration* out) {
   out->set_nanos(static_cast<int32_t>(nanos % 1000000000));
 }
 
+// A child hook: the child enters a new cgroup namespace once the parent has
+// placed it in its cgroups, so the container sees its own cgroup as "/" in
+// every hierarchy, v1 ones included (clone3's CLONE_NEWCGROUP took the
+// namespace's root from the caller's v1 cgroups).
+int EnterCgroupNamespace(const void*) { return unshare(CLONE_NEWCGROUP); }
+
+absl::Status ValidateResources(const spec::ContainerSpec& spec) {
+  absl::StatusOr<cgroup::Machine> machine = cgroup::ReadMachine();
+  if (!machine.ok()) return machine.status();
+  return cgroup::ValidateResources(spec.resources(), *machine);
+}
+
+absl::StatusOr<cgroup::Cgroup> CreateCgroup(const spec::ContainerSpec& spec,
+                                            PreparedContainer& prepared,
+                                            ns::LaunchOptions& launch) {
+  cgroup::CgroupOptions options;
+  options.id = prepared.id;
+  options.resources = spec.resources();
+  absl::StatusOr<cgroup::Cgroup> cgroup = cgroup::Cgroup::Create(options);
+  if (!cgroup.ok() || !cgroup->valid()) return cgroup;
+
+  launch.cgroup_fd = cgroup->clone_fd();
+  if (cgroup->receipt().cgroup_layout() != spec::EnforcementReceipt::UNIFIED) {
+    // v1 hierarchies are joined by pid while the child waits.
+    cgroup::Cgroup* owner = &*cgroup;
+    launch.before_setup = [owner](pid_t pid) { return owner->Attach(pid); };
+  }
+  if (prepared.plan.namespace_flags & CLONE_NEWCGROUP) {
+    ns::ChildHook hook;
+    hook.point = ns::ChildHook::Point::kBeforeUserSwitch;
+    hook.run = &EnterCgroupNamespace;
+    hook.description = "enter a new cgroup namespace";
+    prepared.plan.hooks.push_back(std::move(hook));
+  }
+  return cgroup;
+}
+
 }  // namespace
 
 absl::StatusOr<Container> Container::Start(const spec::ContainerSpec& spec) {
   absl::Time started = absl::Now();
+  // Limits are checked against this machine before anything is created.
+  absl::Status valid = ValidateResources(spec);
+  if (!valid.ok()) return valid;
   absl::StatusOr<PreparedContainer> prepared = PrepareContainer(spec);
   if (!prepared.ok()) return prepared.status();
 
-  absl::StatusOr<ns::ChildProcess> process = ns::Launch(prepared->plan, {});
+  ns::LaunchOptions launch;
+  absl::StatusOr<cgroup::Cgroup> cgroup = CreateCgroup(spec, *prepared, launch);
+  if (!cgroup.ok()) {
+    return Annotate(cgroup.status(), absl::StrCat("container ", prepared->id));
+  }
+  // before_setup holds a pointer to the owner, which must not move until
+  // Launch returns.
+  absl::StatusOr<ns::ChildProcess> process = ns::Launch(prepared->plan, launch);
   if (!process.ok()) {
     return Annotate(process.status(), absl::StrCat("container ", prepared->id));
   }
@@ -32,6 +83,7 @@ absl::StatusOr<Container> Container::Start(const spec::ContainerSpec& spec) {
   Container container;
   container.id_ = prepared->id;
   container.state_ = std::move(prepared->state);
+  container.cgroup_ = std::move(*cgroup);
   container.process_ = std::move(*process);
   container.started_ = started;
   container.hostname_ = prepared->plan.hostname;
@@ -56,6 +108,7 @@ absl::StatusOr<spec::RunResult> Container::Wait(std::optional<absl::Duration> ti
   SetDuration(status->user_cpu_time, result.mutable_user_cpu_time());
   SetDuration(status->system_cpu_time, result.mutable_system_cpu_time());
   result.set_max_rss_bytes(status->max_rss_bytes);
+  FillCgroupResult(*status, result);
   if (status->timed_out) {
     Logf(LogLevel::kDebug, id_, "killed after the timeout of %s",
          absl::FormatDuration(*timeout));
@@ -63,7 +116,25 @@ absl::StatusOr<spec::RunResult> Container::Wait(std::optional<absl::Duration> ti
   return result;
 }
 
+void Container::FillCgroupResult(const ns::ExitStatus& status, spec::RunResult& result) {
+  *result.mutable_receipt() = cgroup_.receipt();
+  if (!cgroup_.valid()) return;
+  absl::StatusOr<spec::Accounting> accounting = cgroup_.ReadAccounting();
+  if (!accounting.ok()) {
+    // The exit status is still worth returning; the numbers stay empty.
+    Logf(LogLevel::kWarning, id_, "cannot read the cgroup's accounting: %s",
+         accounting.status().message());
+    return;
+  }
+  // The OOM killer sends SIGKILL; any other SIGKILL came from a timeout or
+  // from Kill.
+  accounting->set_oom_killed(status.signal == SIGKILL && !status.timed_out &&
+                             !sent_sigkill_ && accounting->oom_kill_count() > 0);
+  *result.mutable_accounting() = std::move(*accounting);
+}
+
 absl::Status Container::Kill(int signal) {
+  if (signal == SIGKILL) sent_sigkill_ = true;
   return Annotate(process_.Signal(signal), absl::StrCat("container ", id_));
 }
 

@@ -26,6 +26,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "lib/cgroup/cgroup.h"
 #include "lib/container/state_dir.h"
 #include "lib/ns/process.h"
 #include "lib/spec/container.pb.h"
@@ -40,10 +41,12 @@ class Container {
   ~Container() = default;
 
   // Validates `spec`, sets the container up and starts its command. Returns
-  // once the command has been exec'd. Errors: those of PrepareContainer
-  // (prepare.h), and the failed setup step with its errno, such as
-  // "pivot_root into /srv/rootfs: Invalid argument". Nothing is left behind
-  // on error.
+  // once the command has been exec'd. The command starts in its own cgroup
+  // with spec.resources applied (lib/cgroup/cgroup.h). Errors: those of
+  // PrepareContainer (prepare.h) and cgroup::Cgroup::Create (a requested
+  // limit not in force fails with FailedPrecondition naming it), and the
+  // failed setup step with its errno, such as "pivot_root into /srv/rootfs:
+  // Invalid argument". Nothing is left behind on error.
   static absl::StatusOr<Container> Start(const spec::ContainerSpec& spec);
 
   const std::string& id() const { return id_; }
@@ -54,6 +57,8 @@ class Container {
 
   // Waits for the first process to exit. With a timeout (default: the
   // spec's), kills the container when it expires and reports timed_out.
+  // The result carries the cgroup's accounting and the receipt of the
+  // limits in force.
   absl::StatusOr<spec::RunResult> Wait(std::optional<absl::Duration> timeout);
   absl::StatusOr<spec::RunResult> Wait() { return Wait(timeout_); }
 
@@ -70,14 +75,21 @@ class Container {
 
  private:
   Container() = default;
+  // Adds the cgroup's receipt and accounting to `result`.
+  void FillCgroupResult(const ns::ExitStatus& status, spec::RunResult& result);
 
   std::string id_;
   StateDir state_;
+  // Declared before process_, so that the process is killed and reaped
+  // before its cgroup is removed.
+  cgroup::Cgroup cgroup_;
   ns::ChildProcess process_;
   absl::Time started_;
   std::optional<absl::Duration> timeout_;
   std::string hostname_;
   bool set_groups_ = true;
+  // Set when Kill sent SIGKILL, which then is no OOM kill.
+  bool sent_sigkill_ = false;
 };
 
 // Starts a container for `spec`, waits for it to exit and removes it.
