@@ -1,0 +1,187 @@
+// The content-addressed image store.
+//
+//   <root>/blobs/sha256/<hex>    blobs (manifests, configs, layers) by digest,
+//                                each stored once
+//   <root>/layers/<diff hex>/    each layer unpacked once, whiteouts as
+//                                overlayfs whiteouts, ready as an overlay lower
+//   <root>/images/<id hex>.json  one record per image (ImageRecord): its
+//                                manifest and its name:tag references
+//   <root>/tmp/                  staging for loads in progress
+//   <root>/lock                  flock(2): shared for reads, exclusive for writes
+//
+//   absl::StatusOr<Store> store = Store::Open({});
+//   absl::StatusOr<std::unique_ptr<Transaction>> load = store->Begin();
+//   ... (*load)->AddBlob(...); (*load)->AddLayer(...); (*load)->AddImage(...);
+//   absl::Status done = (*load)->Commit();
+//
+// Loads stage everything under tmp/ and move it into place in Commit, blobs
+// and layers first and image records last, each with rename(2). An
+// interrupted load therefore leaves no image visible; at worst it leaves
+// complete blobs or layers that no image uses, which Prune removes, and
+// staging directories, which the next transaction removes.
+//
+// Thread safety: a Store is immutable and may be shared; a Transaction is
+// used by one thread. Processes coordinate through the lock file, so two
+// processes can load into one store at the same time (one waits).
+#ifndef PYCONTAIN_LIB_IMAGE_STORE_H_
+#define PYCONTAIN_LIB_IMAGE_STORE_H_
+
+#include <stdint.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "lib/base/unique_fd.h"
+#include "lib/image/formats.pb.h"
+#include "lib/image/layer_stream.h"
+
+namespace pycontain::image {
+
+// The store's root: $PYCONTAIN_ROOT when set; otherwise /var/lib/pycontain
+// for root, and $XDG_DATA_HOME/pycontain (default ~/.local/share/pycontain)
+// for other users.
+std::string DefaultStoreRoot();
+
+struct StoreOptions {
+  // Empty: DefaultStoreRoot().
+  std::string root;
+  // Limit on each layer's uncompressed size; 0: none.
+  uint64_t max_layer_bytes = 0;
+};
+
+// An image as the store holds it.
+struct Image {
+  format::ImageRecord record;
+  format::Manifest manifest;
+  std::string config_json;
+  format::ImageConfig config;
+};
+
+struct PruneStats {
+  int blobs = 0;
+  int layers = 0;
+};
+
+class Transaction;
+
+class Store {
+ public:
+  // Creates the store's directories when missing. Errors: the errno of a
+  // failed mkdir.
+  static absl::StatusOr<Store> Open(const StoreOptions& options);
+
+  const std::string& root() const { return root_; }
+  const StoreOptions& options() const { return options_; }
+  std::string BlobPath(absl::string_view digest) const;
+  // The unpacked layer with this diff id (a directory).
+  std::string LayerPath(absl::string_view diff_id) const;
+
+  // Reads a (small) blob. Errors: NotFound.
+  absl::StatusOr<std::string> ReadBlob(absl::string_view digest) const;
+
+  absl::StatusOr<std::vector<format::ImageRecord>> ListImages() const;
+
+  // Finds an image by "name:tag" (":latest" when the tag is missing), by
+  // its id "sha256:<hex>", or by a unique prefix of at least 4 hex digits of
+  // the id. Errors: NotFound; InvalidArgument for an ambiguous prefix.
+  absl::StatusOr<Image> GetImage(absl::string_view reference) const;
+
+  // Removes a reference. For "name:tag", the name goes, and the image with
+  // it when no name is left; for an id, the image with all its names.
+  // Blobs and layers stay until Prune. Errors: NotFound.
+  absl::Status RemoveImage(absl::string_view reference) const;
+
+  // Removes blobs and unpacked layers that no image references, and any
+  // leftover staging directories.
+  absl::StatusOr<PruneStats> Prune() const;
+
+  // Starts a transaction; holds the store's exclusive lock until it ends.
+  absl::StatusOr<std::unique_ptr<Transaction>> Begin() const;
+
+ private:
+  friend class Transaction;
+  Store(std::string root, StoreOptions options)
+      : root_(std::move(root)), options_(std::move(options)) {}
+
+  absl::StatusOr<UniqueFd> Lock(int operation) const;
+  absl::StatusOr<std::vector<format::ImageRecord>> ReadRecords() const;
+  absl::StatusOr<Image> LoadImage(const format::ImageRecord& record) const;
+  absl::Status WriteRecord(const format::ImageRecord& record) const;
+
+  std::string root_;
+  StoreOptions options_;
+};
+
+// Adds images to the store (see the file comment).
+class Transaction {
+ public:
+  ~Transaction();
+
+  // Copies the rest of `fd` into staging. When `expected` is set, the
+  // blob's digest must match it, else DataLoss naming both. A blob already
+  // in the store is read for its digest and not copied. Returns the digest.
+  absl::StatusOr<std::string> AddBlob(int fd, absl::string_view expected);
+  absl::StatusOr<std::string> AddBlobData(absl::string_view data,
+                                          absl::string_view expected = "");
+
+  // Returns the path of a blob that is staged or already stored.
+  absl::StatusOr<std::string> BlobPath(absl::string_view digest) const;
+
+  // Unpacks the layer blob `digest` (staged or stored) unless a layer with
+  // `expected_diff_id` is already unpacked. When `expected_diff_id` is set,
+  // the unpacked stream's digest must match it (DataLoss otherwise).
+  // Returns the diff id and the compression found.
+  struct LayerResult {
+    std::string diff_id;
+    Compression compression = Compression::kNone;
+    bool reused = false;
+  };
+  absl::StatusOr<LayerResult> AddLayer(absl::string_view digest,
+                                       absl::string_view expected_diff_id);
+
+  // Records an image with the manifest blob `manifest_digest` (staged or
+  // stored) and `names`. Checks that the config and every layer are staged
+  // or stored. Returns the image id.
+  absl::StatusOr<std::string> AddImage(absl::string_view manifest_digest,
+                                       const std::vector<std::string>& names);
+
+  // Creates an empty directory inside the staging area, removed with it,
+  // for files such as an archive's extracted members. Returns its path.
+  absl::StatusOr<std::string> MakeScratchDirectory();
+
+  // Moves everything staged into the store. After an error the store holds
+  // no image of this transaction that it did not hold before.
+  absl::Status Commit();
+
+ private:
+  friend class Store;
+  Transaction(const Store* store, UniqueFd lock, UniqueFd staging,
+              std::string staging_path)
+      : store_(store), lock_(std::move(lock)), staging_(std::move(staging)),
+        staging_path_(std::move(staging_path)) {}
+
+  const Store* store_;
+  UniqueFd lock_;
+  UniqueFd staging_;
+  std::string staging_path_;
+  absl::flat_hash_map<std::string, std::string> staged_blobs_;   // digest -> path
+  absl::flat_hash_map<std::string, std::string> staged_layers_;  // diff id -> path
+  std::vector<format::ImageRecord> records_;
+  bool committed_ = false;
+};
+
+// Splits "name:tag" into name and tag, adding "latest" when no tag is
+// given. A colon before the last "/" belongs to a registry's port.
+std::pair<std::string, std::string> SplitReference(absl::string_view reference);
+
+// Returns "name:tag" with the default tag filled in.
+std::string NormalizeReference(absl::string_view reference);
+
+}  // namespace pycontain::image
+
+#endif  // PYCONTAIN_LIB_IMAGE_STORE_H_
