@@ -19,6 +19,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "examples/cli/resource_flags.h"
 #include "lib/base/status.h"
 #include "lib/base/units.h"
 #include "lib/container/container.h"
@@ -55,10 +56,15 @@ Options:
                         (default); host: the host's network, not isolated
   -h, --help            print this help
 
+%s
 Exit status: the command's, or 128+N when signal N ended it; 125 when
 pycontain failed, 126 when the command could not be run, 127 when it was
 not found.
 )";
+
+void PrintUsage(FILE* out) {
+  fprintf(out, kUsage, pycontain::cli::kResourceFlagsHelp);
+}
 
 int Fail(const std::string& message, int status = kExitPycontainFailed) {
   fprintf(stderr, "pycontain: %s\n", message.c_str());
@@ -116,7 +122,7 @@ class Arguments {
 
 // Parses `run`'s options into `spec`. Returns an error message, or "".
 std::string ParseRunOptions(Arguments& args, pycontain::spec::ContainerSpec& spec,
-                            bool* help) {
+                            bool* help, bool* stats) {
   pycontain::spec::Process* process = spec.mutable_process();
   while (!args.done()) {
     const std::string arg = args.peek();
@@ -134,7 +140,13 @@ std::string ParseRunOptions(Arguments& args, pycontain::spec::ContainerSpec& spe
       spec.mutable_root()->set_readonly(true);
       continue;
     }
+    if (arg == "--stats") {
+      args.take();
+      *stats = true;
+      continue;
+    }
     std::string value, error;
+    std::string flag = arg.substr(0, arg.find('='));
     if (args.Match("--rootfs", "", &value, &error)) {
       spec.mutable_root()->set_path(value);
     } else if (args.Match("--name", "", &value, &error)) {
@@ -163,6 +175,10 @@ std::string ParseRunOptions(Arguments& args, pycontain::spec::ContainerSpec& spe
       } else {
         return absl::StrCat("--network: unknown mode \"", value, "\" (use none or host)");
       }
+    } else if (pycontain::cli::IsResourceFlag(flag) && args.Match(flag, "", &value, &error)) {
+      if (error.empty()) {
+        error = pycontain::cli::ApplyResourceFlag(flag, value, spec.mutable_resources());
+      }
     } else {
       return absl::StrCat("unknown option ", arg, " (see --help)");
     }
@@ -176,9 +192,10 @@ std::string ParseRunOptions(Arguments& args, pycontain::spec::ContainerSpec& spe
 int RunCommand(Arguments& args) {
   pycontain::spec::ContainerSpec spec;
   bool help = false;
-  std::string error = ParseRunOptions(args, spec, &help);
+  bool stats = false;
+  std::string error = ParseRunOptions(args, spec, &help, &stats);
   if (help) {
-    fputs(kUsage, stdout);
+    PrintUsage(stdout);
     return 0;
   }
   if (!error.empty()) return Fail(error);
@@ -186,6 +203,11 @@ int RunCommand(Arguments& args) {
   absl::StatusOr<pycontain::spec::RunResult> result = pycontain::container::Run(spec);
   if (!result.ok()) {
     return Fail(std::string(result.status().message()), ExitStatusFor(result.status()));
+  }
+  if (stats) fputs(pycontain::cli::FormatStats(*result).c_str(), stderr);
+  if (result->accounting().oom_killed()) {
+    fprintf(stderr, "pycontain: container %s was killed by the OOM killer\n",
+            result->id().c_str());
   }
   if (result->timed_out()) {
     fprintf(stderr, "pycontain: container %s killed after the timeout\n",
@@ -200,13 +222,13 @@ int RunCommand(Arguments& args) {
 int main(int argc, char** argv) {
   Arguments args(argc, argv);
   if (args.done()) {
-    fputs(kUsage, stderr);
+    PrintUsage(stderr);
     return kExitPycontainFailed;
   }
   std::string command = args.take();
   if (command == "run") return RunCommand(args);
   if (command == "-h" || command == "--help" || command == "help") {
-    fputs(kUsage, stdout);
+    PrintUsage(stdout);
     return 0;
   }
   return Fail(absl::StrCat("unknown command \"", command, "\" (see --help)"));

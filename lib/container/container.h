@@ -10,8 +10,9 @@
 //
 // Everything a container creates belongs to its Container object: dropping
 // the object kills the container's processes (SIGKILL to its PID namespace's
-// init), reaps them, and removes its state directory. Its mounts exist only
-// in its own mount namespace and vanish with it.
+// init), reaps them, removes its cgroup (lib/cgroup) and its state
+// directory. Its mounts exist only in its own mount namespace and vanish
+// with it.
 //
 // Requires Linux 5.3 (clone3, pidfd); 5.12 for read-only mounts by
 // mount_setattr. Thread safety: Run and Start are thread-safe; one

@@ -1,0 +1,30 @@
+// The cgroup flags of `pycontain run`, spelled and read as `docker run`
+// spells and reads them, and the --stats report.
+#ifndef PYCONTAIN_EXAMPLES_CLI_RESOURCE_FLAGS_H_
+#define PYCONTAIN_EXAMPLES_CLI_RESOURCE_FLAGS_H_
+
+#include <string>
+
+#include "absl/strings/string_view.h"
+#include "lib/spec/container.pb.h"
+
+namespace pycontain::cli {
+
+// The help text lines for the flags below.
+extern const char kResourceFlagsHelp[];
+
+// Returns whether `flag` ("--memory") is one of the cgroup flags.
+bool IsResourceFlag(absl::string_view flag);
+
+// Sets the field of `resources` that `flag` stands for from `value`.
+// Returns an error message naming the flag, or "" on success.
+std::string ApplyResourceFlag(absl::string_view flag, absl::string_view value,
+                              spec::Resources* resources);
+
+// Formats the accounting and the enforcement receipt of `result`, one
+// "name: value" per line, for --stats.
+std::string FormatStats(const spec::RunResult& result);
+
+}  // namespace pycontain::cli
+
+#endif  // PYCONTAIN_EXAMPLES_CLI_RESOURCE_FLAGS_H_

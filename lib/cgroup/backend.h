@@ -1,0 +1,88 @@
+// Backend: what the v1 and v2 cgroup code each do for Cgroup (cgroup.h).
+// Internal to lib/cgroup.
+//
+// Thread safety: thread-compatible.
+#ifndef PYCONTAIN_LIB_CGROUP_BACKEND_H_
+#define PYCONTAIN_LIB_CGROUP_BACKEND_H_
+
+#include <sys/types.h>
+
+#include <memory>
+#include <set>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "lib/cgroup/controllers.h"
+#include "lib/cgroup/layout.h"
+#include "lib/spec/container.pb.h"
+
+namespace pycontain::cgroup {
+
+// One container's cgroup in one layout. Created by CreateV1Backend or
+// CreateV2Backend, after which the cgroup directories exist.
+class Backend {
+ public:
+  virtual ~Backend() = default;
+
+  // The directories of each controller, for Apply*, Read*Receipt and
+  // Read*Accounting.
+  virtual ControllerDirs dirs() const = 0;
+
+  // A v2 cgroup directory for CLONE_INTO_CGROUP, or -1 when there is none.
+  virtual int clone_fd() const = 0;
+
+  // Moves `pid` into every hierarchy that clone_fd() does not cover, and
+  // with `with_clone_cgroup` also into the clone_fd() one.
+  virtual absl::Status Attach(pid_t pid, bool with_clone_cgroup) = 0;
+
+  virtual absl::Status Freeze() = 0;
+  virtual absl::Status Thaw() = 0;
+
+  // Sends SIGKILL to every process in the cgroup. Returns without waiting
+  // for them to exit.
+  virtual absl::Status KillAll() = 0;
+
+  // Returns whether any process is still in the cgroup.
+  virtual absl::StatusOr<bool> Populated() const = 0;
+
+  // Removes the directories; the cgroup must be empty. Idempotent.
+  virtual absl::Status Remove() = 0;
+
+  // Fills the receipt's layout and paths.
+  virtual void Describe(spec::EnforcementReceipt* receipt) const = 0;
+};
+
+// Controllers a container's cgroup joins: those that measure (memory, cpu,
+// cpuacct, pids) always, the others only when a limit needs them.
+std::set<std::string> ControllersFor(const spec::Resources& resources);
+
+// Creates <mount>/<parent>/<id> on a cgroup v2 hierarchy and enables the
+// `controllers` it offers for it. `parent` may hold slashes; missing
+// directories are made. Errors: those of mkdir and of the writes to
+// cgroup.subtree_control; nothing is left behind.
+absl::StatusOr<std::unique_ptr<Backend>> CreateV2Backend(
+    const std::string& mount, const std::string& parent, const std::string& id,
+    const std::set<std::string>& controllers, const std::vector<std::string>& offered);
+
+// Creates <mount>/<parent>/<id> in each v1 hierarchy that holds one of
+// `controllers`, and on a hybrid host also in the v2 mount for tracking.
+absl::StatusOr<std::unique_ptr<Backend>> CreateV1Backend(
+    const CgroupLayout& layout, const std::string& parent, const std::string& id,
+    const std::set<std::string>& controllers);
+
+// Waits until `populated` returns false, checking with growing pauses.
+// Errors: DeadlineExceeded after `timeout`; those of `populated`.
+absl::Status WaitUntilEmpty(const Backend& backend, absl::Duration timeout);
+
+// Makes `path` and each missing parent below `base`, mode 0755. An
+// existing directory is fine.
+absl::Status MakeCgroupDirectories(const std::string& base, const std::string& relative);
+
+// Removes the empty cgroup directory `path`, retrying briefly while the
+// kernel still reports it busy (processes that have just exited).
+absl::Status RemoveCgroupDirectory(const std::string& path, absl::string_view log_id);
+
+}  // namespace pycontain::cgroup
+
+#endif  // PYCONTAIN_LIB_CGROUP_BACKEND_H_

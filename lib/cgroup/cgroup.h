@@ -1,0 +1,121 @@
+// Cgroup: the owner of one container's cgroup, on cgroup v2, v1 and hybrid
+// hosts alike.
+//
+//   CgroupOptions options;
+//   options.id = "c1";
+//   options.resources.set_memory_bytes(64 << 20);
+//   absl::StatusOr<Cgroup> cgroup = Cgroup::Create(options);
+//   if (!cgroup.ok()) ...  // "resources.memory_swap_bytes: 8m is below ..."
+//   LaunchOptions launch;
+//   launch.cgroup_fd = cgroup->clone_fd();  // v2 and hybrid: CLONE_INTO_CGROUP
+//   launch.before_setup = [&](pid_t pid) { return cgroup->Attach(pid); };
+//   ...
+//   absl::StatusOr<spec::Accounting> used = cgroup->ReadAccounting();
+//
+// Create validates the resources, creates <hierarchy>/pycontain/<id> in each
+// hierarchy it needs (at the top of the hierarchy, so never inside another
+// tool's cgroup), writes the limits, and reads back what is in force into
+// receipt(). Dropping the object kills every process in the cgroup, waits
+// until it is empty and removes the directories.
+//
+// On hybrid hosts limits go to the v1 hierarchies and the v2 mount only
+// tracks: it takes the child at clone3 and serves freeze and kill.
+//
+// Needs root, or rootless a writable cgroup v2 subtree (see Create).
+// Thread safety: thread-compatible; one thread uses an object at a time.
+#ifndef PYCONTAIN_LIB_CGROUP_CGROUP_H_
+#define PYCONTAIN_LIB_CGROUP_CGROUP_H_
+
+#include <sys/types.h>
+
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "lib/cgroup/layout.h"
+#include "lib/spec/container.pb.h"
+
+namespace pycontain::cgroup {
+
+// The directory, under each hierarchy's root, that holds pycontain's
+// container cgroups.
+inline constexpr char kParentName[] = "pycontain";
+
+class Backend;
+
+struct CgroupOptions {
+  // The container id, the name of the cgroup directory. Required.
+  std::string id;
+  spec::Resources resources;
+  // The hierarchies to use. Default: DetectLayout(), read once per process.
+  std::optional<CgroupLayout> layout;
+  // The parent directory below each hierarchy's root; may hold slashes.
+  std::string parent = kParentName;
+};
+
+class Cgroup {
+ public:
+  // An owner of no cgroup; valid() is false.
+  Cgroup();
+  Cgroup(Cgroup&& other) noexcept;
+  Cgroup& operator=(Cgroup&& other) noexcept;
+  // Kills what still runs in the cgroup and removes it; failures are
+  // logged as warnings and left to gc.
+  ~Cgroup();
+
+  // Validates `options.resources` (InvalidArgument naming the field, before
+  // anything is created), creates the cgroup and applies the limits.
+  //
+  // Strict mode (resources.strict_limits, default true): a requested limit
+  // that the kernel rejects or does not report in force fails the call with
+  // FailedPrecondition naming the field, and nothing is left. Otherwise
+  // such limits are listed in receipt().not_in_force.
+  //
+  // Rootless (effective uid not 0) pycontain needs a cgroup v2 subtree it
+  // may write: the parent of its own cgroup. Without one, Create returns
+  // FailedPrecondition naming the first requested limit and how to delegate
+  // a subtree, unless resources.allow_without_limits is set or no limit was
+  // requested: then it returns a Cgroup without directories (valid() false)
+  // whose receipt says without_cgroup.
+  static absl::StatusOr<Cgroup> Create(const CgroupOptions& options);
+
+  // False for the placeholder of a container without a cgroup.
+  bool valid() const { return backend_ != nullptr; }
+
+  // A cgroup v2 directory for clone3's CLONE_INTO_CGROUP (borrowed), or -1.
+  int clone_fd() const;
+
+  // Moves `pid` into the hierarchies clone_fd() does not cover (all of
+  // them on v1 hosts; the v1 ones on hybrid hosts; none on v2 hosts unless
+  // `everywhere`, for processes not started with clone_fd()).
+  absl::Status Attach(pid_t pid, bool everywhere = false);
+
+  // What the kernel reported in force right after Create.
+  const spec::EnforcementReceipt& receipt() const { return receipt_; }
+
+  // Reads what the cgroup's processes used so far.
+  absl::StatusOr<spec::Accounting> ReadAccounting() const;
+
+  // Stops and resumes every process in the cgroup (v2 cgroup.freeze, Linux
+  // 5.2, or the v1 freezer). Returns once the kernel reports the state.
+  absl::Status Freeze();
+  absl::Status Thaw();
+
+  // Sends SIGKILL to every process in the cgroup (v2 cgroup.kill, or v1:
+  // freeze, kill each, thaw) without waiting for them to exit.
+  absl::Status KillAll();
+
+  // Kills everything in the cgroup, waits up to `timeout` until it is
+  // empty and removes its directories. Idempotent.
+  absl::Status Remove(absl::Duration timeout = absl::Seconds(5));
+
+ private:
+  std::string id_;
+  std::unique_ptr<Backend> backend_;
+  spec::EnforcementReceipt receipt_;
+};
+
+}  // namespace pycontain::cgroup
+
+#endif  // PYCONTAIN_LIB_CGROUP_CGROUP_H_
