@@ -28,6 +28,10 @@ _LIBRARIES = {
     "gtest_main": (["gtest_main", "gmock"], "libgtest-dev libgmock-dev"),
     "benchmark": (["benchmark"], "libbenchmark-dev"),
     "python": (["python3-embed"], "python3-dev"),
+    # Headers only: an extension module must not link libpython, because
+    # the interpreter that imports it provides those symbols. Python's
+    # python3.pc (not python3-embed) gives its include directories.
+    "pybind11": (["pybind11", "python3"], "pybind11-dev python3-dev"),
 }
 
 def _pkg_config(ctx, args, package):

@@ -1,0 +1,291 @@
+// pycontain._pycontain: the Python extension over the C API (pycontain.h).
+//
+// This module is deliberately thin: each class wraps one C handle, each
+// method one C call, and the GIL is released around every call that can
+// block or take a lock. The pure-Python package (pycontain/) builds specs,
+// stdio and the exception hierarchy on top of it.
+#include <pybind11/functional.h>
+#include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <utility>
+
+#include "capi/pycontain.h"
+
+namespace py = pybind11;
+
+namespace {
+
+// Called with (code, code_name, message, errno, step, field) to build the
+// exception for a failed call; installed by pycontain/_errors.py.
+py::object& ErrorFactory() {
+  static py::object* factory = new py::object();
+  return *factory;
+}
+
+// Raises the Python exception for a failed C call, then frees `error`.
+[[noreturn]] void Raise(int code, pycontain_error* error) {
+  std::string message = error ? pycontain_error_message(error) : pycontain_code_name(code);
+  int err = error ? pycontain_error_errno(error) : 0;
+  std::string step = error ? pycontain_error_step(error) : "";
+  std::string field = error ? pycontain_error_field(error) : "";
+  pycontain_error_destroy(error);
+
+  if (!ErrorFactory()) throw std::runtime_error(message);
+  py::object exception =
+      ErrorFactory()(code, pycontain_code_name(code), message, err, step, field);
+  PyErr_SetObject(reinterpret_cast<PyObject*>(Py_TYPE(exception.ptr())), exception.ptr());
+  throw py::error_already_set();
+}
+
+void Check(int code, pycontain_error* error) {
+  if (code != PYCONTAIN_OK) Raise(code, error);
+}
+
+pycontain_wait_options WaitOptions(std::optional<double> timeout, bool kill_on_timeout) {
+  pycontain_wait_options options = {sizeof(options), 0, 0};
+  if (timeout.has_value()) {
+    if (!(*timeout >= 0)) throw py::value_error("timeout: must be at least 0 seconds");
+    options.flags = PYCONTAIN_WAIT_TIMEOUT;
+    if (kill_on_timeout) options.flags |= PYCONTAIN_WAIT_KILL_ON_TIMEOUT;
+    options.timeout_ns = static_cast<int64_t>(*timeout * 1e9);
+  }
+  return options;
+}
+
+class RunResult {
+ public:
+  explicit RunResult(pycontain_run_result* result) : result_(result) {}
+  RunResult(RunResult&& other) noexcept : result_(std::exchange(other.result_, nullptr)) {}
+  ~RunResult() { pycontain_run_result_destroy(result_); }
+
+  py::object exit_code() const {
+    if (pycontain_run_result_signal(result_) != 0) return py::none();
+    return py::int_(pycontain_run_result_exit_code(result_));
+  }
+  int signal() const { return pycontain_run_result_signal(result_); }
+  bool timed_out() const { return pycontain_run_result_timed_out(result_) != 0; }
+  bool oom_killed() const { return pycontain_run_result_oom_killed(result_) != 0; }
+  int64_t wall_time_ns() const { return pycontain_run_result_wall_time_ns(result_); }
+  int64_t cpu_time_ns() const { return pycontain_run_result_cpu_time_ns(result_); }
+  py::object memory_peak_bytes() const {
+    int64_t peak = pycontain_run_result_memory_peak_bytes(result_);
+    if (peak < 0) return py::none();
+    return py::int_(peak);
+  }
+  std::string json() const { return pycontain_run_result_json(result_); }
+
+ private:
+  pycontain_run_result* result_;
+};
+
+RunResult Run(const std::string& spec_json) {
+  pycontain_run_result* result = nullptr;
+  pycontain_error* error = nullptr;
+  int code;
+  {
+    py::gil_scoped_release release;
+    code = pycontain_run(spec_json.c_str(), nullptr, &result, &error);
+  }
+  Check(code, error);
+  return RunResult(result);
+}
+
+class Process {
+ public:
+  explicit Process(pycontain_process* process) : process_(process) {}
+  Process(Process&& other) noexcept : process_(std::exchange(other.process_, nullptr)) {}
+  ~Process() { Close(); }
+
+  int pid() const { return pycontain_process_pid(Get()); }
+
+  RunResult Wait(std::optional<double> timeout, bool kill_on_timeout) {
+    pycontain_wait_options options = WaitOptions(timeout, kill_on_timeout);
+    pycontain_run_result* result = nullptr;
+    pycontain_error* error = nullptr;
+    int code;
+    {
+      py::gil_scoped_release release;
+      code = pycontain_process_wait(Get(), &options, &result, &error);
+    }
+    Check(code, error);
+    return RunResult(result);
+  }
+
+  void Kill(int signal) {
+    pycontain_error* error = nullptr;
+    int code;
+    {
+      py::gil_scoped_release release;
+      code = pycontain_process_kill(Get(), signal, &error);
+    }
+    Check(code, error);
+  }
+
+  void Close() {
+    py::gil_scoped_release release;
+    pycontain_process_destroy(std::exchange(process_, nullptr));
+  }
+
+ private:
+  pycontain_process* Get() const {
+    if (process_ == nullptr) throw py::value_error("the process was closed");
+    return process_;
+  }
+
+  pycontain_process* process_;
+};
+
+class Container {
+ public:
+  explicit Container(const std::string& spec_json) {
+    pycontain_error* error = nullptr;
+    int code;
+    {
+      py::gil_scoped_release release;
+      code = pycontain_container_create(spec_json.c_str(), nullptr, &container_, &error);
+    }
+    Check(code, error);
+  }
+  ~Container() { Close(); }
+
+  std::string id() const { return pycontain_container_id(Get()); }
+  int state() const { return pycontain_container_state(Get()); }
+  int pid() const { return pycontain_container_pid(Get()); }
+
+  void Start() {
+    pycontain_error* error = nullptr;
+    int code;
+    {
+      py::gil_scoped_release release;
+      code = pycontain_container_start(Get(), &error);
+    }
+    Check(code, error);
+  }
+
+  RunResult Wait(std::optional<double> timeout, bool kill_on_timeout) {
+    pycontain_wait_options options = WaitOptions(timeout, kill_on_timeout);
+    pycontain_run_result* result = nullptr;
+    pycontain_error* error = nullptr;
+    int code;
+    {
+      py::gil_scoped_release release;
+      code = pycontain_container_wait(Get(), &options, &result, &error);
+    }
+    Check(code, error);
+    return RunResult(result);
+  }
+
+  void Kill(int signal) {
+    pycontain_error* error = nullptr;
+    int code;
+    {
+      py::gil_scoped_release release;
+      code = pycontain_container_kill(Get(), signal, &error);
+    }
+    Check(code, error);
+  }
+
+  Process Exec(const std::string& process_json) {
+    pycontain_process* process = nullptr;
+    pycontain_error* error = nullptr;
+    int code;
+    {
+      py::gil_scoped_release release;
+      code = pycontain_container_exec(Get(), process_json.c_str(), nullptr, &process, &error);
+    }
+    Check(code, error);
+    return Process(process);
+  }
+
+  void Close() {
+    py::gil_scoped_release release;
+    pycontain_container_destroy(std::exchange(container_, nullptr));
+  }
+
+ private:
+  pycontain_container* Get() const {
+    if (container_ == nullptr) throw py::value_error("the container was removed");
+    return container_;
+  }
+
+  pycontain_container* container_ = nullptr;
+};
+
+// The Python log handler; called with (level, container_id, message).
+py::object& LogHandler() {
+  static py::object* handler = new py::object();
+  return *handler;
+}
+
+void ForwardLogLine(void* /*user_data*/, int level, const char* container_id,
+                    const char* message) {
+  if (!Py_IsInitialized()) return;
+  py::gil_scoped_acquire acquire;
+  if (!LogHandler()) return;
+  try {
+    LogHandler()(level, container_id, message);
+  } catch (py::error_already_set& error) {
+    // A logging failure must not fail the container operation that logged.
+    error.discard_as_unraisable("pycontain log handler");
+  }
+}
+
+void SetLogHandler(py::object handler, int min_level) {
+  pycontain_error* error = nullptr;
+  bool enable = !handler.is_none();
+  LogHandler() = std::move(handler);
+  int code;
+  {
+    py::gil_scoped_release release;
+    code = pycontain_set_log_callback(enable ? ForwardLogLine : nullptr, nullptr,
+                                      min_level, &error);
+  }
+  Check(code, error);
+}
+
+}  // namespace
+
+PYBIND11_MODULE(_pycontain, m) {
+  m.doc() = "Low-level bindings of libpycontain's C API; use the pycontain package.";
+  m.attr("VERSION") = pycontain_version_string();
+  m.attr("HEADER_VERSION") = PYCONTAIN_VERSION;
+  m.attr("STATE_CREATED") = static_cast<int>(PYCONTAIN_STATE_CREATED);
+  m.attr("STATE_RUNNING") = static_cast<int>(PYCONTAIN_STATE_RUNNING);
+  m.attr("STATE_STOPPED") = static_cast<int>(PYCONTAIN_STATE_STOPPED);
+
+  m.def("version", &pycontain_version);
+  m.def("set_error_factory", [](py::object factory) { ErrorFactory() = std::move(factory); });
+  m.def("set_log_handler", &SetLogHandler, py::arg("handler"), py::arg("min_level"));
+  m.def("run", &Run, py::arg("spec_json"));
+
+  py::class_<RunResult>(m, "RunResult")
+      .def_property_readonly("exit_code", &RunResult::exit_code)
+      .def_property_readonly("signal", &RunResult::signal)
+      .def_property_readonly("timed_out", &RunResult::timed_out)
+      .def_property_readonly("oom_killed", &RunResult::oom_killed)
+      .def_property_readonly("wall_time_ns", &RunResult::wall_time_ns)
+      .def_property_readonly("cpu_time_ns", &RunResult::cpu_time_ns)
+      .def_property_readonly("memory_peak_bytes", &RunResult::memory_peak_bytes)
+      .def_property_readonly("json", &RunResult::json);
+
+  py::class_<Process>(m, "Process")
+      .def_property_readonly("pid", &Process::pid)
+      .def("wait", &Process::Wait, py::arg("timeout"), py::arg("kill_on_timeout"))
+      .def("kill", &Process::Kill, py::arg("signal"))
+      .def("close", &Process::Close);
+
+  py::class_<Container>(m, "Container")
+      .def(py::init<const std::string&>(), py::arg("spec_json"))
+      .def_property_readonly("id", &Container::id)
+      .def_property_readonly("state", &Container::state)
+      .def_property_readonly("pid", &Container::pid)
+      .def("start", &Container::Start)
+      .def("wait", &Container::Wait, py::arg("timeout"), py::arg("kill_on_timeout"))
+      .def("kill", &Container::Kill, py::arg("signal"))
+      .def("exec", &Container::Exec, py::arg("process_json"))
+      .def("close", &Container::Close);
+}

@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Runs the pytest suite of the Python bindings from Bazel's runfiles, where
+# bindings/python/pycontain holds both the Python files and the built
+# extension. Bazel gives the JUnit XML path in XML_OUTPUT_FILE and counts
+# its test cases as the target's results.
+set -euo pipefail
+
+runfiles=${TEST_SRCDIR}/${TEST_WORKSPACE}
+export PYTHONPATH=${runfiles}/bindings/python
+export PYTHONDONTWRITEBYTECODE=1
+export PYCONTAIN_EXTENSION=${runfiles}/bindings/python/pycontain/_pycontain.so
+cd "${runfiles}"
+# Debian's interpreter, which python3-pytest installs pytest for.
+exec /usr/bin/python3 -m pytest -q -p no:cacheprovider \
+  --junitxml="${XML_OUTPUT_FILE:-${TEST_TMPDIR}/pytest.xml}" \
+  --basetemp="${TEST_TMPDIR}/pytest" \
+  bindings/python/tests "$@"

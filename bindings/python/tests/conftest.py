@@ -1,0 +1,41 @@
+"""Fixtures of pycontain's Python tests. They run containers for real, as
+root, in the busybox root filesystem that scripts/make-test-rootfs builds
+(PYCONTAIN_TEST_BUSYBOX_ROOTFS)."""
+
+import os
+
+import pytest
+
+
+@pytest.fixture(scope="session")
+def busybox():
+    """The busybox root filesystem's path."""
+    root = os.environ.get("PYCONTAIN_TEST_BUSYBOX_ROOTFS")
+    if not root:
+        pytest.fail("PYCONTAIN_TEST_BUSYBOX_ROOTFS is not set (scripts/make-test-rootfs prints it)")
+    if os.geteuid() != 0:
+        pytest.fail("these tests start containers and must run as root")
+    return root
+
+
+def children():
+    """Pids of this process's unreaped children."""
+    pids = []
+    for task in os.listdir("/proc/self/task"):
+        with open(f"/proc/self/task/{task}/children") as file:
+            pids.extend(int(pid) for pid in file.read().split())
+    return pids
+
+
+def state_entries():
+    root = os.environ.get("PYCONTAIN_STATE_DIR", "/run/pycontain")
+    return set(os.listdir(root)) if os.path.isdir(root) else set()
+
+
+@pytest.fixture(autouse=True)
+def nothing_leaked():
+    """Fail a test that leaves a container process or state directory."""
+    before = state_entries()
+    yield
+    assert children() == []
+    assert state_entries() - before == set()
