@@ -19,6 +19,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "examples/cli/network_command.h"
 #include "examples/cli/resource_flags.h"
 #include "lib/base/status.h"
 #include "lib/base/units.h"
@@ -53,7 +54,16 @@ Options:
   --timeout DURATION    kill the container after DURATION, such as 30s or 1m30s;
                         the exit status is then 128+9 (default: no limit)
   --network MODE        none: loopback only, in a new network namespace
-                        (default); host: the host's network, not isolated
+                        (default); host: the host's network, not isolated;
+                        NAME: a network from `pycontain network create`
+  -p, --publish [IP:]HOST[-END]:CTR[-END][/tcp|/udp]
+                        publish container ports on the host (repeatable).
+                        Without IP the port binds 127.0.0.1 ONLY; give
+                        0.0.0.0 or [::] to publish on every address
+  --ip IP, --ip6 IP     the container's address on the network
+  --network-alias NAME  another name the network's containers resolve
+  --host-netns PATH     the network namespace that plays the host
+                        (default: the caller's)
   -h, --help            print this help
 
 %s
@@ -124,6 +134,7 @@ class Arguments {
 std::string ParseRunOptions(Arguments& args, pycontain::spec::ContainerSpec& spec,
                             bool* help, bool* stats) {
   pycontain::spec::Process* process = spec.mutable_process();
+  std::string network_value;
   while (!args.done()) {
     const std::string arg = args.peek();
     if (arg == "--") {
@@ -168,13 +179,17 @@ std::string ParseRunOptions(Arguments& args, pycontain::spec::ContainerSpec& spe
       spec.mutable_timeout()->set_seconds(nanos / 1000000000);
       spec.mutable_timeout()->set_nanos(static_cast<int32_t>(nanos % 1000000000));
     } else if (args.Match("--network", "", &value, &error)) {
-      if (value == "none") {
-        spec.mutable_network()->set_mode(pycontain::spec::Network::NONE);
-      } else if (value == "host") {
-        spec.mutable_network()->set_mode(pycontain::spec::Network::HOST);
-      } else {
-        return absl::StrCat("--network: unknown mode \"", value, "\" (use none or host)");
-      }
+      network_value = value;
+    } else if (args.Match("--publish", "-p", &value, &error)) {
+      spec.mutable_network()->add_ports(value);
+    } else if (args.Match("--ip", "", &value, &error)) {
+      spec.mutable_network()->set_ip(value);
+    } else if (args.Match("--ip6", "", &value, &error)) {
+      spec.mutable_network()->set_ip6(value);
+    } else if (args.Match("--network-alias", "", &value, &error)) {
+      spec.mutable_network()->add_aliases(value);
+    } else if (args.Match("--host-netns", "", &value, &error)) {
+      spec.mutable_network()->set_host_namespace_path(value);
     } else if (pycontain::cli::IsResourceFlag(flag) && args.Match(flag, "", &value, &error)) {
       if (error.empty()) {
         error = pycontain::cli::ApplyResourceFlag(flag, value, spec.mutable_resources());
@@ -183,6 +198,11 @@ std::string ParseRunOptions(Arguments& args, pycontain::spec::ContainerSpec& spe
       return absl::StrCat("unknown option ", arg, " (see --help)");
     }
     if (!error.empty()) return error;
+  }
+  // After the loop, so that --host-netns may come after --network.
+  if (!network_value.empty()) {
+    std::string network_error = pycontain::cli::ApplyNetworkOption(network_value, spec);
+    if (!network_error.empty()) return network_error;
   }
   for (const std::string& word : args.rest()) process->add_args(word);
   if (process->args().empty()) return "run: a command is required (see --help)";
@@ -227,6 +247,7 @@ int main(int argc, char** argv) {
   }
   std::string command = args.take();
   if (command == "run") return RunCommand(args);
+  if (command == "network") return pycontain::cli::NetworkCommand(args.rest());
   if (command == "-h" || command == "--help" || command == "help") {
     PrintUsage(stdout);
     return 0;

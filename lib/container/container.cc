@@ -57,6 +57,25 @@ absl::StatusOr<cgroup::Cgroup> CreateCgroup(const spec::ContainerSpec& spec,
   return cgroup;
 }
 
+// Attaches the container to its named network after any other
+// before_setup, while the child waits before its first mount.
+void AddNetworkSetup(std::optional<PreparedNetwork>& prepared,
+                     std::optional<ContainerNetwork>& attached,
+                     ns::LaunchOptions& launch) {
+  if (!prepared.has_value()) return;
+  auto previous = std::move(launch.before_setup);
+  launch.before_setup = [previous, &prepared, &attached](pid_t pid) -> absl::Status {
+    if (previous) {
+      absl::Status status = previous(pid);
+      if (!status.ok()) return status;
+    }
+    absl::StatusOr<ContainerNetwork> network = AttachNetwork(*prepared, pid);
+    if (!network.ok()) return network.status();
+    attached = std::move(*network);
+    return absl::OkStatus();
+  };
+}
+
 }  // namespace
 
 absl::StatusOr<Container> Container::Start(const spec::ContainerSpec& spec) {
@@ -74,6 +93,8 @@ absl::StatusOr<Container> Container::Start(const spec::ContainerSpec& spec) {
   }
   // before_setup holds a pointer to the owner, which must not move until
   // Launch returns.
+  std::optional<ContainerNetwork> network;
+  AddNetworkSetup(prepared->network, network, launch);
   absl::StatusOr<ns::ChildProcess> process = ns::Launch(prepared->plan, launch);
   if (!process.ok()) {
     return Annotate(process.status(), absl::StrCat("container ", prepared->id));
@@ -85,6 +106,7 @@ absl::StatusOr<Container> Container::Start(const spec::ContainerSpec& spec) {
   container.state_ = std::move(prepared->state);
   container.cgroup_ = std::move(*cgroup);
   container.process_ = std::move(*process);
+  container.network_ = std::move(network);
   container.started_ = started;
   container.hostname_ = prepared->plan.hostname;
   container.set_groups_ = prepared->plan.set_groups;

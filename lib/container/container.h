@@ -28,6 +28,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "lib/cgroup/cgroup.h"
+#include "lib/container/network.h"
 #include "lib/container/state_dir.h"
 #include "lib/ns/process.h"
 #include "lib/spec/container.pb.h"
@@ -89,6 +90,9 @@ class Container {
   std::optional<absl::Duration> timeout_;
   std::string hostname_;
   bool set_groups_ = true;
+  // Declared last, so that the container leaves its network (links, rules,
+  // hosts entries) first when the object is destroyed.
+  std::optional<ContainerNetwork> network_;
   // Set when Kill sent SIGKILL, which then is no OOM kill.
   bool sent_sigkill_ = false;
 };

@@ -276,6 +276,10 @@ absl::StatusOr<PreparedContainer> PrepareContainer(const spec::ContainerSpec& sp
   rootfs.user_namespace = user;
   rootfs.new_network_namespace = (plan.namespace_flags & CLONE_NEWNET) != 0;
   rootfs.mounts.assign(spec.mounts().begin(), spec.mounts().end());
+  absl::StatusOr<std::optional<PreparedNetwork>> network =
+      PrepareNetwork(spec, prepared.id, plan.hostname, prepared.state, rootfs.mounts);
+  if (!network.ok()) return network.status();
+  prepared.network = std::move(*network);
   if (host_root) {
     absl::StatusOr<std::string> mountpoint = prepared.state.MakeSubdirectory("rootfs");
     if (!mountpoint.ok()) return mountpoint.status();

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "lib/container/network.h"
 #include "lib/container/state_dir.h"
 #include "lib/ns/plan.h"
 #include "lib/spec/container.pb.h"
@@ -23,6 +24,9 @@ struct PreparedContainer {
   std::string id;
   StateDir state;
   ns::ChildPlan plan;
+  // The named network to attach to while the child waits; unset for
+  // modes NONE and HOST.
+  std::optional<PreparedNetwork> network;
 };
 
 // Validates `spec` and plans the container. Creates the state directory

@@ -60,8 +60,14 @@ absl::Status ValidateNetworkName(absl::string_view name) {
 }
 
 absl::StatusOr<NetworkStore> NetworkStore::Lock(const std::string& directory) {
-  if (mkdir(directory.c_str(), 0700) != 0 && errno != EEXIST) {
-    return ErrnoError(errno, "create directory", directory);
+  // Creates the missing parents too (the state root on first use).
+  for (size_t slash = directory.find('/', 1); ; slash = directory.find('/', slash + 1)) {
+    std::string prefix = directory.substr(0, slash);
+    if (mkdir(prefix.c_str(), slash == std::string::npos ? 0700 : 0711) != 0 &&
+        errno != EEXIST) {
+      return ErrnoError(errno, "create directory", prefix);
+    }
+    if (slash == std::string::npos) break;
   }
   NetworkStore store;
   store.directory_ = directory;
