@@ -100,9 +100,12 @@ TEST_F(RootlessTest, CallerBecomesRootInside) {
 }
 
 TEST_F(RootlessTest, PidAndMountIsolation) {
-  RootlessOutcome outcome = RunAsUser(testing::SpecFor(
+  spec::ContainerSpec spec = testing::SpecFor(
       testing::BusyboxRoot(),
-      {"/bin/sh", "-c", "echo $$; mkdir -p /tmp/m; mount -t tmpfs x /tmp/m && echo mounted"}));
+      {"/bin/sh", "-c", "echo $$; mkdir -p /tmp/m; mount -t tmpfs x /tmp/m && echo mounted"});
+  // mount needs CAP_SYS_ADMIN, which containers lack by default.
+  spec.mutable_security()->mutable_capabilities()->add_add("SYS_ADMIN");
+  RootlessOutcome outcome = RunAsUser(spec);
   EXPECT_EQ(outcome.exit_status, 0) << outcome.output;
   EXPECT_EQ(outcome.output, "1\nmounted\n");
 }

@@ -83,6 +83,8 @@ TEST_F(RunTest, HostnameIsIsolated) {
   std::string host_before = Hostname();
   spec::ContainerSpec spec;
   spec.set_hostname("inside");
+  // sethostname needs CAP_SYS_ADMIN, which containers lack by default.
+  spec.mutable_security()->mutable_capabilities()->add_add("SYS_ADMIN");
   EXPECT_EQ(Shell("hostname; hostname changed; hostname", spec), "inside\nchanged\n");
   EXPECT_EQ(Hostname(), host_before);
 }
@@ -94,8 +96,12 @@ TEST_F(RunTest, HostnameDefaultsToId) {
 }
 
 TEST_F(RunTest, MountInsideInvisibleOutside) {
+  // mount needs CAP_SYS_ADMIN, which containers lack by default.
+  spec::ContainerSpec spec;
+  spec.mutable_security()->mutable_capabilities()->add_add("SYS_ADMIN");
   EXPECT_EQ(Shell("mkdir -p /tmp/m && mount -t tmpfs marker-fs /tmp/m && "
-                  "grep -c marker-fs /proc/self/mounts"),
+                  "grep -c marker-fs /proc/self/mounts",
+                  spec),
             "1\n");
   std::ifstream mounts("/proc/self/mounts");
   std::string contents((std::istreambuf_iterator<char>(mounts)), {});

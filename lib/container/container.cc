@@ -57,6 +57,21 @@ absl::StatusOr<cgroup::Cgroup> CreateCgroup(const spec::ContainerSpec& spec,
   return cgroup;
 }
 
+// Runs the security layer's parent work (seccomp learning, the listener
+// hand-off) after any other before_setup.
+void AddSecurityParentSetup(security::PreparedSecurity* security,
+                            ns::LaunchOptions& launch) {
+  if (!security->needs_parent_setup()) return;
+  auto previous = std::move(launch.before_setup);
+  launch.before_setup = [previous, security](pid_t pid) -> absl::Status {
+    if (previous) {
+      absl::Status status = previous(pid);
+      if (!status.ok()) return status;
+    }
+    return security->ParentSetup(pid);
+  };
+}
+
 // Attaches the container to its named network after any other
 // before_setup, while the child waits before its first mount.
 void AddNetworkSetup(std::optional<PreparedNetwork>& prepared,
@@ -91,6 +106,7 @@ absl::StatusOr<Container> Container::Start(const spec::ContainerSpec& spec) {
   if (!cgroup.ok()) {
     return Annotate(cgroup.status(), absl::StrCat("container ", prepared->id));
   }
+  AddSecurityParentSetup(prepared->security.get(), launch);
   // before_setup holds a pointer to the owner, which must not move until
   // Launch returns.
   std::optional<ContainerNetwork> network;
@@ -100,6 +116,7 @@ absl::StatusOr<Container> Container::Start(const spec::ContainerSpec& spec) {
     return Annotate(process.status(), absl::StrCat("container ", prepared->id));
   }
   Logf(LogLevel::kDebug, prepared->id, "started as pid %d", process->pid());
+  prepared->security->AfterStart(process->pid());
 
   Container container;
   container.id_ = prepared->id;
@@ -107,6 +124,7 @@ absl::StatusOr<Container> Container::Start(const spec::ContainerSpec& spec) {
   container.cgroup_ = std::move(*cgroup);
   container.process_ = std::move(*process);
   container.network_ = std::move(network);
+  container.security_ = std::move(prepared->security);
   container.started_ = started;
   container.hostname_ = prepared->plan.hostname;
   container.set_groups_ = prepared->plan.set_groups;
@@ -131,6 +149,10 @@ absl::StatusOr<spec::RunResult> Container::Wait(std::optional<absl::Duration> ti
   SetDuration(status->system_cpu_time, result.mutable_system_cpu_time());
   result.set_max_rss_bytes(status->max_rss_bytes);
   FillCgroupResult(*status, result);
+  result.mutable_receipt()->MergeFrom(security_->receipt());
+  // Writes the learned profile in seccomp learning mode.
+  absl::Status learned = security_->AfterExit();
+  if (!learned.ok()) return Annotate(learned, absl::StrCat("container ", id_));
   if (status->timed_out) {
     Logf(LogLevel::kDebug, id_, "killed after the timeout of %s",
          absl::FormatDuration(*timeout));

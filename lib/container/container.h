@@ -22,6 +22,7 @@
 
 #include <sys/types.h>
 
+#include <memory>
 #include <optional>
 #include <string>
 
@@ -31,6 +32,7 @@
 #include "lib/container/network.h"
 #include "lib/container/state_dir.h"
 #include "lib/ns/process.h"
+#include "lib/security/security.h"
 #include "lib/spec/container.pb.h"
 
 namespace pycontain::container {
@@ -86,6 +88,9 @@ class Container {
   // before its cgroup is removed.
   cgroup::Cgroup cgroup_;
   ns::ChildProcess process_;
+  // The seccomp learner and listener threads; stopped before process_ is
+  // killed, because members are destroyed in reverse order.
+  std::unique_ptr<security::PreparedSecurity> security_;
   absl::Time started_;
   std::optional<absl::Duration> timeout_;
   std::string hostname_;

@@ -237,6 +237,8 @@ std::string RandomId() {
 absl::StatusOr<PreparedContainer> PrepareContainer(const spec::ContainerSpec& spec) {
   absl::Status status = spec::ValidateSpec(spec);
   if (!status.ok()) return status;
+  status = security::ValidateSecurity(spec.security());
+  if (!status.ok()) return status;
 
   PreparedContainer prepared;
   prepared.id = spec.id().empty() ? RandomId() : spec.id();
@@ -291,6 +293,16 @@ absl::StatusOr<PreparedContainer> PrepareContainer(const spec::ContainerSpec& sp
   plan.new_root = std::move(rootfs_plan->new_root);
   plan.readonly_root = rootfs_plan->readonly_root;
   plan.loopback_up = (plan.namespace_flags & CLONE_NEWNET) != 0;
+
+  // Masked and read-only paths go last, over /proc, /sys and the mounts.
+  absl::StatusOr<std::unique_ptr<security::PreparedSecurity>> hardening =
+      security::PrepareSecurity(spec.security(), {prepared.id, root, plan.new_root});
+  if (!hardening.ok()) return hardening.status();
+  prepared.security = std::move(*hardening);
+  plan.rootfs_steps.insert(plan.rootfs_steps.end(), prepared.security->rootfs_steps().begin(),
+                           prepared.security->rootfs_steps().end());
+  plan.hooks.insert(plan.hooks.end(), prepared.security->hooks().begin(),
+                    prepared.security->hooks().end());
 
   LogPlan(prepared.id, plan);
   return prepared;

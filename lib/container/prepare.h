@@ -6,12 +6,14 @@
 #ifndef PYCONTAIN_LIB_CONTAINER_PREPARE_H_
 #define PYCONTAIN_LIB_CONTAINER_PREPARE_H_
 
+#include <memory>
 #include <string>
 
 #include "absl/status/statusor.h"
 #include "lib/container/network.h"
 #include "lib/container/state_dir.h"
 #include "lib/ns/plan.h"
+#include "lib/security/security.h"
 #include "lib/spec/container.pb.h"
 
 namespace pycontain::container {
@@ -27,6 +29,8 @@ struct PreparedContainer {
   // The named network to attach to while the child waits; unset for
   // modes NONE and HOST.
   std::optional<PreparedNetwork> network;
+  // Seccomp, capabilities, rlimits and paths; plan.hooks point into it.
+  std::unique_ptr<security::PreparedSecurity> security;
 };
 
 // Validates `spec` and plans the container. Creates the state directory

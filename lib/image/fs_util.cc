@@ -32,25 +32,29 @@ absl::StatusOr<std::string> ReadFileAt(int dir_fd, absl::string_view path,
                                        size_t max_bytes) {
   absl::StatusOr<UniqueFd> fd = OpenAt(dir_fd, path, O_RDONLY);
   if (!fd.ok()) return fd.status();
+  absl::StatusOr<std::string> data = ReadFd(fd->get(), max_bytes);
+  if (!data.ok()) return Annotate(data.status(), path);
+  return data;
+}
 
+absl::StatusOr<std::string> ReadFd(int fd, size_t max_bytes) {
   struct stat st;
-  if (fstat(fd->get(), &st) != 0) return ErrnoError(errno, "stat", path);
+  if (fstat(fd, &st) != 0) return ErrnoError(errno, "stat");
   if (!S_ISREG(st.st_mode)) {
-    return absl::FailedPreconditionError(
-        absl::StrCat(path, " is not a regular file"));
+    return absl::FailedPreconditionError("not a regular file");
   }
   if (static_cast<uint64_t>(st.st_size) > max_bytes) {
     return absl::FailedPreconditionError(absl::StrFormat(
-        "%s is %d bytes, more than the limit of %d", path, st.st_size,
+        "file of %d bytes is larger than the limit of %d", st.st_size,
         max_bytes));
   }
 
   std::string data(static_cast<size_t>(st.st_size), '\0');
   size_t done = 0;
   while (done < data.size()) {
-    ssize_t n = read(fd->get(), data.data() + done, data.size() - done);
+    ssize_t n = read(fd, data.data() + done, data.size() - done);
     if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return ErrnoError(errno, "read", path);
+    if (n < 0) return ErrnoError(errno, "read");
     if (n == 0) break;
     done += static_cast<size_t>(n);
   }

@@ -27,6 +27,9 @@ absl::StatusOr<UniqueFd> OpenAt(int dir_fd, absl::string_view path, int flags,
 absl::StatusOr<std::string> ReadFileAt(int dir_fd, absl::string_view path,
                                        size_t max_bytes = 64 << 20);
 
+// Reads the rest of the regular file open at `fd`, with ReadFileAt's limit.
+absl::StatusOr<std::string> ReadFd(int fd, size_t max_bytes = 64 << 20);
+
 // Writes all of `data` to `fd`.
 absl::Status WriteAll(int fd, absl::string_view data);
 

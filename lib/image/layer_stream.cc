@@ -12,6 +12,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "lib/base/status.h"
 
 namespace pycontain::image {
 
@@ -44,6 +45,21 @@ std::string LayerMediaType(Compression compression) {
     case Compression::kXz: return type;
   }
   return type;
+}
+
+absl::StatusOr<Compression> DetectCompression(int fd) {
+  unsigned char magic[6] = {};
+  ssize_t n = pread(fd, magic, sizeof(magic), 0);
+  if (n < 0) return ErrnoError(errno, "read to detect compression");
+  auto starts = [&](std::initializer_list<unsigned char> prefix) {
+    if (static_cast<size_t>(n) < prefix.size()) return false;
+    return std::equal(prefix.begin(), prefix.end(), magic);
+  };
+  if (starts({0x1f, 0x8b})) return Compression::kGzip;
+  if (starts({0x28, 0xb5, 0x2f, 0xfd})) return Compression::kZstd;
+  if (starts({'B', 'Z', 'h'})) return Compression::kBzip2;
+  if (starts({0xfd, '7', 'z', 'X', 'Z', 0x00})) return Compression::kXz;
+  return Compression::kNone;
 }
 
 absl::StatusOr<std::unique_ptr<LayerStream>> LayerStream::Open(
@@ -105,6 +121,7 @@ absl::Status LayerStream::OpenReaders() {
     default: compression_ = Compression::kNone; break;
   }
 
+  if (!options_.parse_tar) return absl::OkStatus();
   tar_ = archive_read_new();
   archive_read_support_format_tar(tar_);
   archive_read_support_format_gnutar(tar_);
@@ -158,8 +175,11 @@ ssize_t LayerStream::ReadUncompressed(struct archive* reader, void* self,
 
 absl::StatusOr<size_t> LayerStream::ReadRaw(void* buffer, size_t size) {
   const void* data = nullptr;
-  ssize_t n = ReadUncompressed(tar_, this, &data);
-  if (n < 0) return ArchiveError(tar_, "read layer");
+  if (tar_ != nullptr) {
+    return absl::FailedPreconditionError("ReadRaw on a stream parsed as tar");
+  }
+  ssize_t n = ReadUncompressed(raw_, this, &data);
+  if (n < 0) return ArchiveError(raw_, "read layer");
   size_t copied = std::min(size, static_cast<size_t>(n));
   // ReadUncompressed fills tar_buffer_ with at most its size; callers pass
   // buffers of at least that size, checked here to keep the copy whole.
@@ -172,9 +192,10 @@ absl::StatusOr<size_t> LayerStream::ReadRaw(void* buffer, size_t size) {
 
 absl::Status LayerStream::Finish() {
   const void* data = nullptr;
+  struct archive* reader = tar_ != nullptr ? tar_ : raw_;
   while (true) {
-    ssize_t n = ReadUncompressed(tar_, this, &data);
-    if (n < 0) return ArchiveError(tar_, "read layer");
+    ssize_t n = ReadUncompressed(reader, this, &data);
+    if (n < 0) return ArchiveError(reader, "read layer");
     if (n == 0) break;
   }
   // Drain the blob itself: a gzip stream may be followed by bytes that the

@@ -39,10 +39,16 @@ absl::string_view CompressionName(Compression compression);
 // ("application/vnd.oci.image.layer.v1.tar+gzip", ...).
 std::string LayerMediaType(Compression compression);
 
+// Detects the compression of the file open at `fd` from its first bytes
+// (magic numbers), without moving its offset. Uncompressed data is kNone.
+absl::StatusOr<Compression> DetectCompression(int fd);
+
 struct LayerStreamOptions {
   // Reject the layer once its uncompressed size exceeds this many bytes
   // (a decompression bomb). 0: no limit.
   uint64_t max_uncompressed_bytes = 0;
+  // Parse the stream as tar (tar()); false for callers that only ReadRaw.
+  bool parse_tar = true;
 };
 
 class LayerStream {
@@ -61,8 +67,8 @@ class LayerStream {
   struct archive* tar() { return tar_; }
 
   // Reads the uncompressed bytes directly, for callers that copy the tar
-  // stream instead of parsing it. Returns 0 at the end. Do not mix with
-  // tar().
+  // stream instead of parsing it. Returns 0 at the end. Only when opened
+  // with parse_tar false.
   absl::StatusOr<size_t> ReadRaw(void* buffer, size_t size);
 
   // Reads what the tar reader left (the padding after the end-of-archive
@@ -75,6 +81,8 @@ class LayerStream {
   const std::string& blob_digest() const { return blob_digest_; }
   const std::string& diff_id() const { return diff_id_; }
   uint64_t uncompressed_bytes() const { return uncompressed_bytes_; }
+  // Whether reading stopped at max_uncompressed_bytes.
+  bool limit_exceeded() const { return limit_exceeded_; }
   const std::string& name() const { return name_; }
 
   // Returns a status for the last libarchive error of `reader`.

@@ -108,6 +108,8 @@ absl::StatusOr<UniqueFd> Store::Lock(int operation) const {
   return fd;
 }
 
+absl::StatusOr<UniqueFd> Store::LockShared() const { return Lock(LOCK_SH); }
+
 absl::StatusOr<std::string> Store::ReadBlob(absl::string_view digest) const {
   absl::Status valid = ValidateDigest(digest);
   if (!valid.ok()) return valid;

@@ -100,6 +100,11 @@ class Store {
   // leftover staging directories.
   absl::StatusOr<PruneStats> Prune() const;
 
+  // Takes the store's shared lock, which keeps Prune and transactions out
+  // until the returned descriptor is closed. For readers of many files,
+  // such as Save; the methods above lock by themselves.
+  absl::StatusOr<UniqueFd> LockShared() const;
+
   // Starts a transaction; holds the store's exclusive lock until it ends.
   absl::StatusOr<std::unique_ptr<Transaction>> Begin() const;
 

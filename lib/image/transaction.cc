@@ -162,6 +162,11 @@ absl::StatusOr<Transaction::LayerResult> Transaction::AddLayer(
   apply.whiteouts = WhiteoutMode::kOverlay;
   absl::StatusOr<ApplyStats> applied =
       ApplyLayer((*stream)->tar(), root->get(), apply);
+  if (!applied.ok() && (*stream)->limit_exceeded()) {
+    return absl::ResourceExhaustedError(absl::StrCat(
+        "layer ", digest, " is larger than the limit of ",
+        stream_options.max_uncompressed_bytes, " bytes uncompressed"));
+  }
   if (!applied.ok()) {
     return Annotate(applied.status(), absl::StrCat("layer ", digest));
   }

@@ -68,6 +68,9 @@ std::string TarBuilder::Finish() const {
     case Compression::kBzip2: archive_write_add_filter_bzip2(writer); break;
     case Compression::kXz: archive_write_add_filter_xz(writer); break;
   }
+  // No padding to 10240-byte records: with a compression filter libarchive
+  // would pad the compressed stream with zeros, which is not a valid frame.
+  archive_write_set_bytes_in_last_block(writer, 1);
   archive_write_open(writer, &output, nullptr, &AppendToString, nullptr);
   for (const TarEntry& item : entries_) {
     struct archive_entry* entry = archive_entry_new();

@@ -1,0 +1,386 @@
+#include "lib/image/image_io.h"
+
+#include <archive_entry.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <map>
+#include <string>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "gtest/gtest.h"
+#include "lib/image/digest.h"
+#include "lib/image/fs_util.h"
+#include "lib/image/store.h"
+#include "lib/image/testing/tar_builder.h"
+#include "lib/image/testing/tree_snapshot.h"
+
+namespace pycontain::image {
+namespace {
+
+using testing::ReadFile;
+using testing::RunShell;
+using testing::SnapshotTree;
+using testing::TarBuilder;
+using testing::WriteFile;
+
+int CountEntries(const std::string& directory) {
+  absl::StatusOr<UniqueFd> fd = OpenAt(AT_FDCWD, directory, O_RDONLY | O_DIRECTORY);
+  if (!fd.ok()) return -1;
+  int count = 0;
+  std::string listing;
+  RunShell(absl::StrCat("ls -A '", directory, "'"), &listing);
+  for (char c : listing) count += c == '\n';
+  return count;
+}
+
+std::string SampleTar(Compression compression = Compression::kNone) {
+  testing::TarEntry tool;
+  tool.name = "bin/tool";
+  tool.content = "#!/bin/sh\necho hi\n";
+  tool.mode = 0755;
+  return TarBuilder(compression)
+      .Directory("bin")
+      .Add(tool)
+      .Symlink("bin/sh", "tool")
+      .Hardlink("bin/tool2", "bin/tool")
+      .Directory("etc")
+      .File("etc/hostname", "box\n")
+      .Finish();
+}
+
+class ImageIoTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = testing::MakeTestDirectory("image");
+    ASSERT_FALSE(dir_.empty());
+    StoreOptions options;
+    options.root = dir_ + "/store";
+    absl::StatusOr<Store> store = Store::Open(options);
+    ASSERT_TRUE(store.ok()) << store.status();
+    store_.emplace(*std::move(store));
+  }
+
+  void TearDown() override {
+    ASSERT_TRUE(RemoveTreeAt(AT_FDCWD, dir_).ok());
+    struct stat st;
+    EXPECT_NE(lstat(dir_.c_str(), &st), 0);
+  }
+
+  std::string Import(const std::string& tar, const std::string& name) {
+    std::string path = absl::StrCat(dir_, "/", name, ".tar");
+    path.erase(std::remove(path.begin() + dir_.size(), path.end(), ':'), path.end());
+    EXPECT_TRUE(WriteFile(path, tar));
+    ImportOptions options;
+    options.names = {name};
+    options.cmd = {"/bin/tool"};
+    absl::StatusOr<std::string> id = ImportTarball(*store_, path, options);
+    EXPECT_TRUE(id.ok()) << id.status();
+    return id.ok() ? *id : "";
+  }
+
+  void ExpectStoreEmpty() {
+    EXPECT_EQ(CountEntries(store_->root() + "/images"), 0);
+    EXPECT_EQ(CountEntries(store_->root() + "/blobs/sha256"), 0);
+    EXPECT_EQ(CountEntries(store_->root() + "/layers"), 0);
+  }
+
+  std::string dir_;
+  std::optional<Store> store_;
+};
+
+TEST_F(ImageIoTest, ImportStoresOneLayerImage) {
+  std::string id = Import(SampleTar(), "box:1");
+  absl::StatusOr<Image> image = store_->GetImage("box:1");
+  ASSERT_TRUE(image.ok()) << image.status();
+  EXPECT_EQ(image->record.id(), id);
+  ASSERT_EQ(image->manifest.layers_size(), 1);
+  EXPECT_EQ(image->config.rootfs().diff_ids(0), DigestOf(SampleTar()));
+  EXPECT_EQ(image->config.config().cmd(0), "/bin/tool");
+  std::string layer = store_->LayerPath(image->config.rootfs().diff_ids(0));
+  EXPECT_EQ(ReadFile(layer + "/etc/hostname"), "box\n");
+  EXPECT_TRUE(store_->GetImage(id.substr(7, 12)).ok()) << "short id lookup";
+}
+
+TEST_F(ImageIoTest, CompressionDetectedByContent) {
+  for (Compression compression : {Compression::kGzip, Compression::kZstd}) {
+    std::string name = absl::StrCat("c", CompressionName(compression), ":1");
+    Import(SampleTar(compression), name);
+    absl::StatusOr<Image> image = store_->GetImage(name);
+    ASSERT_TRUE(image.ok()) << image.status();
+    EXPECT_EQ(image->manifest.layers(0).media_type(), LayerMediaType(compression));
+    // The diff id is the digest of the uncompressed tar, whatever the blob.
+    EXPECT_EQ(image->config.rootfs().diff_ids(0), DigestOf(SampleTar()));
+  }
+}
+
+TEST_F(ImageIoTest, SameLayerStoredOnce) {
+  Import(SampleTar(), "a:1");
+  Import(SampleTar(), "b:1");
+  EXPECT_EQ(CountEntries(store_->root() + "/layers"), 1);
+  // Layer blob, two configs (different names give the same config only
+  // when created in the same second), manifests.
+  absl::StatusOr<std::vector<format::ImageRecord>> images = store_->ListImages();
+  ASSERT_TRUE(images.ok());
+  EXPECT_GE(images->size(), 1u);
+}
+
+TEST_F(ImageIoTest, RemoveAndPrune) {
+  Import(SampleTar(), "a:1");
+  ASSERT_TRUE(store_->RemoveImage("a:1").ok());
+  EXPECT_FALSE(store_->GetImage("a:1").ok());
+  absl::StatusOr<PruneStats> pruned = store_->Prune();
+  ASSERT_TRUE(pruned.ok()) << pruned.status();
+  EXPECT_EQ(pruned->layers, 1);
+  EXPECT_EQ(pruned->blobs, 3);  // layer, config, manifest
+  ExpectStoreEmpty();
+}
+
+TEST_F(ImageIoTest, DockerArchiveRoundTripKeepsId) {
+  std::string id = Import(SampleTar(Compression::kGzip), "box:1");
+  std::string archive = dir_ + "/saved.tar";
+  absl::Status saved = SaveDockerArchive(*store_, {"box:1"}, archive);
+  ASSERT_TRUE(saved.ok()) << saved;
+
+  ASSERT_TRUE(store_->RemoveImage("box:1").ok());
+  ASSERT_TRUE(store_->Prune().ok());
+  absl::StatusOr<LoadResult> loaded = LoadImages(*store_, archive, {});
+  ASSERT_TRUE(loaded.ok()) << loaded.status();
+  ASSERT_EQ(loaded->images.size(), 1u);
+  EXPECT_EQ(loaded->images[0].id, id);
+  EXPECT_EQ(loaded->images[0].names, std::vector<std::string>{"box:1"});
+}
+
+TEST_F(ImageIoTest, SkopeoReadsDockerArchive) {
+  if (RunShell("skopeo --version >/dev/null 2>&1") != 0) {
+    GTEST_SKIP() << "skopeo is not installed (scripts/setup installs it)";
+  }
+  Import(SampleTar(), "box:1");
+  std::string archive = dir_ + "/saved.tar";
+  ASSERT_TRUE(SaveDockerArchive(*store_, {"box:1"}, archive).ok());
+  std::string output;
+  ASSERT_EQ(RunShell(absl::StrCat("skopeo inspect docker-archive:", archive, " 2>&1"),
+                     &output),
+            0)
+      << output;
+  EXPECT_TRUE(absl::StrContains(output, DigestOf(SampleTar()))) << output;
+}
+
+TEST_F(ImageIoTest, UmociUnpacksOciLayoutLikeUs) {
+  if (RunShell("umoci --version >/dev/null 2>&1") != 0) {
+    GTEST_SKIP() << "umoci is not installed (scripts/setup installs it)";
+  }
+  Import(SampleTar(Compression::kGzip), "box:1");
+  std::string layout = dir_ + "/layout";
+  absl::Status saved = SaveOciLayout(*store_, {"box:1"}, layout);
+  ASSERT_TRUE(saved.ok()) << saved;
+
+  std::string bundle = dir_ + "/bundle";
+  std::string output;
+  std::string rootless = geteuid() == 0 ? "" : "--rootless ";
+  ASSERT_EQ(RunShell(absl::StrCat("umoci unpack ", rootless, "--image ", layout,
+                                  ":1 ", bundle, " 2>&1"),
+                     &output),
+            0)
+      << output;
+  std::string ours = dir_ + "/ours";
+  ASSERT_TRUE(UnpackImage(*store_, "box:1", ours).ok());
+  EXPECT_EQ(SnapshotTree(bundle + "/rootfs"), SnapshotTree(ours));
+
+  // And skopeo reads the layout too.
+  if (RunShell("skopeo --version >/dev/null 2>&1") == 0) {
+    EXPECT_EQ(RunShell(absl::StrCat("skopeo inspect oci:", layout, ":1 >/dev/null 2>&1")), 0);
+  }
+  // Loading the saved layout gives the same image back.
+  absl::StatusOr<LoadResult> loaded = LoadImages(*store_, layout, {});
+  ASSERT_TRUE(loaded.ok()) << loaded.status();
+  EXPECT_EQ(loaded->layers_reused, 1);
+  EXPECT_EQ(loaded->layers_unpacked, 0);
+}
+
+TEST_F(ImageIoTest, WrongDigestLeavesNothing) {
+  Import(SampleTar(), "box:1");
+  std::string layout = dir_ + "/layout";
+  ASSERT_TRUE(SaveOciLayout(*store_, {"box:1"}, layout).ok());
+  ASSERT_TRUE(store_->RemoveImage("box:1").ok());
+  ASSERT_TRUE(store_->Prune().ok());
+
+  // Corrupt the layer blob: same size, one byte changed.
+  absl::StatusOr<Image> unused = store_->GetImage("box:1");
+  EXPECT_FALSE(unused.ok());
+  std::string listing;
+  RunShell(absl::StrCat("ls -S ", layout, "/blobs/sha256 | head -1"), &listing);
+  std::string blob = absl::StrCat(layout, "/blobs/sha256/", listing.substr(0, 64));
+  std::string data = ReadFile(blob);
+  ASSERT_FALSE(data.empty());
+  data[600] ^= 1;
+  ASSERT_EQ(chmod(blob.c_str(), 0644), 0);
+  ASSERT_EQ(unlink(blob.c_str()), 0);  // the store's copy is hardlinked
+  ASSERT_TRUE(WriteFile(blob, data));
+
+  absl::StatusOr<LoadResult> loaded = LoadImages(*store_, layout, {});
+  ASSERT_FALSE(loaded.ok());
+  EXPECT_EQ(loaded.status().code(), absl::StatusCode::kDataLoss) << loaded.status();
+  EXPECT_TRUE(absl::StrContains(loaded.status().message(), "digest mismatch"));
+  ExpectStoreEmpty();
+}
+
+// A docker-archive whose layer tries to write outside its root.
+std::string HostileDockerArchive(const std::string& layer_tar) {
+  std::string config = absl::StrCat(
+      "{\"architecture\":\"amd64\",\"os\":\"linux\",\"rootfs\":{\"type\":\"layers\","
+      "\"diff_ids\":[\"", DigestOf(layer_tar), "\"]}}");
+  return TarBuilder()
+      .File("manifest.json",
+            "[{\"Config\":\"config.json\",\"RepoTags\":[\"evil:1\"],"
+            "\"Layers\":[\"l/layer.tar\"]}]")
+      .File("config.json", config)
+      .File("l/layer.tar", layer_tar)
+      .Finish();
+}
+
+TEST_F(ImageIoTest, HostileArchiveLeavesNothing) {
+  std::vector<std::string> layers = {
+      TarBuilder().File("ok", "1").File("../../escape", "x").Finish(),
+      TarBuilder().Symlink("up", "..").Hardlink("h", "up/etc/passwd").Finish(),
+  };
+  for (const std::string& layer : layers) {
+    std::string archive = dir_ + "/evil.tar";
+    ASSERT_TRUE(WriteFile(archive, HostileDockerArchive(layer)));
+    absl::StatusOr<LoadResult> loaded = LoadImages(*store_, archive, {});
+    EXPECT_FALSE(loaded.ok());
+    ExpectStoreEmpty();
+    EXPECT_EQ(CountEntries(store_->root() + "/tmp"), 0);
+  }
+  struct stat st;
+  EXPECT_NE(lstat((dir_ + "/escape").c_str(), &st), 0);
+  EXPECT_NE(lstat((store_->root() + "/escape").c_str(), &st), 0);
+}
+
+TEST_F(ImageIoTest, DockerArchiveWithSymlinkedLayer) {
+  std::string layer = SampleTar();
+  std::string config = absl::StrCat(
+      "{\"architecture\":\"amd64\",\"os\":\"linux\",\"rootfs\":{\"type\":\"layers\","
+      "\"diff_ids\":[\"", DigestOf(layer), "\"]}}");
+  std::string archive = TarBuilder()
+                            .File("manifest.json",
+                                  absl::StrCat("[{\"Config\":\"", DigestOf(config).substr(7),
+                                               ".json\",\"RepoTags\":[\"s:1\"],",
+                                               "\"Layers\":[\"a/layer.tar\"]}]"))
+                            .File(DigestOf(config).substr(7) + ".json", config)
+                            .File("shared/layer.tar", layer)
+                            .Directory("a")
+                            .Symlink("a/layer.tar", "../shared/layer.tar")
+                            .Finish();
+  ASSERT_TRUE(WriteFile(dir_ + "/sym.tar", archive));
+  absl::StatusOr<LoadResult> loaded = LoadImages(*store_, dir_ + "/sym.tar", {});
+  ASSERT_TRUE(loaded.ok()) << loaded.status();
+  EXPECT_EQ(loaded->images[0].id, DigestOf(config));
+}
+
+TEST_F(ImageIoTest, DecompressionLimitRejectsBomb) {
+  StoreOptions options;
+  options.root = store_->root();
+  options.max_layer_bytes = 1 << 20;
+  absl::StatusOr<Store> limited = Store::Open(options);
+  ASSERT_TRUE(limited.ok());
+  std::string bomb = TarBuilder(Compression::kGzip)
+                         .File("zeros", std::string(8 << 20, '\0'))
+                         .Finish();
+  ASSERT_LT(bomb.size(), 100000u);
+  ASSERT_TRUE(WriteFile(dir_ + "/bomb.tar.gz", bomb));
+  absl::StatusOr<std::string> id = ImportTarball(*limited, dir_ + "/bomb.tar.gz", {});
+  ASSERT_FALSE(id.ok());
+  EXPECT_EQ(id.status().code(), absl::StatusCode::kResourceExhausted) << id.status();
+  ExpectStoreEmpty();
+}
+
+TEST_F(ImageIoTest, TruncatedGzipIsAnError) {
+  std::string gz = SampleTar(Compression::kGzip);
+  ASSERT_TRUE(WriteFile(dir_ + "/cut.tar.gz", gz.substr(0, gz.size() / 2)));
+  absl::StatusOr<std::string> id = ImportTarball(*store_, dir_ + "/cut.tar.gz", {});
+  EXPECT_FALSE(id.ok());
+  ExpectStoreEmpty();
+}
+
+TEST_F(ImageIoTest, InterruptedLoadShowsNoImage) {
+  ASSERT_TRUE(WriteFile(dir_ + "/a.tar", SampleTar()));
+  pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    absl::StatusOr<std::unique_ptr<Transaction>> transaction = store_->Begin();
+    if (!transaction.ok()) _exit(1);
+    absl::StatusOr<UniqueFd> fd = OpenAt(AT_FDCWD, dir_ + "/a.tar", O_RDONLY);
+    absl::StatusOr<std::string> digest = (*transaction)->AddBlob(fd->get(), "");
+    if (!digest.ok() || !(*transaction)->AddLayer(*digest, "").ok()) _exit(2);
+    _exit(0);  // killed before Commit: no destructor runs
+  }
+  int status = 0;
+  ASSERT_EQ(waitpid(child, &status, 0), child);
+  ASSERT_EQ(WEXITSTATUS(status), 0);
+
+  EXPECT_EQ(CountEntries(store_->root() + "/tmp"), 1) << "staging left, as after a crash";
+  ExpectStoreEmpty();
+  absl::StatusOr<std::unique_ptr<Transaction>> next = store_->Begin();
+  ASSERT_TRUE(next.ok());
+  EXPECT_EQ(CountEntries(store_->root() + "/tmp"), 1) << "stale staging not removed";
+}
+
+TEST_F(ImageIoTest, ConcurrentLoadsFromTwoProcesses) {
+  Import(SampleTar(Compression::kGzip), "box:1");
+  std::string archive = dir_ + "/saved.tar";
+  ASSERT_TRUE(SaveDockerArchive(*store_, {"box:1"}, archive).ok());
+  ASSERT_TRUE(store_->RemoveImage("box:1").ok());
+  ASSERT_TRUE(store_->Prune().ok());
+
+  pid_t children[2];
+  for (pid_t& child : children) {
+    child = fork();
+    ASSERT_GE(child, 0);
+    if (child == 0) {
+      absl::StatusOr<Store> store = Store::Open({store_->root()});
+      _exit(store.ok() && LoadImages(*store, archive, {}).ok() ? 0 : 1);
+    }
+  }
+  for (pid_t child : children) {
+    int status = 0;
+    ASSERT_EQ(waitpid(child, &status, 0), child);
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  }
+  absl::StatusOr<std::vector<format::ImageRecord>> images = store_->ListImages();
+  ASSERT_TRUE(images.ok());
+  EXPECT_EQ(images->size(), 1u);
+  EXPECT_EQ(CountEntries(store_->root() + "/layers"), 1);
+}
+
+TEST_F(ImageIoTest, CommitTurnsUpperDirIntoLayer) {
+  Import(SampleTar(), "base:1");
+  std::string upper = dir_ + "/upper";
+  ASSERT_EQ(mkdir(upper.c_str(), 0755), 0);
+  ASSERT_EQ(mkdir((upper + "/etc").c_str(), 0755), 0);
+  ASSERT_TRUE(WriteFile(upper + "/etc/new", "n"));
+  ASSERT_EQ(mknod((upper + "/etc/hostname").c_str(), S_IFCHR, 0), 0) << "whiteout";
+  CommitOptions options;
+  options.names = {"derived:1"};
+  absl::StatusOr<std::string> id = CommitDirectory(*store_, "base:1", upper, options);
+  ASSERT_TRUE(id.ok()) << id.status();
+
+  std::string tree = dir_ + "/tree";
+  ASSERT_TRUE(UnpackImage(*store_, "derived:1", tree).ok());
+  EXPECT_EQ(ReadFile(tree + "/etc/new"), "n");
+  struct stat st;
+  EXPECT_NE(lstat((tree + "/etc/hostname").c_str(), &st), 0) << "whiteout not applied";
+  EXPECT_EQ(ReadFile(tree + "/bin/tool"), "#!/bin/sh\necho hi\n");
+  absl::StatusOr<Image> image = store_->GetImage("derived:1");
+  ASSERT_TRUE(image.ok());
+  EXPECT_EQ(image->config.rootfs().diff_ids_size(), 2);
+  EXPECT_EQ(image->config.history_size(), 2);
+  EXPECT_EQ(image->config.config().cmd(0), "/bin/tool") << "base config kept";
+}
+
+}  // namespace
+}  // namespace pycontain::image

@@ -1,0 +1,232 @@
+#include "lib/security/security.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "lib/base/log.h"
+#include "lib/base/status.h"
+#include "lib/base/unique_fd.h"
+#include "lib/security/default_profile.h"
+#include "lib/security/paths.h"
+#include "lib/security/receipt.h"
+#include "lib/security/seccomp_listener.h"
+
+namespace pycontain::security {
+namespace {
+
+using Point = ns::ChildHook::Point;
+
+constexpr absl::Duration kListenerTimeout = absl::Seconds(30);
+
+absl::Status FieldError(absl::string_view field, absl::string_view problem) {
+  return absl::InvalidArgumentError(absl::StrCat(field, ": ", problem));
+}
+
+absl::Status ValidateSeccomp(const spec::Seccomp& seccomp) {
+  bool profile = seccomp.mode() == spec::Seccomp::PROFILE;
+  bool learn = seccomp.mode() == spec::Seccomp::LEARN;
+  if (profile && seccomp.profile_json().empty()) {
+    return FieldError("security.seccomp.profile_json", "required for mode PROFILE");
+  }
+  if (!profile && !seccomp.profile_json().empty()) {
+    return FieldError("security.seccomp.profile_json", "only used with mode PROFILE");
+  }
+  if (learn && seccomp.learn_output_path().empty()) {
+    return FieldError("security.seccomp.learn_output_path", "required for mode LEARN");
+  }
+  if (!learn && !seccomp.learn_output_path().empty()) {
+    return FieldError("security.seccomp.learn_output_path", "only used with mode LEARN");
+  }
+  if (profile) {
+    absl::StatusOr<SeccompProfileJson> parsed = ParseSeccompProfile(seccomp.profile_json());
+    if (!parsed.ok()) return Annotate(parsed.status(), "security.seccomp.profile_json");
+    // Capabilities and kernel change which entries apply, not whether the
+    // profile is well-formed.
+    absl::StatusOr<SeccompPolicy> policy = ResolveSeccompProfile(*parsed, {});
+    if (!policy.ok()) return Annotate(policy.status(), "security.seccomp.profile_json");
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::unique_ptr<SeccompProgram>> CompileFor(const SeccompProfileJson& profile,
+                                                           const spec::Seccomp& seccomp,
+                                                           uint64_t capabilities,
+                                                           const std::string& id,
+                                                           SeccompPolicy& policy) {
+  absl::StatusOr<SeccompPolicy> resolved =
+      ResolveSeccompProfile(profile, {.capabilities = capabilities});
+  if (!resolved.ok()) return Annotate(resolved.status(), "security.seccomp");
+  policy = std::move(*resolved);
+  absl::StatusOr<SeccompProgram> program =
+      CompileSeccompPolicy(policy, {seccomp.strict(), id});
+  if (!program.ok()) return Annotate(program.status(), "security.seccomp");
+  return std::make_unique<SeccompProgram>(std::move(*program));
+}
+
+std::vector<std::string> Concatenate(const std::vector<std::string>& defaults, bool use_defaults,
+                                     const google::protobuf::RepeatedPtrField<std::string>& more) {
+  std::vector<std::string> paths;
+  if (use_defaults) paths = defaults;
+  paths.insert(paths.end(), more.begin(), more.end());
+  return paths;
+}
+
+}  // namespace
+
+absl::Status ValidateSecurity(const spec::Security& security) {
+  absl::Status status = ValidateSeccomp(security.seccomp());
+  if (!status.ok()) return status;
+  absl::StatusOr<CapabilitySets> sets =
+      PlanCapabilities(security.capabilities(), ~uint64_t{0});
+  if (!sets.ok()) return sets.status();
+  status = ValidateRlimits(security.rlimits());
+  if (!status.ok()) return status;
+  return ValidatePaths(security);
+}
+
+PreparedSecurity::~PreparedSecurity() {
+  if (listener_thread_.joinable()) listener_thread_.join();
+}
+
+absl::StatusOr<std::unique_ptr<PreparedSecurity>> PrepareSecurity(
+    const spec::Security& spec, const SecurityContext& context) {
+  absl::Status status = ValidateSecurity(spec);
+  if (!status.ok()) return status;
+  std::unique_ptr<PreparedSecurity> prepared(new PreparedSecurity());
+  prepared->id_ = context.container_id;
+  prepared->no_new_privileges_ = !spec.has_no_new_privileges() || spec.no_new_privileges();
+
+  absl::StatusOr<CapabilitySets> sets = PlanCapabilities(spec.capabilities(), HostBoundingSet());
+  if (!sets.ok()) return sets.status();
+  prepared->capabilities_.sets = *sets;
+  prepared->capabilities_.last_capability = LastCapability();
+
+  absl::StatusOr<RlimitChildData> rlimits = PlanRlimits(spec.rlimits());
+  if (!rlimits.ok()) return rlimits.status();
+  prepared->rlimits_ = *rlimits;
+
+  const spec::Seccomp& seccomp = spec.seccomp();
+  switch (seccomp.mode()) {
+    case spec::Seccomp::DEFAULT:
+    case spec::Seccomp::PROFILE: {
+      absl::StatusOr<SeccompProfileJson> parsed =
+          seccomp.mode() == spec::Seccomp::DEFAULT
+              ? absl::StatusOr<SeccompProfileJson>(DefaultSeccompProfile())
+              : ParseSeccompProfile(seccomp.profile_json());
+      if (!parsed.ok()) return Annotate(parsed.status(), "security.seccomp.profile_json");
+      absl::StatusOr<std::unique_ptr<SeccompProgram>> program =
+          CompileFor(*parsed, seccomp, sets->bounding, context.container_id, prepared->policy_);
+      if (!program.ok()) return program.status();
+      prepared->seccomp_ = std::move(*program);
+      break;
+    }
+    case spec::Seccomp::UNCONFINED:
+      Log(LogLevel::kDebug, context.container_id, "seccomp: unconfined, no filter");
+      break;
+    case spec::Seccomp::LEARN: {
+      absl::StatusOr<std::unique_ptr<SyscallLearner>> learner =
+          SyscallLearner::Create(context.container_id);
+      if (!learner.ok()) return learner.status();
+      prepared->learner_ = std::move(*learner);
+      prepared->learn_output_path_ = seccomp.learn_output_path();
+      break;
+    }
+    default:
+      return FieldError("security.seccomp.mode", absl::StrCat("unknown mode ", seccomp.mode()));
+  }
+  if (prepared->seccomp_ != nullptr && prepared->policy_.uses_notify) {
+    absl::StatusOr<SharedListenerSlot> slot = SharedListenerSlot::Create();
+    if (!slot.ok()) return slot.status();
+    prepared->listener_slot_ = std::make_unique<SharedListenerSlot>(std::move(*slot));
+    prepared->seccomp_->listener = prepared->listener_slot_->get();
+  }
+
+  PathOptions paths;
+  paths.lookup_root = context.lookup_root;
+  paths.new_root = context.new_root;
+  paths.masked = Concatenate(DefaultMaskedPaths(), !spec.no_default_paths(), spec.masked_paths());
+  paths.readonly =
+      Concatenate(DefaultReadonlyPaths(), !spec.no_default_paths(), spec.readonly_paths());
+  absl::StatusOr<std::vector<ns::RootfsStep>> steps = PlanPaths(paths);
+  if (!steps.ok()) return steps.status();
+  prepared->rootfs_steps_ = std::move(*steps);
+
+  // Hooks, in the order the child runs them (see security.h).
+  SeccompProgram* program =
+      prepared->learner_ != nullptr ? prepared->learner_->program() : prepared->seccomp_.get();
+  Point seccomp_point = prepared->no_new_privileges_ ? Point::kBeforeExec : Point::kAfterUserSwitch;
+  std::vector<ns::ChildHook>& hooks = prepared->hooks_;
+  if (prepared->rlimits_.count > 0) hooks.push_back(RlimitHook(&prepared->rlimits_));
+  hooks.push_back(BoundingHook(&prepared->capabilities_));
+  if (program != nullptr && !prepared->no_new_privileges_) {
+    hooks.push_back(RaiseEffectiveHook());
+    hooks.push_back(SeccompInstallHook(program, seccomp_point));
+  }
+  hooks.push_back(FinalSetsHook(&prepared->capabilities_));
+  if (prepared->no_new_privileges_) hooks.push_back(NoNewPrivilegesHook(Point::kBeforeExec));
+  if (program != nullptr && prepared->no_new_privileges_) {
+    hooks.push_back(SeccompInstallHook(program, seccomp_point));
+  }
+  Logf(LogLevel::kDebug, context.container_id,
+       "security: capabilities %s, no_new_privs %d, %d rlimits, %d path steps",
+       DescribeCapabilities(sets->bounding), prepared->no_new_privileges_,
+       prepared->rlimits_.count, static_cast<int>(prepared->rootfs_steps_.size()));
+  return prepared;
+}
+
+absl::Status PreparedSecurity::ParentSetup(pid_t pid) {
+  if (learner_ != nullptr) return learner_->Start(pid);
+  if (listener_slot_ != nullptr) {
+    listener_thread_ = std::thread([this, pid] { ForwardListener(pid); });
+  }
+  return absl::OkStatus();
+}
+
+void PreparedSecurity::ForwardListener(pid_t pid) {
+  absl::StatusOr<UniqueFd> listener = listener_slot_->Take(pid, kListenerTimeout);
+  absl::Status status = listener.status();
+  if (listener.ok()) {
+    status = SendListener(policy_.listener_path, listener->get(), pid, id_,
+                          policy_.listener_metadata);
+  }
+  // The container has started by now or is failing for its own reason;
+  // without the listener its notified calls fail with ENOSYS.
+  if (!status.ok()) {
+    Log(LogLevel::kError, id_,
+        absl::StrCat("seccomp: handing the notification listener to listenerPath: ",
+                     status.message()));
+  }
+}
+
+void PreparedSecurity::AfterStart(pid_t pid) {
+  absl::Status status = ReadSecurityReceipt(pid, receipt_);
+  if (!status.ok()) {
+    Log(LogLevel::kWarning, id_,
+        absl::StrCat("security receipt not read: ", status.message()));
+  }
+}
+
+absl::Status PreparedSecurity::AfterExit() {
+  if (listener_thread_.joinable()) listener_thread_.join();
+  if (learner_ == nullptr) return absl::OkStatus();
+  absl::StatusOr<std::vector<std::string>> names = learner_->Finish();
+  if (!names.ok()) return names.status();
+  std::string json = LearnedProfileJson(*names, learner_->architectures());
+
+  UniqueFd file(open(learn_output_path_.c_str(),
+                     O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
+  if (!file.valid()) return ErrnoError(errno, "create", learn_output_path_);
+  if (write(file.get(), json.data(), json.size()) != static_cast<ssize_t>(json.size())) {
+    return ErrnoError(errno, "write", learn_output_path_);
+  }
+  Logf(LogLevel::kInfo, id_, "seccomp learning: %d system calls written to %s",
+       static_cast<int>(names->size()), learn_output_path_);
+  learner_.reset();
+  return absl::OkStatus();
+}
+
+}  // namespace pycontain::security
