@@ -75,9 +75,14 @@ absl::StatusOr<std::unique_ptr<Backend>> CreateV1Backend(
 // Errors: DeadlineExceeded after `timeout`; those of `populated`.
 absl::Status WaitUntilEmpty(const Backend& backend, absl::Duration timeout);
 
-// Makes `path` and each missing parent below `base`, mode 0755. An
-// existing directory is fine.
+// Makes each missing directory of `relative` below `base` (`base` itself
+// when `relative` is empty), mode 0755. An existing directory is fine.
 absl::Status MakeCgroupDirectories(const std::string& base, const std::string& relative);
+
+// Makes the cgroup directory `path` (<mount>/<parent>/<id>), and the
+// parent directories first when they are missing. `path` must not exist.
+absl::Status MakeCgroup(const std::string& mount, const std::string& parent,
+                        const std::string& path, absl::string_view log_id);
 
 // Removes the empty cgroup directory `path`, retrying briefly while the
 // kernel still reports it busy (processes that have just exited).

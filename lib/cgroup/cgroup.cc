@@ -117,9 +117,7 @@ Cgroup::~Cgroup() {
 absl::StatusOr<Cgroup> Cgroup::Create(const CgroupOptions& options) {
   const spec::Resources& r = options.resources;
   if (options.id.empty()) return absl::InvalidArgumentError("cgroup: an id is required");
-  absl::StatusOr<Machine> machine = ReadMachine();
-  if (!machine.ok()) return machine.status();
-  absl::Status status = ValidateResources(r, *machine);
+  absl::Status status = ValidateResourcesOnThisMachine(r);
   if (!status.ok()) return status;
   absl::StatusOr<IoThrottles> throttles = ResolveThrottles(r);
   if (!throttles.ok()) return throttles.status();

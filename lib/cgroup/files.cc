@@ -14,15 +14,18 @@
 namespace pycontain::cgroup {
 namespace {
 
+// A short read ends the file: the kernel's seq_file and kernfs reads fill
+// the buffer unless the file ends, so one read(2) serves a small cgroup
+// file. Regular files (fixture trees) behave the same.
 absl::StatusOr<std::string> ReadAll(int fd, const std::string& path) {
   std::string text;
-  char buffer[4096];
+  char buffer[16384];
   while (true) {
     ssize_t n = read(fd, buffer, sizeof(buffer));
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) return ErrnoError(errno, "read", path);
-    if (n == 0) return text;
     text.append(buffer, static_cast<size_t>(n));
+    if (static_cast<size_t>(n) < sizeof(buffer)) return text;
   }
 }
 

@@ -106,16 +106,17 @@ absl::StatusOr<std::unique_ptr<Backend>> V1Backend::Create(
 }
 
 absl::Status V1Backend::AddHierarchy(const V1Hierarchy& hierarchy, const std::string& parent) {
-  absl::Status status = MakeCgroupDirectories(hierarchy.mount_point, parent);
-  if (!status.ok()) return status;
+  // cpuset is joined only when requested, so this costs nothing otherwise.
   if (std::find(hierarchy.controllers.begin(), hierarchy.controllers.end(), "cpuset") !=
       hierarchy.controllers.end()) {
+    absl::Status status = MakeCgroupDirectories(hierarchy.mount_point, parent);
+    if (!status.ok()) return status;
     status = PrepareCpusetParent(hierarchy.mount_point, parent);
     if (!status.ok()) return status;
   }
   std::string path = absl::StrCat(hierarchy.mount_point, "/", parent, "/", id_);
-  Logf(LogLevel::kDebug, id_, "mkdir %s", path);
-  if (mkdir(path.c_str(), 0755) != 0) return ErrnoError(errno, "create cgroup", path);
+  absl::Status status = MakeCgroup(hierarchy.mount_point, parent, path, id_);
+  if (!status.ok()) return status;
   paths_.push_back(path);
   absl::StatusOr<CgroupDir> dir = CgroupDir::Open(path, id_);
   if (!dir.ok()) return dir.status();

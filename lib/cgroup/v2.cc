@@ -42,13 +42,12 @@ absl::Status EnableControllers(const CgroupDir& dir, const std::vector<std::stri
 absl::StatusOr<std::unique_ptr<V2Cgroup>> V2Cgroup::Create(
     const std::string& mount, const std::string& parent, const std::string& id,
     const std::vector<std::string>& controllers) {
-  absl::Status status = MakeCgroupDirectories(mount, parent);
-  if (!status.ok()) return status;
-
   // Each level from the root down must pass the controllers on.
   std::string level = mount;
   std::vector<std::string> parts = absl::StrSplit(parent, '/', absl::SkipEmpty());
-  for (size_t i = 0; i <= parts.size(); ++i) {
+  for (size_t i = 0; i <= parts.size() && !controllers.empty(); ++i) {
+    absl::Status status = MakeCgroupDirectories(level, "");
+    if (!status.ok()) return status;
     absl::StatusOr<CgroupDir> dir = CgroupDir::Open(level, id);
     if (!dir.ok()) return dir.status();
     status = EnableControllers(*dir, controllers);
@@ -56,9 +55,9 @@ absl::StatusOr<std::unique_ptr<V2Cgroup>> V2Cgroup::Create(
     if (i < parts.size()) level = absl::StrCat(level, "/", parts[i]);
   }
 
-  std::string path = absl::StrCat(level, "/", id);
-  Logf(LogLevel::kDebug, id, "mkdir %s", path);
-  if (mkdir(path.c_str(), 0755) != 0) return ErrnoError(errno, "create cgroup", path);
+  std::string path = absl::StrCat(mount, "/", parent, "/", id);
+  absl::Status status = MakeCgroup(mount, parent, path, id);
+  if (!status.ok()) return status;
   auto cgroup = std::unique_ptr<V2Cgroup>(new V2Cgroup());
   cgroup->id_ = id;
   cgroup->path_ = path;
@@ -174,6 +173,12 @@ absl::StatusOr<std::unique_ptr<Backend>> CreateV2Backend(
 }
 
 absl::Status MakeCgroupDirectories(const std::string& base, const std::string& relative) {
+  if (relative.empty()) {
+    if (mkdir(base.c_str(), 0755) != 0 && errno != EEXIST) {
+      return ErrnoError(errno, "create cgroup", base);
+    }
+    return absl::OkStatus();
+  }
   std::string path = base;
   for (absl::string_view part : absl::StrSplit(relative, '/', absl::SkipEmpty())) {
     absl::StrAppend(&path, "/", part);
@@ -181,6 +186,19 @@ absl::Status MakeCgroupDirectories(const std::string& base, const std::string& r
       return ErrnoError(errno, "create cgroup", path);
     }
   }
+  return absl::OkStatus();
+}
+
+absl::Status MakeCgroup(const std::string& mount, const std::string& parent,
+                        const std::string& path, absl::string_view log_id) {
+  Logf(LogLevel::kDebug, log_id, "mkdir %s", path);
+  if (mkdir(path.c_str(), 0755) == 0) return absl::OkStatus();
+  // The parent exists after the first container, so it is made only when
+  // missing, which saves a system call per hierarchy on each start.
+  if (errno != ENOENT) return ErrnoError(errno, "create cgroup", path);
+  absl::Status status = MakeCgroupDirectories(mount, parent);
+  if (!status.ok()) return status;
+  if (mkdir(path.c_str(), 0755) != 0) return ErrnoError(errno, "create cgroup", path);
   return absl::OkStatus();
 }
 

@@ -153,6 +153,17 @@ bool RequestsLimits(const spec::Resources& r) {
          r.hugepage_limits_size() > 0;
 }
 
+absl::Status ValidateResourcesOnThisMachine(const spec::Resources& r) {
+  // Only --cpus, cpusets and huge pages depend on the machine; skipping its
+  // files keeps a start without them cheaper.
+  bool needs_machine = r.cpus() != 0 || !r.cpuset_cpus().empty() || !r.cpuset_mems().empty() ||
+                       r.hugepage_limits_size() > 0;
+  if (!needs_machine) return ValidateResources(r, Machine());
+  absl::StatusOr<Machine> machine = ReadMachine();
+  if (!machine.ok()) return machine.status();
+  return ValidateResources(r, *machine);
+}
+
 absl::Status ValidateResources(const spec::Resources& resources, const Machine& machine) {
   absl::Status status = ValidateMemory(resources);
   if (!status.ok()) return status;

@@ -22,6 +22,11 @@ inline constexpr int64_t kDefaultCpuPeriodUs = 100000;
 // problem found.
 absl::Status ValidateResources(const spec::Resources& resources, const Machine& machine);
 
+// Validates `resources` against this machine (ReadMachine), reading the
+// machine's facts only when a field needs them. Errors: those of
+// ValidateResources and of ReadMachine.
+absl::Status ValidateResourcesOnThisMachine(const spec::Resources& resources);
+
 // Returns whether `resources` requests any limit at all.
 bool RequestsLimits(const spec::Resources& resources);
 

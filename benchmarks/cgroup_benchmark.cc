@@ -1,0 +1,114 @@
+// What a container's cgroup costs, and whether --cpus holds.
+//
+//   bazel build //benchmarks:cgroup_benchmark
+//   bazel-bin/benchmarks/cgroup_benchmark
+//
+// BM_CgroupCreateLimitRemove creates a container cgroup with memory, pids
+// and CPU limits, reads the receipt back and removes it: the work a run
+// adds for its cgroup (target: at most 0.3 ms). BM_RunTrueWithLimits and
+// BM_RunTrueWithoutLimits put that beside a whole run of /bin/true; both
+// create a cgroup, the second without limits.
+// BM_CpusHalfBusyLoop runs a busy loop under --cpus 0.5 for 2 s and
+// reports the CPU time it got per second of wall time ("cores"), which
+// should be about 0.5.
+//
+// Needs root and, for the runs, the busybox root that
+// scripts/make-test-rootfs builds (PYCONTAIN_TEST_BUSYBOX_ROOTFS overrides
+// its path). benchmarks/RESULTS.md records the figures of one run.
+#include <stdlib.h>
+#include <unistd.h>
+
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
+#include "benchmark/benchmark.h"
+#include "lib/cgroup/cgroup.h"
+#include "lib/container/container.h"
+#include "lib/spec/container.pb.h"
+
+namespace {
+
+std::string BusyboxRoot() {
+  const char* root = getenv("PYCONTAIN_TEST_BUSYBOX_ROOTFS");
+  return root != nullptr ? root : "/var/cache/pycontain-test/busybox";
+}
+
+void SetLimits(pycontain::spec::Resources* r) {
+  r->set_memory_bytes(64 << 20);
+  r->set_memory_swap_bytes(64 << 20);
+  r->set_pids_limit(64);
+  r->set_cpus(0.5);
+}
+
+double Seconds(const google::protobuf::Duration& d) {
+  return static_cast<double>(d.seconds()) + d.nanos() / 1e9;
+}
+
+void BM_CgroupCreateLimitRemove(benchmark::State& state) {
+  int n = 0;
+  for (auto _ : state) {
+    pycontain::cgroup::CgroupOptions options;
+    options.id = absl::StrCat("bench-", getpid(), "-", n++);
+    SetLimits(&options.resources);
+    absl::StatusOr<pycontain::cgroup::Cgroup> cgroup =
+        pycontain::cgroup::Cgroup::Create(options);
+    if (!cgroup.ok()) {
+      state.SkipWithError(std::string(cgroup.status().message()).c_str());
+      return;
+    }
+    absl::Status removed = cgroup->Remove();
+    if (!removed.ok()) {
+      state.SkipWithError(std::string(removed.message()).c_str());
+      return;
+    }
+  }
+}
+BENCHMARK(BM_CgroupCreateLimitRemove)->Unit(benchmark::kMicrosecond);
+
+void RunTrue(benchmark::State& state, bool limits) {
+  for (auto _ : state) {
+    pycontain::spec::ContainerSpec spec;
+    spec.mutable_root()->set_path(BusyboxRoot());
+    spec.mutable_process()->add_args("/bin/true");
+    if (limits) SetLimits(spec.mutable_resources());
+    absl::StatusOr<pycontain::spec::RunResult> result = pycontain::container::Run(spec);
+    if (!result.ok()) {
+      state.SkipWithError(std::string(result.status().message()).c_str());
+      return;
+    }
+  }
+}
+
+void BM_RunTrueWithLimits(benchmark::State& state) { RunTrue(state, true); }
+void BM_RunTrueWithoutLimits(benchmark::State& state) { RunTrue(state, false); }
+BENCHMARK(BM_RunTrueWithLimits)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_RunTrueWithoutLimits)->Unit(benchmark::kMicrosecond);
+
+void BM_CpusHalfBusyLoop(benchmark::State& state) {
+  double cores = 0;
+  for (auto _ : state) {
+    pycontain::spec::ContainerSpec spec;
+    spec.mutable_root()->set_path(BusyboxRoot());
+    spec.mutable_process()->add_args("/bin/sh");
+    spec.mutable_process()->add_args("-c");
+    spec.mutable_process()->add_args("while :; do :; done");
+    spec.mutable_resources()->set_cpus(0.5);
+    spec.mutable_timeout()->set_seconds(2);
+    absl::StatusOr<pycontain::spec::RunResult> result = pycontain::container::Run(spec);
+    if (!result.ok()) {
+      state.SkipWithError(std::string(result.status().message()).c_str());
+      return;
+    }
+    const pycontain::spec::Accounting& used = result->accounting();
+    cores = (Seconds(used.cpu_user_time()) + Seconds(used.cpu_system_time())) /
+            Seconds(result->wall_time());
+    state.counters["throttled_periods"] = static_cast<double>(used.cpu_throttled_periods());
+  }
+  state.counters["cores"] = cores;
+}
+BENCHMARK(BM_CpusHalfBusyLoop)->Iterations(1)->Unit(benchmark::kMillisecond);
+
+}  // namespace
+
+BENCHMARK_MAIN();
