@@ -55,7 +55,10 @@ int RunContainer(const char* spec_json, const pycontain_run_options* options,
   if (status.ok()) status = RequireNonNull(result, "result");
   if (!status.ok()) return Fail(status, error);
 
-  absl::StatusOr<spec::ContainerSpec> spec = LoadValidSpec(spec_json);
+  status = RequireNonNull(spec_json, "spec_json");
+  if (!status.ok()) return Fail(status, error);
+  // container::Run validates the spec itself, before any side effect.
+  absl::StatusOr<spec::ContainerSpec> spec = spec::SpecFromJson(spec_json);
   if (!spec.ok()) return Fail(spec.status(), error);
   absl::StatusOr<spec::RunResult> run = container::Run(*spec);
   if (!run.ok()) return Fail(run.status(), error);

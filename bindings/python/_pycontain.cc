@@ -12,8 +12,14 @@
 #include <optional>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "capi/pycontain.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "lib/container/container.h"
+#include "lib/spec/load.h"
+#include "google/protobuf/util/json_util.h"
 
 namespace py = pybind11;
 
@@ -247,6 +253,46 @@ void SetLogHandler(py::object handler, int min_level) {
   Check(code, error);
 }
 
+// Runs `spec_json` `iterations` times through the C++ API
+// (container::Run on an already parsed spec) and returns each run's
+// duration in nanoseconds: the baseline of benchmarks/python_overhead.py.
+std::vector<int64_t> BenchmarkCppRuns(const std::string& spec_json, int iterations) {
+  absl::StatusOr<pycontain::spec::ContainerSpec> spec = pycontain::spec::SpecFromJson(spec_json);
+  if (!spec.ok()) throw py::value_error(std::string(spec.status().message()));
+  std::vector<int64_t> durations;
+  py::gil_scoped_release release;
+  for (int i = 0; i < iterations; ++i) {
+    absl::Time start = absl::Now();
+    absl::StatusOr<pycontain::spec::RunResult> result = pycontain::container::Run(*spec);
+    durations.push_back(absl::ToInt64Nanoseconds(absl::Now() - start));
+    if (!result.ok()) {
+      py::gil_scoped_acquire acquire;
+      throw std::runtime_error(std::string(result.status().message()));
+    }
+  }
+  return durations;
+}
+
+// Returns the mean time in nanoseconds of the work that the C API adds to
+// container::Run per pycontain_run call: parsing the spec JSON, and turning
+// `result_json` (a RunResult) back into a result object with its JSON.
+double BenchmarkCapiWork(const std::string& spec_json, const std::string& result_json,
+                         int iterations) {
+  pycontain::spec::RunResult result;
+  if (!google::protobuf::util::JsonStringToMessage(result_json, &result).ok()) {
+    throw py::value_error("result_json: not a RunResult");
+  }
+  absl::Time start = absl::Now();
+  for (int i = 0; i < iterations; ++i) {
+    absl::StatusOr<pycontain::spec::ContainerSpec> spec =
+        pycontain::spec::SpecFromJson(spec_json);
+    if (!spec.ok()) throw py::value_error(std::string(spec.status().message()));
+    std::string json = pycontain::spec::ToJson(result);
+    if (json.empty()) throw std::runtime_error("empty result JSON");
+  }
+  return absl::ToDoubleNanoseconds(absl::Now() - start) / iterations;
+}
+
 }  // namespace
 
 PYBIND11_MODULE(_pycontain, m) {
@@ -261,6 +307,10 @@ PYBIND11_MODULE(_pycontain, m) {
   m.def("set_error_factory", [](py::object factory) { ErrorFactory() = std::move(factory); });
   m.def("set_log_handler", &SetLogHandler, py::arg("handler"), py::arg("min_level"));
   m.def("run", &Run, py::arg("spec_json"));
+  m.def("_benchmark_cpp_runs", &BenchmarkCppRuns, py::arg("spec_json"),
+        py::arg("iterations"));
+  m.def("_benchmark_capi_work", &BenchmarkCapiWork, py::arg("spec_json"),
+        py::arg("result_json"), py::arg("iterations"));
 
   py::class_<RunResult>(m, "RunResult")
       .def_property_readonly("exit_code", &RunResult::exit_code)
