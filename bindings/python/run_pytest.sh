@@ -8,6 +8,9 @@ set -euo pipefail
 runfiles=${TEST_SRCDIR}/${TEST_WORKSPACE}
 export PYTHONPATH=${runfiles}/bindings/python
 export PYTHONDONTWRITEBYTECODE=1
+# A private state root, so that the leak checks see only this test's
+# containers and not those of other tests running at the same time.
+export PYCONTAIN_STATE_DIR=${TEST_TMPDIR}/state
 export PYCONTAIN_EXTENSION=${runfiles}/bindings/python/pycontain/_pycontain.so
 cd "${runfiles}"
 # Debian's interpreter, which python3-pytest installs pytest for.
