@@ -1,0 +1,169 @@
+// Containers on named networks, end to end as root: busybox containers
+// attached through the spec, inside a network namespace that the test
+// creates to play the host. Traffic stays inside that namespace.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <memory>
+#include <string>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "lib/base/status.h"
+#include "lib/container/container.h"
+#include "lib/container/state_dir.h"
+#include "lib/net/link.h"
+#include "lib/net/network.h"
+#include "tests/testing.h"
+
+namespace pycontain {
+namespace {
+
+using ::testing::HasSubstr;
+using testing::BusyboxRoot;
+using testing::Output;
+using testing::RunCaptured;
+
+class NetTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_EQ(geteuid(), 0u) << "these tests create namespaces, links and rules";
+    absl::StatusOr<net::NetNamespace> host = net::NetNamespace::CreateNew();
+    ASSERT_TRUE(host.ok()) << host.status();
+    host_ns_ = std::move(*host);
+    host_path_ = absl::StrCat("/proc/", getpid(), "/fd/", host_ns_.fd());
+    absl::StatusOr<net::NetlinkSocket> socket = host_ns_.OpenNetlink();
+    ASSERT_TRUE(socket.ok());
+    ASSERT_TRUE(net::SetLinkUp(*socket, *net::LinkIndex(*socket, "lo")).ok());
+    net::HostOptions options;
+    options.netns_path = host_path_;
+    options.state_dir = net::NetworkStateDir(container::StateRoot());
+    host_ = *net::NetworkHost::Open(options);
+    // Listing creates the records' directory, which then is no leftover.
+    ASSERT_TRUE(host_->ListNetworks().ok());
+    before_ = testing::TakeSnapshot();
+  }
+
+  void TearDown() override {
+    absl::StatusOr<std::vector<net::NetworkRecord>> networks = host_->ListNetworks();
+    ASSERT_TRUE(networks.ok());
+    for (const net::NetworkRecord& network : *networks) {
+      EXPECT_TRUE(network.endpoints().empty()) << network.name() << " keeps endpoints";
+      EXPECT_TRUE(host_->RemoveNetwork(network.name()).ok());
+    }
+    absl::StatusOr<net::NetlinkSocket> socket = host_ns_.OpenNetlink();
+    absl::StatusOr<std::vector<net::LinkInfo>> links = net::ListLinks(*socket);
+    ASSERT_TRUE(links.ok());
+    for (const net::LinkInfo& link : *links) {
+      EXPECT_EQ(link.name, "lo") << "link left in the test host namespace";
+    }
+    EXPECT_THAT(*host_ns_.NftOutput({"list", "tables"}),
+                ::testing::Not(HasSubstr("pycontain")));
+    testing::ExpectNothingLeaked(before_);
+  }
+
+  spec::ContainerSpec Spec(const std::string& id, const std::string& network,
+                           const std::string& script) {
+    spec::ContainerSpec spec = testing::SpecFor(BusyboxRoot(), {"/bin/sh", "-c", script});
+    spec.set_id(id);
+    spec.mutable_network()->set_mode(spec::Network::BRIDGE);
+    spec.mutable_network()->set_name(network);
+    spec.mutable_network()->set_host_namespace_path(host_path_);
+    spec::Mount* tmp = spec.add_mounts();
+    tmp->set_destination("/tmp");
+    tmp->set_type("tmpfs");
+    return spec;
+  }
+
+  // Starts a busybox httpd that serves "hello from ID".
+  absl::StatusOr<container::Container> StartServer(const std::string& id,
+                                                   const std::string& network,
+                                                   const std::string& port = "") {
+    spec::ContainerSpec spec = Spec(
+        id, network,
+        absl::StrCat("echo hello from ", id, " > /tmp/index.html; exec httpd -f -p 80 -h /tmp"));
+    if (!port.empty()) spec.mutable_network()->add_ports(port);
+    return container::Container::Start(spec);
+  }
+
+  Output Client(const std::string& network, const std::string& script) {
+    absl::StatusOr<Output> output = RunCaptured(Spec("net-client", network, script));
+    EXPECT_TRUE(output.ok()) << output.status();
+    return output.ok() ? *output : Output();
+  }
+
+  testing::HostSnapshot before_;
+  net::NetNamespace host_ns_;
+  std::string host_path_;
+  std::shared_ptr<net::NetworkHost> host_;
+};
+
+TEST_F(NetTest, ContainersReachEachOtherByName) {
+  ASSERT_TRUE(host_->CreateNetwork({.name = "web"}).ok());
+  absl::StatusOr<container::Container> server = StartServer("net-srv", "web");
+  ASSERT_TRUE(server.ok()) << server.status();
+  Output output = Client("web",
+                         "ping -c1 -W2 net-srv >/dev/null && "
+                         "for i in 1 2 3 4 5 6 7 8 9 10; do "
+                         "wget -q -O- http://net-srv/ && exit 0; sleep 0.2; done; exit 1");
+  EXPECT_EQ(output.result.exit_code(), 0) << output.stderr_text;
+  EXPECT_EQ(output.stdout_text, "hello from net-srv\n");
+}
+
+TEST_F(NetTest, NamesDoNotCrossNetworks) {
+  ASSERT_TRUE(host_->CreateNetwork({.name = "web"}).ok());
+  ASSERT_TRUE(host_->CreateNetwork({.name = "other"}).ok());
+  absl::StatusOr<container::Container> server = StartServer("net-srv", "web");
+  ASSERT_TRUE(server.ok()) << server.status();
+  Output output = Client("other", "cat /etc/hosts; ping -c1 -W1 net-srv; echo status=$?");
+  EXPECT_THAT(output.stdout_text, ::testing::Not(HasSubstr("net-srv")));
+  EXPECT_THAT(output.stdout_text, HasSubstr("status=1"));
+  // Not by address either: the isolation rules drop it.
+  absl::StatusOr<net::NetworkRecord> web = host_->InspectNetwork("web");
+  ASSERT_TRUE(web.ok());
+  ASSERT_EQ(web->endpoints_size(), 1);
+  output = Client("other", absl::StrCat("wget -q -T 1 -O- http://", web->endpoints(0).ip(),
+                                        "/; echo status=$?"));
+  EXPECT_THAT(output.stdout_text, HasSubstr("status=1"));
+}
+
+TEST_F(NetTest, PublishedPortAnswersOnHostLoopback) {
+  ASSERT_TRUE(host_->CreateNetwork({.name = "web"}).ok());
+  absl::StatusOr<container::Container> server = StartServer("net-srv", "web", "18080:80");
+  ASSERT_TRUE(server.ok()) << server.status();
+  std::string response;
+  absl::Status status = host_ns_.Run([&response]() -> absl::Status {
+    for (int attempt = 0; attempt < 20 && response.empty(); ++attempt) {
+      UniqueFd fd(socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+      sockaddr_in address = {};
+      address.sin_family = AF_INET;
+      address.sin_port = htons(18080);
+      address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+      if (connect(fd.get(), reinterpret_cast<sockaddr*>(&address), sizeof(address)) != 0) {
+        usleep(100000);
+        continue;
+      }
+      const char request[] = "GET / HTTP/1.0\r\n\r\n";
+      if (write(fd.get(), request, sizeof(request) - 1) < 0) return ErrnoError(errno, "write");
+      char buffer[4096];
+      ssize_t n;
+      while ((n = read(fd.get(), buffer, sizeof(buffer))) > 0) response.append(buffer, n);
+    }
+    return absl::OkStatus();
+  });
+  ASSERT_TRUE(status.ok()) << status;
+  EXPECT_THAT(response, HasSubstr("hello from net-srv"));
+}
+
+TEST_F(NetTest, UnknownNetworkNamesField) {
+  absl::StatusOr<container::Container> server = StartServer("net-srv", "missing");
+  EXPECT_EQ(server.status().code(), absl::StatusCode::kNotFound);
+  EXPECT_THAT(std::string(server.status().message()), HasSubstr("network.name"));
+}
+
+}  // namespace
+}  // namespace pycontain
