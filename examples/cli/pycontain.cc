@@ -19,6 +19,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "examples/cli/image_command.h"
 #include "examples/cli/network_command.h"
 #include "examples/cli/resource_flags.h"
 #include "lib/base/status.h"
@@ -248,6 +249,7 @@ int main(int argc, char** argv) {
   std::string command = args.take();
   if (command == "run") return RunCommand(args);
   if (command == "network") return pycontain::cli::NetworkCommand(args.rest());
+  if (command == "image") return pycontain::cli::ImageCommand(args.rest());
   if (command == "-h" || command == "--help" || command == "help") {
     PrintUsage(stdout);
     return 0;
