@@ -339,7 +339,7 @@ int CheckV2CoreFiles(const std::string& id) {
   options.layout = layout;
 
   // Without the memory controller on this hierarchy a memory limit cannot
-  // be in force, and strict mode says so.
+  // be in force, so strict mode must fail naming it.
   if (std::find(layout.unified_controllers.begin(), layout.unified_controllers.end(),
                 "memory") == layout.unified_controllers.end()) {
     options.resources.set_memory_bytes(32 << 20);

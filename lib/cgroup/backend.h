@@ -65,7 +65,7 @@ absl::StatusOr<std::unique_ptr<Backend>> CreateV2Backend(
     const std::string& mount, const std::string& parent, const std::string& id,
     const std::set<std::string>& controllers, const std::vector<std::string>& offered);
 
-// Creates <mount>/<parent>/<id> in each v1 hierarchy that holds one of
+// Creates <mount>/<parent>/<id> in each v1 hierarchy that contains one of
 // `controllers`, and on a hybrid host also in the v2 mount for tracking.
 absl::StatusOr<std::unique_ptr<Backend>> CreateV1Backend(
     const CgroupLayout& layout, const std::string& parent, const std::string& id,

@@ -110,7 +110,7 @@ Cgroup& Cgroup::operator=(Cgroup&& other) noexcept {
 Cgroup::~Cgroup() {
   absl::Status status = Remove();
   if (!status.ok()) {
-    Logf(LogLevel::kWarning, id_, "cgroup left behind for gc: %s", status.message());
+    Logf(LogLevel::kWarning, id_, "cgroup left behind: %s", status.message());
   }
 }
 

@@ -22,6 +22,7 @@
 // tracks: it takes the child at clone3 and serves freeze and kill.
 //
 // Needs root, or rootless a writable cgroup v2 subtree (see Create).
+// Placing a child through clone_fd() needs Linux 5.7 (CLONE_INTO_CGROUP).
 // Thread safety: thread-compatible; one thread uses an object at a time.
 #ifndef PYCONTAIN_LIB_CGROUP_CGROUP_H_
 #define PYCONTAIN_LIB_CGROUP_CGROUP_H_
@@ -38,7 +39,7 @@
 
 namespace pycontain::cgroup {
 
-// The directory, under each hierarchy's root, that holds pycontain's
+// The directory, under each hierarchy's root, that contains pycontain's
 // container cgroups.
 inline constexpr char kParentName[] = "pycontain";
 
@@ -60,8 +61,11 @@ class Cgroup {
   Cgroup();
   Cgroup(Cgroup&& other) noexcept;
   Cgroup& operator=(Cgroup&& other) noexcept;
-  // Kills what still runs in the cgroup and removes it; failures are
-  // logged as warnings and left to gc.
+  // Kills what still runs in the cgroup and removes it. Failures are
+  // logged as warnings.
+  // TODO: record each cgroup with its owner in the state directory and add
+  // a gc call that removes those whose owner died; until then a cgroup
+  // left by a crash stays until an operator runs rmdir.
   ~Cgroup();
 
   // Validates `options.resources` (InvalidArgument naming the field, before
@@ -76,8 +80,8 @@ class Cgroup {
   // may write: the parent of its own cgroup. Without one, Create returns
   // FailedPrecondition naming the first requested limit and how to delegate
   // a subtree, unless resources.allow_without_limits is set or no limit was
-  // requested: then it returns a Cgroup without directories (valid() false)
-  // whose receipt says without_cgroup.
+  // requested. Then it returns a Cgroup without directories (valid() false)
+  // whose receipt sets without_cgroup.
   static absl::StatusOr<Cgroup> Create(const CgroupOptions& options);
 
   // False for the placeholder of a container without a cgroup.
@@ -86,9 +90,10 @@ class Cgroup {
   // A cgroup v2 directory for clone3's CLONE_INTO_CGROUP (borrowed), or -1.
   int clone_fd() const;
 
-  // Moves `pid` into the hierarchies clone_fd() does not cover (all of
-  // them on v1 hosts; the v1 ones on hybrid hosts; none on v2 hosts unless
-  // `everywhere`, for processes not started with clone_fd()).
+  // Moves `pid` into each hierarchy that clone_fd() does not cover: all of
+  // them on v1 hosts, the v1 ones on hybrid hosts, none on v2 hosts. With
+  // `everywhere` it also joins the clone_fd() cgroup, for processes not
+  // started with it.
   absl::Status Attach(pid_t pid, bool everywhere = false);
 
   // What the kernel reported in force right after Create.

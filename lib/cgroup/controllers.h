@@ -6,7 +6,7 @@
 // Each function works on already open directories, so tests run them
 // against fixture trees in a temporary directory. A controller whose
 // directory is missing (not mounted, or not enabled for the subtree) writes
-// nothing and reports nothing; the receipt check then names every limit
+// nothing and reports nothing. The receipt check then names every limit
 // that was requested but is not in force.
 //
 // Thread safety: thread-compatible; the directories are only read.

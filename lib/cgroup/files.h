@@ -6,7 +6,7 @@
 //   absl::StatusOr<int64_t> limit = dir->ReadInt("pids.max");  // 16
 //
 // Each write is logged at debug level with the value, so PYCONTAIN_LOG=debug
-// reads as a transcript of what the kernel was told. The same code serves
+// shows every value written to the kernel. The same code serves
 // fixture trees in a temporary directory.
 //
 // Thread safety: a CgroupDir may be read from several threads; it is

@@ -16,7 +16,7 @@
 namespace pycontain::cgroup {
 namespace {
 
-// The v1 controllers Linux knows; other superblock options ("rw",
+// The v1 controllers of Linux. Other superblock options ("rw",
 // "clone_children", "name=systemd") are not controllers.
 constexpr absl::string_view kV1Controllers[] = {
     "blkio",   "cpu",      "cpuacct", "cpuset", "devices", "freezer", "hugetlb",

@@ -1,7 +1,7 @@
 // Cgroup layout detection: which cgroup hierarchies a host mounts, and where.
 //
 // Hosts come in three layouts:
-//   - unified: one cgroup2 mount that holds every controller (cgroup v2);
+//   - unified: one cgroup2 mount that contains every controller (cgroup v2);
 //   - legacy: only cgroup v1 hierarchies, one or more controllers each;
 //   - hybrid: v1 hierarchies hold the controllers and a cgroup2 mount without
 //     controllers sits beside them (systemd's /sys/fs/cgroup/unified).
@@ -30,7 +30,7 @@ absl::string_view LayoutKindName(LayoutKind kind);
 
 // One mounted cgroup v1 hierarchy.
 struct V1Hierarchy {
-  // Where it is mounted, such as "/sys/fs/cgroup/memory".
+  // The mount point, such as "/sys/fs/cgroup/memory".
   std::string mount_point;
   // Controllers bound to it, such as {"cpu", "cpuacct"}. Named hierarchies
   // without controllers ("name=systemd") are not listed at all.
@@ -46,7 +46,7 @@ struct CgroupLayout {
   std::vector<std::string> unified_controllers;
   std::vector<V1Hierarchy> v1;
 
-  // Returns the v1 hierarchy that holds `controller`, or nullptr.
+  // Returns the v1 hierarchy that contains `controller`, or nullptr.
   const V1Hierarchy* FindV1(absl::string_view controller) const;
 };
 

@@ -19,7 +19,7 @@ void ReadPidsReceipt(const ControllerDirs& dirs, spec::EnforcementReceipt* recei
 }
 
 void ReadPidsAccounting(const ControllerDirs& dirs, spec::Accounting* accounting) {
-  // pids.peak exists since Linux 6.13 (v1 and v2).
+  // Older kernels have no pids.peak.
   if (dirs.pids == nullptr || !dirs.pids->Has("pids.peak")) return;
   absl::StatusOr<int64_t> peak = dirs.pids->ReadInt("pids.peak");
   if (peak.ok()) accounting->set_pids_peak(*peak);

@@ -22,9 +22,9 @@ struct Hierarchy {
   CgroupDir dir;
 };
 
-bool Holds(const V1Hierarchy& hierarchy, const std::set<std::string>& wanted) {
+bool Contains(const V1Hierarchy& hierarchy, const std::set<std::string>& requested) {
   for (const std::string& name : hierarchy.controllers) {
-    if (wanted.count(name) > 0) return true;
+    if (requested.count(name) > 0) return true;
   }
   return false;
 }
@@ -86,7 +86,7 @@ absl::StatusOr<std::unique_ptr<Backend>> V1Backend::Create(
   backend->relative_ = absl::StrCat("/", parent, "/", id);
   absl::Status status;
   for (const V1Hierarchy& hierarchy : layout.v1) {
-    if (!Holds(hierarchy, controllers)) continue;
+    if (!Contains(hierarchy, controllers)) continue;
     status = backend->AddHierarchy(hierarchy, parent);
     if (!status.ok()) break;
   }
@@ -97,8 +97,8 @@ absl::StatusOr<std::unique_ptr<Backend>> V1Backend::Create(
     status = tracker.status();
   }
   if (!status.ok()) {
-    // Best effort: the directories are empty, so removal only fails when
-    // another process raced into them, which gc then reclaims.
+    // Best effort: the directories are empty, so removal fails only when
+    // another process raced into them. The create error matters more.
     (void)backend->Remove();
     return status;
   }

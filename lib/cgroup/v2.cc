@@ -98,7 +98,8 @@ absl::Status V2Cgroup::Attach(pid_t pid, bool with_clone_cgroup) {
 absl::Status V2Cgroup::SetFrozen(bool frozen) {
   absl::Status status = dir_.Write("cgroup.freeze", frozen ? "1" : "0");
   if (!status.ok()) return status;
-  // The kernel freezes tasks one by one; cgroup.events says when all are.
+  // The kernel freezes tasks one by one, and cgroup.events reports when
+  // all are frozen.
   absl::Time deadline = absl::Now() + absl::Seconds(5);
   while (true) {
     absl::StatusOr<KeyedValues> events = dir_.ReadKeyed("cgroup.events");
