@@ -43,8 +43,9 @@ class NetTest : public ::testing::Test {
     options.netns_path = host_path_;
     options.state_dir = net::NetworkStateDir(container::StateRoot());
     host_ = *net::NetworkHost::Open(options);
-    // Listing creates the records' directory, which then is no leftover.
-    ASSERT_TRUE(host_->ListNetworks().ok());
+    // Garbage collection creates the records' directory, which then is
+    // no leftover.
+    ASSERT_TRUE(host_->CollectGarbage().ok());
     before_ = testing::TakeSnapshot();
   }
 

@@ -232,12 +232,17 @@ absl::StatusOr<NetworkRecord> NetworkHost::CreateNetwork(const NetworkOptions& o
 }
 
 absl::StatusOr<std::vector<NetworkRecord>> NetworkHost::ListNetworks() const {
+  // Looking must not create the records' directory.
+  if (access(options_.state_dir.c_str(), F_OK) != 0) return std::vector<NetworkRecord>();
   absl::StatusOr<NetworkStore> store = NetworkStore::Lock(options_.state_dir);
   if (!store.ok()) return store.status();
   return store->LoadAll();
 }
 
 absl::StatusOr<NetworkRecord> NetworkHost::InspectNetwork(absl::string_view name) const {
+  if (access(options_.state_dir.c_str(), F_OK) != 0) {
+    return absl::NotFoundError(absl::StrCat("network ", name, " not found"));
+  }
   absl::StatusOr<NetworkStore> store = NetworkStore::Lock(options_.state_dir);
   if (!store.ok()) return store.status();
   return store->Load(name);
