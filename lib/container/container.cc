@@ -26,12 +26,6 @@ void SetDuration(absl::Duration value, google::protobuf::Duration* out) {
 // namespace's root from the caller's v1 cgroups).
 int EnterCgroupNamespace(const void*) { return unshare(CLONE_NEWCGROUP); }
 
-absl::Status ValidateResources(const spec::ContainerSpec& spec) {
-  absl::StatusOr<cgroup::Machine> machine = cgroup::ReadMachine();
-  if (!machine.ok()) return machine.status();
-  return cgroup::ValidateResources(spec.resources(), *machine);
-}
-
 absl::StatusOr<cgroup::Cgroup> CreateCgroup(const spec::ContainerSpec& spec,
                                             PreparedContainer& prepared,
                                             ns::LaunchOptions& launch) {
@@ -96,7 +90,7 @@ void AddNetworkSetup(std::optional<PreparedNetwork>& prepared,
 absl::StatusOr<Container> Container::Start(const spec::ContainerSpec& spec) {
   absl::Time started = absl::Now();
   // Limits are checked against this machine before anything is created.
-  absl::Status valid = ValidateResources(spec);
+  absl::Status valid = cgroup::ValidateResourcesOnThisMachine(spec.resources());
   if (!valid.ok()) return valid;
   absl::StatusOr<PreparedContainer> prepared = PrepareContainer(spec);
   if (!prepared.ok()) return prepared.status();
