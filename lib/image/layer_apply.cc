@@ -410,10 +410,11 @@ absl::Status Applier::ApplyWhiteout(const std::string& parent,
   }
   bool overlay = options_.whiteouts == WhiteoutMode::kOverlay;
   absl::StatusOr<UniqueFd> parent_fd = OpenDirectory(parent, overlay);
-  if (!parent_fd.ok() && !overlay &&
-      ErrnoOf(parent_fd.status()) == ENOENT) {
-    return absl::OkStatus();  // nothing below to hide
-  }
+  std::optional<int> err = parent_fd.ok() ? std::nullopt : ErrnoOf(parent_fd.status());
+  // Nothing below to hide: the parent is missing, or is no longer a
+  // directory (umoci writes whiteouts for the old children of a directory
+  // that the same layer replaced with a file, which hides them already).
+  if ((err == ENOENT && !overlay) || err == ENOTDIR) return absl::OkStatus();
   if (!parent_fd.ok()) return parent_fd.status();
 
   if (!overlay && opaque) {

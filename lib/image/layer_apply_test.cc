@@ -197,6 +197,17 @@ TEST_F(LayerApplyTest, OverlayWhiteoutsBecomeDevicesAndXattrs) {
   EXPECT_EQ(value[0], 'y');
 }
 
+TEST_F(LayerApplyTest, WhiteoutUnderReplacedDirectoryIgnored) {
+  ASSERT_TRUE(Apply(TarBuilder().File("etc/group", "g").Finish()).ok());
+  for (WhiteoutMode mode : {WhiteoutMode::kApply, WhiteoutMode::kOverlay}) {
+    absl::StatusOr<ApplyStats> stats = Apply(
+        TarBuilder().File("etc", "now a file").File("etc/.wh.group", "").Finish(),
+        mode);
+    ASSERT_TRUE(stats.ok()) << stats.status();
+    EXPECT_EQ(testing::ReadFile(InRoot("etc")), "now a file");
+  }
+}
+
 TEST_F(LayerApplyTest, DotDotRejectedWithName) {
   absl::StatusOr<ApplyStats> stats =
       Apply(TarBuilder().File("../../etc/x", "evil").Finish());
