@@ -16,9 +16,9 @@
 //
 // Loads stage everything under tmp/ and move it into place in Commit, blobs
 // and layers first and image records last, each with rename(2). An
-// interrupted load therefore leaves no image visible; at worst it leaves
-// complete blobs or layers that no image uses, which Prune removes, and
-// staging directories, which the next transaction removes.
+// interrupted load therefore leaves no image visible. At worst it leaves
+// complete blobs or layers that no image uses, which Prune removes. The
+// next transaction removes leftover staging directories.
 //
 // Thread safety: a Store is immutable and may be shared; a Transaction is
 // used by one thread. Processes coordinate through the lock file, so two
@@ -54,7 +54,7 @@ struct StoreOptions {
   uint64_t max_layer_bytes = 0;
 };
 
-// An image as the store holds it.
+// An image in the store: its record, manifest and config.
 struct Image {
   format::ImageRecord record;
   format::Manifest manifest;
@@ -159,8 +159,8 @@ class Transaction {
   // for files such as an archive's extracted members. Returns its path.
   absl::StatusOr<std::string> MakeScratchDirectory();
 
-  // Moves everything staged into the store. After an error the store holds
-  // no image of this transaction that it did not hold before.
+  // Moves everything staged into the store. After an error the store
+  // contains no image of this transaction that it did not contain before.
   absl::Status Commit();
 
  private:
