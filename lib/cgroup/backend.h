@@ -32,6 +32,10 @@ class Backend {
   // A v2 cgroup directory for CLONE_INTO_CGROUP, or -1 when there is none.
   virtual int clone_fd() const = 0;
 
+  // Whether a process started with clone_fd() must still be attached by
+  // pid, because some hierarchies are not covered by it.
+  virtual bool NeedsAttach() const = 0;
+
   // Moves `pid` into every hierarchy that clone_fd() does not cover, and
   // with `with_clone_cgroup` also into the clone_fd() one.
   virtual absl::Status Attach(pid_t pid, bool with_clone_cgroup) = 0;
@@ -56,6 +60,12 @@ class Backend {
 // Controllers a container's cgroup joins: those that measure (memory, cpu,
 // cpuacct, pids) always, the others only when a limit needs them.
 std::set<std::string> ControllersFor(const spec::Resources& resources);
+
+// The controllers whose limits `resources` requests, and no others. On a
+// hybrid host the v2 cgroup already tracks and kills the processes, and
+// joining a v1 hierarchy costs a write to cgroup.procs that waits for an
+// RCU grace period (about 10 ms measured here), so only these are joined.
+std::set<std::string> LimitedControllers(const spec::Resources& resources);
 
 // Creates <mount>/<parent>/<id> on a cgroup v2 hierarchy and enables the
 // `controllers` it offers for it. `parent` may hold slashes; missing

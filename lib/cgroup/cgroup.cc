@@ -149,6 +149,8 @@ absl::StatusOr<Cgroup> Cgroup::Create(const CgroupOptions& options) {
 
 int Cgroup::clone_fd() const { return backend_ ? backend_->clone_fd() : -1; }
 
+bool Cgroup::NeedsAttach() const { return backend_ && backend_->NeedsAttach(); }
+
 absl::Status Cgroup::Attach(pid_t pid, bool everywhere) {
   if (!backend_) return absl::OkStatus();
   Logf(LogLevel::kDebug, id_, "move pid %d into its cgroup", pid);

@@ -90,6 +90,11 @@ class Cgroup {
   // A cgroup v2 directory for clone3's CLONE_INTO_CGROUP (borrowed), or -1.
   int clone_fd() const;
 
+  // Whether a process started in clone_fd() must still be passed to
+  // Attach: on v1 hosts always, on hybrid hosts when a limit needs a v1
+  // hierarchy, on v2 hosts never.
+  bool NeedsAttach() const;
+
   // Moves `pid` into each hierarchy that clone_fd() does not cover: all of
   // them on v1 hosts, the v1 ones on hybrid hosts, none on v2 hosts. With
   // `everywhere` it also joins the clone_fd() cgroup, for processes not

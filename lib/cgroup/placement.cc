@@ -102,7 +102,8 @@ absl::StatusOr<std::unique_ptr<Backend>> CreateBackend(const CgroupLayout& layou
       controllers.insert("freezer");
       return CreateV1Backend(layout, options.parent, options.id, controllers);
     case LayoutKind::kHybrid:
-      return CreateV1Backend(layout, options.parent, options.id, controllers);
+      return CreateV1Backend(layout, options.parent, options.id,
+                             LimitedControllers(options.resources));
   }
   return absl::InternalError("unknown cgroup layout");
 }

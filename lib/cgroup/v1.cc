@@ -58,6 +58,7 @@ class V1Backend : public Backend {
 
   ControllerDirs dirs() const override;
   int clone_fd() const override { return tracker_ ? tracker_->clone_fd() : -1; }
+  bool NeedsAttach() const override { return !hierarchies_.empty() || !tracker_; }
   absl::Status Attach(pid_t pid, bool with_clone_cgroup) override;
   absl::Status Freeze() override { return SetFrozen(true); }
   absl::Status Thaw() override { return SetFrozen(false); }
@@ -238,6 +239,19 @@ absl::StatusOr<std::unique_ptr<Backend>> CreateV1Backend(
     const CgroupLayout& layout, const std::string& parent, const std::string& id,
     const std::set<std::string>& controllers) {
   return V1Backend::Create(layout, parent, id, controllers);
+}
+
+std::set<std::string> LimitedControllers(const spec::Resources& r) {
+  std::set<std::string> controllers = ControllersFor(r);
+  if (r.memory_bytes() == 0 && r.memory_swap_bytes() == 0 && r.memory_reservation_bytes() == 0) {
+    controllers.erase("memory");
+  }
+  if (r.cpus() == 0 && r.cpu_quota_us() == 0 && r.cpu_period_us() == 0 && r.cpu_shares() == 0) {
+    controllers.erase("cpu");
+    controllers.erase("cpuacct");
+  }
+  if (r.pids_limit() == 0) controllers.erase("pids");
+  return controllers;
 }
 
 std::set<std::string> ControllersFor(const spec::Resources& r) {

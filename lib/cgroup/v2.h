@@ -31,6 +31,7 @@ class V2Cgroup : public Backend {
 
   ControllerDirs dirs() const override;
   int clone_fd() const override { return dir_.fd(); }
+  bool NeedsAttach() const override { return false; }
   absl::Status Attach(pid_t pid, bool with_clone_cgroup) override;
   absl::Status Freeze() override { return SetFrozen(true); }
   absl::Status Thaw() override { return SetFrozen(false); }

@@ -36,7 +36,7 @@ absl::StatusOr<cgroup::Cgroup> CreateCgroup(const spec::ContainerSpec& spec,
   if (!cgroup.ok() || !cgroup->valid()) return cgroup;
 
   launch.cgroup_fd = cgroup->clone_fd();
-  if (cgroup->receipt().cgroup_layout() != spec::EnforcementReceipt::UNIFIED) {
+  if (cgroup->NeedsAttach()) {
     // v1 hierarchies are joined by pid while the child waits.
     cgroup::Cgroup* owner = &*cgroup;
     launch.before_setup = [owner](pid_t pid) { return owner->Attach(pid); };
@@ -168,6 +168,12 @@ void Container::FillCgroupResult(const ns::ExitStatus& status, spec::RunResult& 
   // from Kill.
   accounting->set_oom_killed(status.signal == SIGKILL && !status.timed_out &&
                              !sent_sigkill_ && accounting->oom_kill_count() > 0);
+  // Without a v1 cpuacct hierarchy (hybrid hosts join it only for a CPU
+  // limit), the CPU time comes from the first process's rusage.
+  if (!accounting->has_cpu_user_time() && !accounting->has_cpu_system_time()) {
+    *accounting->mutable_cpu_user_time() = result.user_cpu_time();
+    *accounting->mutable_cpu_system_time() = result.system_cpu_time();
+  }
   *result.mutable_accounting() = std::move(*accounting);
 }
 
