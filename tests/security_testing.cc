@@ -3,11 +3,15 @@
 #include <limits.h>
 #include <stdlib.h>
 
+#include <fstream>
+#include <sstream>
+
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "gtest/gtest.h"
+#include "lib/security/seccomp_profile.h"
 #include "tests/testing.h"
 
 namespace pycontain::testing {
@@ -60,6 +64,32 @@ std::string Profile(const std::string& default_action, const std::vector<std::st
                     const std::string& extra) {
   return absl::StrCat(R"({"defaultAction": ")", default_action, "\"", extra,
                       R"(, "syscalls": [)", absl::StrJoin(entries, ", "), "]}");
+}
+
+std::string LearnProbe(const std::vector<std::string>& probes) {
+  std::string path = absl::StrCat(getenv("TEST_TMPDIR"), "/probe-learned.json");
+  spec::ContainerSpec spec;
+  spec.mutable_security()->mutable_seccomp()->set_mode(spec::Seccomp::LEARN);
+  spec.mutable_security()->mutable_seccomp()->set_learn_output_path(path);
+  absl::StatusOr<Output> output = RunCaptured(ProbeSpec(probes, spec));
+  if (!output.ok()) {
+    ADD_FAILURE() << output.status();
+    return "";
+  }
+  std::ifstream file(path);
+  std::stringstream json;
+  json << file.rdbuf();
+  absl::StatusOr<security::SeccompProfileJson> profile =
+      security::ParseSeccompProfile(json.str());
+  if (!profile.ok() || profile->syscalls_size() != 1) {
+    ADD_FAILURE() << "unexpected learned profile: " << json.str();
+    return "";
+  }
+  std::vector<std::string> names;
+  for (const std::string& name : profile->syscalls(0).names()) {
+    if (name != "getppid") names.push_back(absl::StrCat("\"", name, "\""));
+  }
+  return absl::StrJoin(names, ", ");
 }
 
 }  // namespace pycontain::testing

@@ -32,6 +32,11 @@ std::string Profile(const std::string& default_action,
                     const std::vector<std::string>& entries,
                     const std::string& extra = "");
 
+// Runs the probe with `probes` in learning mode and returns the learned
+// system call names except getppid, each quoted and comma-separated, for
+// a profile's "names". Returns "" (and fails the test) on error.
+std::string LearnProbe(const std::vector<std::string>& probes);
+
 }  // namespace pycontain::testing
 
 #endif  // PYCONTAIN_TESTS_SECURITY_TESTING_H_

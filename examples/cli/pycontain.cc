@@ -22,6 +22,7 @@
 #include "examples/cli/image_command.h"
 #include "examples/cli/network_command.h"
 #include "examples/cli/resource_flags.h"
+#include "examples/cli/security_flags.h"
 #include "lib/base/status.h"
 #include "lib/base/units.h"
 #include "lib/container/container.h"
@@ -68,13 +69,14 @@ Options:
   -h, --help            print this help
 
 %s
+%s
 Exit status: the command's, or 128+N when signal N ended it; 125 when
 pycontain failed, 126 when the command could not be run, 127 when it was
 not found.
 )";
 
 void PrintUsage(FILE* out) {
-  fprintf(out, kUsage, pycontain::cli::kResourceFlagsHelp);
+  fprintf(out, kUsage, pycontain::cli::kResourceFlagsHelp, pycontain::cli::kSecurityFlagsHelp);
 }
 
 int Fail(const std::string& message, int status = kExitPycontainFailed) {
@@ -191,6 +193,10 @@ std::string ParseRunOptions(Arguments& args, pycontain::spec::ContainerSpec& spe
       spec.mutable_network()->add_aliases(value);
     } else if (args.Match("--host-netns", "", &value, &error)) {
       spec.mutable_network()->set_host_namespace_path(value);
+    } else if (pycontain::cli::IsSecurityFlag(flag) && args.Match(flag, "", &value, &error)) {
+      if (error.empty()) {
+        error = pycontain::cli::ApplySecurityFlag(flag, value, spec.mutable_security());
+      }
     } else if (pycontain::cli::IsResourceFlag(flag) && args.Match(flag, "", &value, &error)) {
       if (error.empty()) {
         error = pycontain::cli::ApplyResourceFlag(flag, value, spec.mutable_resources());

@@ -115,13 +115,22 @@ void EnterNewRoot(const ChildPlan& plan, int report_fd) {
   }
 }
 
+// glibc's setgroups, setresgid and setresuid make every thread it knows of
+// change credentials too, and wait for each (its setxid broadcast). After a
+// raw clone3 this process still holds the caller's list of threads, which
+// do not exist here; one the caller was still creating at clone time makes
+// that wait endless. The raw system calls change this process alone, which
+// is all there is.
+int RawSetresgid(gid_t gid) { return static_cast<int>(syscall(SYS_setresgid, gid, gid, gid)); }
+int RawSetresuid(uid_t uid) { return static_cast<int>(syscall(SYS_setresuid, uid, uid, uid)); }
+
 void SwitchUser(const ChildPlan& plan, int report_fd) {
-  if (plan.set_groups &&
-      setgroups(plan.additional_gids.size(), plan.additional_gids.data()) != 0) {
+  if (plan.set_groups && syscall(SYS_setgroups, plan.additional_gids.size(),
+                                 plan.additional_gids.data()) != 0) {
     Fail(report_fd, kStepSetGroups);
   }
-  if (setresgid(plan.gid, plan.gid, plan.gid) != 0) Fail(report_fd, kStepSetGid);
-  if (setresuid(plan.uid, plan.uid, plan.uid) != 0) Fail(report_fd, kStepSetUid);
+  if (RawSetresgid(plan.gid) != 0) Fail(report_fd, kStepSetGid);
+  if (RawSetresuid(plan.uid) != 0) Fail(report_fd, kStepSetUid);
 }
 
 // Moves the requested descriptors to 0, 1 and 2. They are first copied
@@ -205,7 +214,7 @@ void RunChild(const ChildPlan& plan, const ExecArrays& exec, bool wait_for_paren
   // need not contain (root mapping 0 to 200000, say); it becomes the
   // namespace's root before it creates any file.
   if (plan.user_namespace &&
-      (setresgid(0, 0, 0) != 0 || setresuid(0, 0, 0) != 0)) {
+      (RawSetresgid(0) != 0 || RawSetresuid(0) != 0)) {
     Fail(report_fd, kStepBecomeNamespaceRoot);
   }
 
