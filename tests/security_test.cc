@@ -20,6 +20,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "gmock/gmock.h"
@@ -212,6 +213,93 @@ TEST_F(SecurityTest, FilterWithoutNoNewPrivs) {
   EXPECT_EQ(output->result.receipt().seccomp_mode(), 2);
   EXPECT_FALSE(output->result.receipt().no_new_privileges());
   EXPECT_EQ(output->result.receipt().capabilities_effective(), 0u);
+}
+
+// Runs `script` with busybox sh under `spec` and returns its stdout.
+std::string Shell(const std::string& script, spec::ContainerSpec spec = {}) {
+  spec.mutable_root()->set_path(BusyboxRoot());
+  spec.mutable_process()->clear_args();
+  for (const char* arg : {"/bin/sh", "-c"}) spec.mutable_process()->add_args(arg);
+  spec.mutable_process()->add_args(script);
+  absl::StatusOr<Output> output = RunCaptured(spec);
+  EXPECT_TRUE(output.ok()) << output.status();
+  if (!output.ok()) return "";
+  EXPECT_EQ(output->result.exit_code(), 0) << output->stderr_text;
+  return output->stdout_text;
+}
+
+constexpr char kCapabilityLines[] = "grep -E '^Cap(Eff|Bnd|Amb)' /proc/self/status | tr -d '\\t'";
+
+TEST_F(SecurityTest, CapDropAllLeavesNone) {
+  spec::ContainerSpec spec;
+  spec.mutable_security()->mutable_capabilities()->add_drop("ALL");
+  EXPECT_EQ(Shell(kCapabilityLines, spec),
+            "CapEff:0000000000000000\nCapBnd:0000000000000000\nCapAmb:0000000000000000\n");
+}
+
+TEST_F(SecurityTest, CapAddShowsInEveryProcess) {
+  std::string expected = absl::StrFormat(
+      "%016x", security::DefaultCapabilities() | (uint64_t{1} << 12));  // NET_ADMIN
+  std::string output = Shell(kCapabilityLines, WithCapabilities({"NET_ADMIN"}));
+  EXPECT_EQ(output, absl::StrCat("CapEff:", expected, "\nCapBnd:", expected,
+                                 "\nCapAmb:0000000000000000\n"));
+}
+
+TEST_F(SecurityTest, NonRootUserHasNoEffectiveCapabilities) {
+  spec::ContainerSpec spec;
+  spec.mutable_process()->mutable_user()->set_user("1000");
+  EXPECT_EQ(Shell("grep '^CapEff' /proc/self/status | tr -d '\\t'", spec),
+            "CapEff:0000000000000000\n");
+}
+
+TEST_F(SecurityTest, AmbientCapabilityReachesNonRootUser) {
+  spec::ContainerSpec spec;
+  spec.mutable_process()->mutable_user()->set_user("1000");
+  spec::CapabilitySets* sets = spec.mutable_security()->mutable_capabilities()->mutable_sets();
+  for (auto* list : {sets->mutable_bounding(), sets->mutable_effective(),
+                     sets->mutable_permitted(), sets->mutable_inheritable(),
+                     sets->mutable_ambient()}) {
+    list->Add("CAP_NET_BIND_SERVICE");
+  }
+  EXPECT_EQ(Shell(kCapabilityLines, spec),
+            "CapEff:0000000000000400\nCapBnd:0000000000000400\nCapAmb:0000000000000400\n");
+}
+
+TEST_F(SecurityTest, UlimitIsInForce) {
+  spec::ContainerSpec spec;
+  spec::Rlimit* limit = spec.mutable_security()->add_rlimits();
+  limit->set_type("nofile");
+  limit->set_soft(1024);
+  limit->set_hard(2048);
+  EXPECT_EQ(Shell("ulimit -Sn; ulimit -Hn", spec), "1024\n2048\n");
+}
+
+TEST_F(SecurityTest, RaisingHardLimitNamesCeiling) {
+  struct rlimit current;
+  ASSERT_EQ(getrlimit(RLIMIT_NOFILE, &current), 0);
+  spec::ContainerSpec spec = testing::SpecFor(BusyboxRoot(), {"/bin/true"});
+  spec::Rlimit* limit = spec.mutable_security()->add_rlimits();
+  limit->set_type("RLIMIT_NOFILE");
+  limit->set_soft(16);
+  limit->set_hard(current.rlim_max + 1);
+  absl::StatusOr<spec::RunResult> result = container::Run(spec);
+  if (result.ok()) GTEST_SKIP() << "this process may raise hard limits (CAP_SYS_RESOURCE)";
+  EXPECT_EQ(result.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(result.status().message(), HasSubstr("RLIMIT_NOFILE"));
+  EXPECT_THAT(result.status().message(),
+              HasSubstr(absl::StrCat("current ceiling of ", current.rlim_max)));
+}
+
+TEST_F(SecurityTest, SoftAboveHardIsInvalid) {
+  spec::ContainerSpec spec = testing::SpecFor(BusyboxRoot(), {"/bin/true"});
+  spec::Rlimit* limit = spec.mutable_security()->add_rlimits();
+  limit->set_type("nproc");
+  limit->set_soft(20);
+  limit->set_hard(10);
+  absl::StatusOr<spec::RunResult> result = container::Run(spec);
+  ASSERT_FALSE(result.ok());
+  EXPECT_EQ(result.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(result.status().message(), HasSubstr("security.rlimits[0]"));
 }
 
 }  // namespace
