@@ -94,8 +94,8 @@ TEST_F(SeccompTest, KillThreadEndsOnlyTheThread) {
   Output output = RunProbe({"thread_getppid", "getppid_args:1"},
                            Profile("SCMP_ACT_ALLOW", {Rule("SCMP_ACT_KILL_THREAD",
                                R"(, "args": [{"index": 0, "value": 0, "op": "SCMP_CMP_EQ"}])")}));
-  // The thread died at getppid(0); the main thread went on, and then its
-  // own getppid(0) ... is not made: getppid_args:1 passes 1.
+  // The thread died at getppid(0) while the main thread went on. Its own
+  // getppid passes 1, which the rule does not match.
   EXPECT_EQ(ProbeResults(output.stdout_text)["thread_getppid"], 0) << output.stdout_text;
   EXPECT_EQ(ProbeResults(output.stdout_text)["getppid_args:1"], 0);
   EXPECT_FALSE(output.result.has_signal());
@@ -143,8 +143,8 @@ TEST_F(SeccompTest, LogAllowsAndLogs) {
   EXPECT_THAT(log, HasSubstr(absl::StrCat("syscall=", SYS_getppid, " ")));
 }
 
-// A seccomp agent at a unix socket: answers every notification with
-// -errno_to_return.
+// A seccomp agent at a unix socket. It responds to every notification
+// with the error -errno_to_return.
 class Agent {
  public:
   explicit Agent(int errno_to_return) {

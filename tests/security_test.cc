@@ -1,8 +1,7 @@
-// The security layer on the real kernel, as root: what a default container
-// cannot do, that the same calls work where the profile and capabilities
-// allow them, each seccomp action and argument rule seen by a probe inside
-// the container, capabilities, rlimits, masked paths, the receipt, and
-// syscall learning round trips.
+// The security layer on the real kernel, as root. A probe inside the
+// container shows what a default container cannot do and that the same
+// calls work where the profile and capabilities allow them. Further tests
+// cover capabilities, rlimits, masked paths and the receipt.
 #include <errno.h>
 #include <limits.h>
 #include <stdlib.h>
@@ -95,8 +94,8 @@ TEST_F(SecurityTest, DefaultAllowsOrdinaryCalls) {
 TEST_F(SecurityTest, CapabilitiesOpenTheirCalls) {
   // With the capability, the profile lets each call reach the kernel, which
   // then succeeds or rejects its (harmless) arguments with its own error.
-  // unshare_user goes last: in the new user namespace the probe holds no
-  // capability over the container's namespaces.
+  // unshare_user goes last, because in the new user namespace the probe has
+  // no capability over the container's namespaces.
   std::map<std::string, long> results =
       Probe({"mount", "unshare_mount", "clone_newuser", "ptrace_child", "reboot",
              "clock_settime", "settimeofday", "init_module", "bpf", "unshare_user"},

@@ -121,11 +121,11 @@ absl::Status SyscallLearner::Drain(int listener) {
       ++notifications_;
 
       memset(response.data(), 0, response.size());
-      auto* answer = reinterpret_cast<seccomp_notif_resp*>(response.data());
-      answer->id = notification->id;
-      answer->flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
-      if (ioctl(listener, SECCOMP_IOCTL_NOTIF_SEND, answer) != 0 && errno != ENOENT) {
-        return ErrnoError(errno, "answer a seccomp notification");
+      auto* reply = reinterpret_cast<seccomp_notif_resp*>(response.data());
+      reply->id = notification->id;
+      reply->flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
+      if (ioctl(listener, SECCOMP_IOCTL_NOTIF_SEND, reply) != 0 && errno != ENOENT) {
+        return ErrnoError(errno, "send the response to a seccomp notification");
       }
       continue;
     }
