@@ -349,6 +349,33 @@ TEST_F(RunTest, DebugLogIsTranscriptOfKernelActions) {
   EXPECT_TRUE(contains("started as pid "));
 }
 
+TEST_F(RunTest, SignalsStartAtDefaults) {
+  // Embedders such as Python ignore SIGPIPE and block signals in threads;
+  // exec keeps both, so the command must get them reset.
+  struct sigaction ignore = {};
+  ignore.sa_handler = SIG_IGN;
+  struct sigaction previous_pipe;
+  ASSERT_EQ(sigaction(SIGPIPE, &ignore, &previous_pipe), 0);
+  sigset_t block, previous_mask;
+  sigemptyset(&block);
+  sigaddset(&block, SIGUSR2);
+  ASSERT_EQ(pthread_sigmask(SIG_BLOCK, &block, &previous_mask), 0);
+
+  // grep runs as the first process itself; a shell would ignore signals of
+  // its own.
+  absl::StatusOr<Output> run = RunCaptured(
+      SpecFor(BusyboxRoot(), {"grep", "-E", "^Sig(Ign|Blk)", "/proc/self/status"}));
+  std::string output = run.ok() ? run->stdout_text : std::string(run.status().message());
+
+  sigset_t after;
+  pthread_sigmask(SIG_SETMASK, &previous_mask, &after);
+  sigaction(SIGPIPE, &previous_pipe, nullptr);
+  EXPECT_EQ(output, "SigBlk:\t0000000000000000\nSigIgn:\t0000000000000000\n");
+  // The caller's own mask is as it was before the run.
+  EXPECT_EQ(sigismember(&after, SIGUSR2), 1);
+  EXPECT_EQ(sigismember(&after, SIGUSR1), 0);
+}
+
 // Errors: each one names what failed and leaves nothing behind (TearDown).
 
 TEST_F(RunTest, MissingRootIsNotFound) {

@@ -148,22 +148,6 @@ void SetUpStdio(const ChildPlan& plan, int report_fd) {
   }
 }
 
-// The parent's handlers must not run here, and exec keeps both the signal
-// mask and ignored signals (Python, for one, ignores SIGPIPE): the command
-// starts with every signal at its default and none blocked.
-void ResetSignals() {
-  struct sigaction action = {};
-  action.sa_handler = SIG_DFL;
-  for (int signal = 1; signal < NSIG; ++signal) {
-    if (signal == SIGKILL || signal == SIGSTOP) continue;
-    // Numbers the kernel rejects (glibc's reserved ones) just fail.
-    sigaction(signal, &action, nullptr);
-  }
-  sigset_t none;
-  sigemptyset(&none);
-  sigprocmask(SIG_SETMASK, &none, nullptr);
-}
-
 void RunHooks(const ChildPlan& plan, ChildHook::Point point, int report_fd) {
   for (size_t i = 0; i < plan.hooks.size(); ++i) {
     const ChildHook& hook = plan.hooks[i];
@@ -174,6 +158,27 @@ void RunHooks(const ChildPlan& plan, ChildHook::Point point, int report_fd) {
 }
 
 }  // namespace
+
+// The parent's handlers must not run here, and exec keeps both the signal
+// mask and ignored signals (Python, for one, ignores SIGPIPE): the command
+// starts with every signal at its default and none blocked.
+void ResetSignals() {
+  // The kernel's own sigaction layout: glibc's wrapper refuses the two
+  // signals it reserves for itself (32 and 33), which a caller may still
+  // have ignored, so the system call is made directly.
+  struct KernelSigaction {
+    void (*handler)(int);
+    unsigned long flags;
+    void (*restorer)();
+    uint64_t mask;
+  } action = {SIG_DFL, 0, nullptr, 0};
+  for (int signal = 1; signal <= 64; ++signal) {
+    if (signal == SIGKILL || signal == SIGSTOP) continue;
+    syscall(SYS_rt_sigaction, signal, &action, nullptr, sizeof(action.mask));
+  }
+  uint64_t none = 0;
+  syscall(SYS_rt_sigprocmask, SIG_SETMASK, &none, nullptr, sizeof(none));
+}
 
 ExecArrays MakeExecArrays(const ChildPlan& plan) {
   ExecArrays arrays;
@@ -218,10 +223,12 @@ void RunChild(const ChildPlan& plan, const ExecArrays& exec, bool wait_for_paren
     Fail(report_fd, kStepBecomeNamespaceRoot);
   }
 
-  // Until exec, this process is a copy of the embedding program. Not
-  // dumpable, its /proc/<pid>/exe and memory stay closed to the container's
-  // other processes (the attack behind CVE-2019-5736). exec resets the flag.
-  prctl(PR_SET_DUMPABLE, 0);
+  // Until exec, this process runs the embedding program's code, but it is
+  // the container's first process: no other process of the container exists
+  // yet to open its /proc/<pid>/exe (the attack behind CVE-2019-5736).
+  // Joining a running container is different, and join.cc clears the
+  // dumpable flag there. Here it cannot be cleared, because it belongs to
+  // the memory this child shares with the caller (launch.cc).
 
   if (mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) {
     Fail(report_fd, kStepMakeMountsPrivate);

@@ -20,6 +20,11 @@ struct ExecArrays {
 
 ExecArrays MakeExecArrays(const ChildPlan& plan);
 
+// Sets every signal's disposition to the default and unblocks all, so the
+// command does not inherit what the caller ignored or blocked (exec keeps
+// both). Async-signal-safe; for use between clone() and exec().
+void ResetSignals();
+
 // Carries out `plan`. When `wait_for_parent` is set, one byte is read from
 // `sync_fd` before the first mount (the parent writes it once the id maps
 // are written and its own setup of the child is done); `report_fd` is

@@ -79,6 +79,7 @@ std::string DescribeJoinStep(const JoinPlan& plan, int32_t step) {
 
 [[noreturn]] void RunJoined(const JoinPlan& plan, char* const* argv,
                             char* const* envp, int report_fd) {
+  ResetSignals();
   if (plan.set_groups &&
       setgroups(plan.additional_gids.size(), plan.additional_gids.data()) != 0) {
     Fail(report_fd, kJoinGroups);

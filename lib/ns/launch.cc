@@ -3,7 +3,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/sched.h>
+#include <pthread.h>
 #include <signal.h>
+#include <sys/mman.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -55,6 +57,114 @@ absl::Status WriteIdMaps(const ChildPlan& plan, pid_t pid) {
   return WriteProcFile(pid, "gid_map", plan.gid_map);
 }
 
+// What the child needs, passed through clone3 to RunChildOnStack.
+struct ChildArguments {
+  const ChildPlan* plan;
+  const ExecArrays* exec;
+  bool wait_for_parent;
+  int report_fd;
+  int sync_fd;
+};
+
+int RunChildOnStack(void* data) {
+  const ChildArguments* arguments = static_cast<const ChildArguments*>(data);
+  RunChild(*arguments->plan, *arguments->exec, arguments->wait_for_parent,
+           arguments->report_fd, arguments->sync_fd);
+}
+
+// The child's stack while it shares the caller's memory, unmapped when the
+// owner goes. The lowest page is a guard page.
+class ChildStack {
+ public:
+  static constexpr size_t kSize = 256 * 1024;
+
+  ChildStack() {
+    void* memory = mmap(nullptr, kSize, PROT_READ | PROT_WRITE,
+                        MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+    if (memory == MAP_FAILED) return;
+    memory_ = memory;
+    mprotect(memory_, 4096, PROT_NONE);
+  }
+  ~ChildStack() {
+    if (memory_ != nullptr) munmap(memory_, kSize);
+  }
+  ChildStack(const ChildStack&) = delete;
+  ChildStack& operator=(const ChildStack&) = delete;
+
+  void* base() const { return memory_; }
+
+ private:
+  void* memory_ = nullptr;
+};
+
+#if defined(__x86_64__)
+// Calls clone3 and, in the child, runs fn(argument) on the stack that `args`
+// names, then exits with its result. Returns the child's pid, or -errno.
+// The child starts with the caller's registers and the new stack pointer,
+// so it cannot return into this C++ frame; the few instructions after the
+// system call are all it runs before fn.
+long Clone3Call(struct clone_args* args, int (*fn)(void*), void* argument) {
+  long result;
+  register long function asm("r12") = reinterpret_cast<long>(fn);
+  register long data asm("r13") = reinterpret_cast<long>(argument);
+  asm volatile(
+      "syscall\n\t"
+      "test %%rax, %%rax\n\t"
+      "jnz 1f\n\t"
+      "xor %%ebp, %%ebp\n\t"
+      "mov %%r13, %%rdi\n\t"
+      "call *%%r12\n\t"
+      "mov %%eax, %%edi\n\t"
+      "mov %[exit], %%eax\n\t"
+      "syscall\n\t"
+      "hlt\n\t"
+      "1:\n\t"
+      : "=a"(result)
+      : "a"(SYS_clone3), "D"(args), "S"(sizeof(*args)), "r"(function), "r"(data),
+        [exit] "i"(SYS_exit)
+      : "rcx", "r11", "memory");
+  return result;
+}
+constexpr bool kCloneSharesMemory = true;
+#else
+constexpr bool kCloneSharesMemory = false;
+#endif
+
+// Starts the child. Where Clone3Call exists, the child shares the caller's
+// memory until it execs (CLONE_VM, as posix_spawn does), which saves
+// copying the caller's page tables: about 0.5 ms on a 2-core VM, more for
+// a large embedder. It runs on `stack` and touches nothing but its stack,
+// so the caller's memory is only read. All signals stay blocked across the
+// clone, so no handler of the caller runs in the child before RunChild
+// resets them.
+// NOTE: the child shares the calling thread's errno until it execs; a
+// failure in both at once could report one's errno as the other's.
+long StartChild(struct clone_args& args, ChildArguments& arguments, ChildStack& stack) {
+  sigset_t all, previous;
+  sigfillset(&all);
+  pthread_sigmask(SIG_SETMASK, &all, &previous);
+  long pid;
+  if (kCloneSharesMemory && stack.base() != nullptr) {
+    args.flags |= CLONE_VM;
+    args.stack = reinterpret_cast<uint64_t>(stack.base());
+    args.stack_size = ChildStack::kSize;
+#if defined(__x86_64__)
+    pid = Clone3Call(&args, &RunChildOnStack, &arguments);
+    if (pid < 0) {
+      errno = static_cast<int>(-pid);
+      pid = -1;
+    }
+#endif
+  } else {
+    pid = syscall(SYS_clone3, &args, sizeof(args));
+    if (pid == 0) RunChildOnStack(&arguments);
+  }
+  int saved = errno;
+  pthread_sigmask(SIG_SETMASK, &previous, nullptr);
+  errno = saved;
+  return pid;
+}
+
 // Reads the child's report: OK once it exec'd, else the failed step.
 absl::Status AwaitExec(const ChildPlan& plan, int report_fd, ChildProcess& child) {
   ChildReport report;
@@ -93,11 +203,13 @@ absl::StatusOr<ChildProcess> Launch(const ChildPlan& plan,
     args.cgroup = static_cast<uint64_t>(options.cgroup_fd);
   }
   Logf(LogLevel::kDebug, "", "clone3 with flags %#x", args.flags);
-  long pid = syscall(SYS_clone3, &args, sizeof(args));
+  ChildArguments arguments{&plan, &exec, wait_for_parent, report->write.get(),
+                           sync->read.get()};
+  // Declared before the child's owner, so that on every error path the
+  // child is killed and reaped before its stack is unmapped.
+  ChildStack stack;
+  long pid = StartChild(args, arguments, stack);
   if (pid < 0) return ErrnoError(errno, "clone3 the container's first process");
-  if (pid == 0) {
-    RunChild(plan, exec, wait_for_parent, report->write.get(), sync->read.get());
-  }
 
   ChildProcess child(static_cast<pid_t>(pid), UniqueFd(pidfd));
   report->write.reset();
