@@ -4,9 +4,13 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <map>
+#include <optional>
+#include <tuple>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "lib/base/log.h"
 #include "lib/base/status.h"
 #include "lib/base/unique_fd.h"
@@ -67,6 +71,68 @@ absl::StatusOr<std::unique_ptr<SeccompProgram>> CompileFor(const SeccompProfileJ
   return std::make_unique<SeccompProgram>(std::move(*program));
 }
 
+// Compiling the default profile for three architectures takes several
+// milliseconds, longer than the rest of a container's start, and the result
+// depends only on the profile, the capability set and strictness. So each
+// compiled filter is kept for the life of the process. Warnings about
+// unknown system call names are therefore logged on the first compile only.
+class FilterCache {
+ public:
+  using Key = std::tuple<int, std::string, uint64_t, bool>;
+  struct Entry {
+    SeccompPolicy policy;
+    SeccompProgram program;
+  };
+
+  static FilterCache& Get() {
+    static FilterCache* cache = new FilterCache;
+    return *cache;
+  }
+
+  std::optional<Entry> Find(const Key& key) {
+    absl::MutexLock lock(&mutex_);
+    auto found = entries_.find(key);
+    if (found == entries_.end()) return std::nullopt;
+    return found->second;
+  }
+
+  void Add(const Key& key, Entry entry) {
+    absl::MutexLock lock(&mutex_);
+    // Profiles given as text could grow the cache without bound, so it
+    // starts over once it holds this many.
+    if (entries_.size() >= 32) entries_.clear();
+    entries_.emplace(key, std::move(entry));
+  }
+
+ private:
+  absl::Mutex mutex_;
+  std::map<Key, Entry> entries_ ABSL_GUARDED_BY(mutex_);
+};
+
+// Returns the compiled filter for `seccomp` (DEFAULT or PROFILE mode) and
+// fills `policy`, from the cache when the same filter was compiled before.
+absl::StatusOr<std::unique_ptr<SeccompProgram>> CompiledFilterFor(const spec::Seccomp& seccomp,
+                                                                  uint64_t capabilities,
+                                                                  const std::string& id,
+                                                                  SeccompPolicy& policy) {
+  FilterCache::Key key{seccomp.mode(), seccomp.profile_json(), capabilities, seccomp.strict()};
+  if (std::optional<FilterCache::Entry> cached = FilterCache::Get().Find(key)) {
+    policy = std::move(cached->policy);
+    Log(LogLevel::kDebug, id, "seccomp: filter compiled before, reused");
+    return std::make_unique<SeccompProgram>(std::move(cached->program));
+  }
+  absl::StatusOr<SeccompProfileJson> parsed =
+      seccomp.mode() == spec::Seccomp::DEFAULT
+          ? absl::StatusOr<SeccompProfileJson>(DefaultSeccompProfile())
+          : ParseSeccompProfile(seccomp.profile_json());
+  if (!parsed.ok()) return Annotate(parsed.status(), "security.seccomp.profile_json");
+  absl::StatusOr<std::unique_ptr<SeccompProgram>> program =
+      CompileFor(*parsed, seccomp, capabilities, id, policy);
+  if (!program.ok()) return program.status();
+  FilterCache::Get().Add(key, {policy, **program});
+  return program;
+}
+
 std::vector<std::string> Concatenate(const std::vector<std::string>& defaults, bool use_defaults,
                                      const google::protobuf::RepeatedPtrField<std::string>& more) {
   std::vector<std::string> paths;
@@ -113,13 +179,8 @@ absl::StatusOr<std::unique_ptr<PreparedSecurity>> PrepareSecurity(
   switch (seccomp.mode()) {
     case spec::Seccomp::DEFAULT:
     case spec::Seccomp::PROFILE: {
-      absl::StatusOr<SeccompProfileJson> parsed =
-          seccomp.mode() == spec::Seccomp::DEFAULT
-              ? absl::StatusOr<SeccompProfileJson>(DefaultSeccompProfile())
-              : ParseSeccompProfile(seccomp.profile_json());
-      if (!parsed.ok()) return Annotate(parsed.status(), "security.seccomp.profile_json");
       absl::StatusOr<std::unique_ptr<SeccompProgram>> program =
-          CompileFor(*parsed, seccomp, sets->bounding, context.container_id, prepared->policy_);
+          CompiledFilterFor(seccomp, sets->bounding, context.container_id, prepared->policy_);
       if (!program.ok()) return program.status();
       prepared->seccomp_ = std::move(*program);
       break;
