@@ -129,7 +129,9 @@ IpAddress IpPrefix::Host(uint64_t index) const {
   // Keep the network bits, so that the index wraps inside the prefix.
   uint8_t mask[16];
   PrefixMask(length_, result.size(), mask);
-  const uint8_t* network = Network().address().bytes();
+  // A named copy: a pointer into the temporary Network() would dangle.
+  const IpPrefix network_prefix = Network();
+  const uint8_t* network = network_prefix.address().bytes();
   for (size_t i = 0; i < result.size(); ++i) {
     bytes[i] = static_cast<uint8_t>((network[i] & mask[i]) | (bytes[i] & ~mask[i]));
   }
