@@ -57,7 +57,7 @@ absl::Status WriteIdMaps(const ChildPlan& plan, pid_t pid) {
   return WriteProcFile(pid, "gid_map", plan.gid_map);
 }
 
-// What the child needs, passed through clone3 to RunChildOnStack.
+// The arguments of RunChildOnStack, passed through clone3.
 struct ChildArguments {
   const ChildPlan* plan;
   const ExecArrays* exec;

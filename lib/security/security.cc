@@ -99,7 +99,7 @@ class FilterCache {
   void Add(const Key& key, Entry entry) {
     absl::MutexLock lock(&mutex_);
     // Profiles given as text could grow the cache without bound, so it
-    // starts over once it holds this many.
+    // starts over once it has this many.
     if (entries_.size() >= 32) entries_.clear();
     entries_.emplace(key, std::move(entry));
   }
