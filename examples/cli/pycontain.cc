@@ -1,6 +1,7 @@
 // pycontain: a docker-like command line built only on the public C++ API.
 //
 //   pycontain run [OPTIONS] [--] COMMAND [ARG...]
+//   pycontain gc
 //
 // The exit status mirrors the command's: its exit code, or 128 + the signal
 // that killed it. Like `docker run`, 125 means pycontain itself failed, 126
@@ -19,6 +20,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "examples/cli/gc_command.h"
 #include "examples/cli/image_command.h"
 #include "examples/cli/network_command.h"
 #include "examples/cli/resource_flags.h"
@@ -73,6 +75,9 @@ Options:
 Exit status: the command's, or 128+N when signal N ended it; 125 when
 pycontain failed, 126 when the command could not be run, 127 when it was
 not found.
+
+`pycontain gc` removes the cgroups, mounts and state directories of
+containers whose owning process died (see pycontain gc --help).
 )";
 
 void PrintUsage(FILE* out) {
@@ -256,6 +261,7 @@ int main(int argc, char** argv) {
   if (command == "run") return RunCommand(args);
   if (command == "network") return pycontain::cli::NetworkCommand(args.rest());
   if (command == "image") return pycontain::cli::ImageCommand(args.rest());
+  if (command == "gc") return pycontain::cli::GcCommand(args.rest());
   if (command == "-h" || command == "--help" || command == "help") {
     PrintUsage(stdout);
     return 0;

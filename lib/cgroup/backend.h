@@ -55,6 +55,9 @@ class Backend {
 
   // Fills the receipt's layout and paths.
   virtual void Describe(spec::EnforcementReceipt* receipt) const = 0;
+
+  // The absolute paths of the cgroup's directories, one per hierarchy.
+  virtual std::vector<std::string> Directories() const = 0;
 };
 
 // Controllers a container's cgroup joins: those that measure (memory, cpu,

@@ -11,6 +11,7 @@
 #include "lib/base/log.h"
 #include "lib/base/status.h"
 #include "lib/cgroup/backend.h"
+#include "lib/cgroup/files.h"
 #include "lib/cgroup/machine.h"
 #include "lib/cgroup/receipt.h"
 #include "lib/cgroup/placement.h"
@@ -145,6 +146,37 @@ absl::StatusOr<Cgroup> Cgroup::Create(const CgroupOptions& options) {
   }
   for (std::string& problem : problems) cgroup.receipt_.add_not_in_force(std::move(problem));
   return cgroup;
+}
+
+absl::StatusOr<std::vector<std::string>> Cgroup::CandidateDirectories(
+    const CgroupOptions& options) {
+  absl::StatusOr<CgroupLayout> layout =
+      options.layout.has_value() ? *options.layout : CachedLayout();
+  if (!layout.ok()) return layout.status();
+  std::vector<std::string> directories;
+  if (geteuid() != 0) {
+    absl::StatusOr<std::string> own = ReadWholeFile("/proc/self/cgroup");
+    if (!own.ok()) return directories;
+    absl::StatusOr<std::string> delegated = DelegatedParent(*layout, *own);
+    if (!delegated.ok()) return directories;
+    std::string base = absl::StrCat(layout->unified_mount, *delegated);
+    if (*delegated == "/") base = layout->unified_mount;
+    directories.push_back(absl::StrCat(base, "/", options.parent, "/", options.id));
+    return directories;
+  }
+  for (const V1Hierarchy& hierarchy : layout->v1) {
+    directories.push_back(
+        absl::StrCat(hierarchy.mount_point, "/", options.parent, "/", options.id));
+  }
+  if (!layout->unified_mount.empty()) {
+    directories.push_back(
+        absl::StrCat(layout->unified_mount, "/", options.parent, "/", options.id));
+  }
+  return directories;
+}
+
+std::vector<std::string> Cgroup::directories() const {
+  return backend_ ? backend_->Directories() : std::vector<std::string>{};
 }
 
 int Cgroup::clone_fd() const { return backend_ ? backend_->clone_fd() : -1; }

@@ -32,6 +32,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "lib/cgroup/layout.h"
@@ -62,10 +63,8 @@ class Cgroup {
   Cgroup(Cgroup&& other) noexcept;
   Cgroup& operator=(Cgroup&& other) noexcept;
   // Kills what still runs in the cgroup and removes it. Failures are
-  // logged as warnings.
-  // TODO: record each cgroup with its owner in the state directory and add
-  // a gc call that removes those whose owner died; until then a cgroup
-  // left by a crash stays until an operator runs rmdir.
+  // logged as warnings. A cgroup left by a crashed owner is removed by
+  // lib/container's CollectGarbage from the owner's state record.
   ~Cgroup();
 
   // Validates `options.resources` (InvalidArgument naming the field, before
@@ -84,8 +83,20 @@ class Cgroup {
   // whose receipt sets without_cgroup.
   static absl::StatusOr<Cgroup> Create(const CgroupOptions& options);
 
+  // Returns the absolute directories Create would make for `options`, in
+  // every hierarchy it might use (a superset of what it makes), without
+  // touching the file system beyond detecting the layout. Callers record
+  // them before Create so that a crash during Create leaves nothing
+  // unknown. Empty for a rootless caller without a delegated subtree.
+  static absl::StatusOr<std::vector<std::string>> CandidateDirectories(
+      const CgroupOptions& options);
+
   // False for the placeholder of a container without a cgroup.
   bool valid() const { return backend_ != nullptr; }
+
+  // The absolute paths of the cgroup's directories, one per hierarchy it
+  // joined (v1 ones and the v2 one); empty once removed.
+  std::vector<std::string> directories() const;
 
   // A cgroup v2 directory for clone3's CLONE_INTO_CGROUP (borrowed), or -1.
   int clone_fd() const;

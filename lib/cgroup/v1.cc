@@ -66,6 +66,7 @@ class V1Backend : public Backend {
   absl::StatusOr<bool> Populated() const override;
   absl::Status Remove() override;
   void Describe(spec::EnforcementReceipt* receipt) const override;
+  std::vector<std::string> Directories() const override;
 
  private:
   absl::Status AddHierarchy(const V1Hierarchy& hierarchy, const std::string& parent);
@@ -231,6 +232,15 @@ void V1Backend::Describe(spec::EnforcementReceipt* receipt) const {
         absl::StrCat(absl::StrJoin(hierarchy.controllers, ","), ":", relative_));
   }
   if (tracker_) receipt->add_cgroup_paths(absl::StrCat(":", relative_));
+}
+
+std::vector<std::string> V1Backend::Directories() const {
+  std::vector<std::string> directories = paths_;
+  if (tracker_) {
+    std::vector<std::string> tracked = tracker_->Directories();
+    directories.insert(directories.end(), tracked.begin(), tracked.end());
+  }
+  return directories;
 }
 
 }  // namespace

@@ -39,6 +39,9 @@ class V2Cgroup : public Backend {
   absl::StatusOr<bool> Populated() const override;
   absl::Status Remove() override;
   void Describe(spec::EnforcementReceipt* receipt) const override;
+  std::vector<std::string> Directories() const override {
+    return removed_ ? std::vector<std::string>{} : std::vector<std::string>{path_};
+  }
 
  private:
   V2Cgroup() = default;

@@ -8,6 +8,7 @@
 #include "lib/base/status.h"
 #include "lib/cgroup/validate.h"
 #include "lib/container/prepare.h"
+#include "lib/container/record.h"
 #include "lib/ns/join.h"
 #include "lib/ns/launch.h"
 
@@ -85,6 +86,38 @@ void AddNetworkSetup(std::optional<PreparedNetwork>& prepared,
   };
 }
 
+// Saves the record of a container about to get its cgroup, listing every
+// cgroup directory the creation may make, so that gc finds them when the
+// owner dies before the start completes.
+absl::StatusOr<ContainerRecord> SaveFirstRecord(const spec::ContainerSpec& spec,
+                                                PreparedContainer& prepared) {
+  ContainerRecord record = NewRecord(prepared.id);
+  cgroup::CgroupOptions options;
+  options.id = prepared.id;
+  options.resources = spec.resources();
+  absl::StatusOr<std::vector<std::string>> candidates =
+      cgroup::Cgroup::CandidateDirectories(options);
+  if (!candidates.ok()) return candidates.status();
+  for (std::string& directory : *candidates) record.add_cgroup_directories(std::move(directory));
+  absl::Status status = prepared.state.SaveRecord(record);
+  if (!status.ok()) return status;
+  return record;
+}
+
+// Completes the record once the first process runs: its pid and the
+// cgroup directories actually made.
+absl::Status SaveStartedRecord(ContainerRecord& record, const cgroup::Cgroup& cgroup,
+                               pid_t pid, StateDir& state) {
+  record.set_pid(pid);
+  record.set_pid_start_time(ProcessStartTime(pid));
+  record.clear_cgroup_directories();
+  for (std::string& directory : cgroup.directories()) {
+    record.add_cgroup_directories(std::move(directory));
+  }
+  record.set_started(true);
+  return state.SaveRecord(record);
+}
+
 }  // namespace
 
 absl::StatusOr<Container> Container::Start(const spec::ContainerSpec& spec) {
@@ -95,6 +128,8 @@ absl::StatusOr<Container> Container::Start(const spec::ContainerSpec& spec) {
   absl::StatusOr<PreparedContainer> prepared = PrepareContainer(spec);
   if (!prepared.ok()) return prepared.status();
 
+  absl::StatusOr<ContainerRecord> record = SaveFirstRecord(spec, *prepared);
+  if (!record.ok()) return Annotate(record.status(), absl::StrCat("container ", prepared->id));
   ns::LaunchOptions launch;
   absl::StatusOr<cgroup::Cgroup> cgroup = CreateCgroup(spec, *prepared, launch);
   if (!cgroup.ok()) {
@@ -110,6 +145,8 @@ absl::StatusOr<Container> Container::Start(const spec::ContainerSpec& spec) {
     return Annotate(process.status(), absl::StrCat("container ", prepared->id));
   }
   Logf(LogLevel::kDebug, prepared->id, "started as pid %d", process->pid());
+  absl::Status saved = SaveStartedRecord(*record, *cgroup, process->pid(), prepared->state);
+  if (!saved.ok()) return Annotate(saved, absl::StrCat("container ", prepared->id));
   prepared->security->AfterStart(process->pid());
 
   Container container;

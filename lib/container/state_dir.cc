@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "lib/base/log.h"
 #include "lib/base/status.h"
+#include "lib/container/record.h"
 
 namespace pycontain::container {
 namespace {
@@ -34,13 +35,15 @@ std::string StateRoot() {
 
 StateDir::StateDir(StateDir&& other) noexcept
     : path_(std::exchange(other.path_, {})),
-      subdirectories_(std::exchange(other.subdirectories_, {})) {}
+      subdirectories_(std::exchange(other.subdirectories_, {})),
+      has_record_(std::exchange(other.has_record_, false)) {}
 
 StateDir& StateDir::operator=(StateDir&& other) noexcept {
   if (this != &other) {
     Remove();
     path_ = std::exchange(other.path_, {});
     subdirectories_ = std::exchange(other.subdirectories_, {});
+    has_record_ = std::exchange(other.has_record_, false);
   }
   return *this;
 }
@@ -74,8 +77,19 @@ absl::StatusOr<std::string> StateDir::MakeSubdirectory(absl::string_view name) {
   return path;
 }
 
+absl::Status StateDir::SaveRecord(const ContainerRecord& record) {
+  has_record_ = true;
+  return WriteRecord(path_, record);
+}
+
 void StateDir::Remove() {
   if (path_.empty()) return;
+  if (has_record_) {
+    std::string record = absl::StrCat(path_, "/", kRecordFile);
+    if (unlink(record.c_str()) != 0 && errno != ENOENT) {
+      Logf(LogLevel::kWarning, "", "remove %s: %s", record, strerror(errno));
+    }
+  }
   for (auto it = subdirectories_.rbegin(); it != subdirectories_.rend(); ++it) {
     if (rmdir(it->c_str()) != 0) {
       Logf(LogLevel::kWarning, "", "remove %s: %s", *it, strerror(errno));
@@ -87,6 +101,7 @@ void StateDir::Remove() {
   }
   path_.clear();
   subdirectories_.clear();
+  has_record_ = false;
 }
 
 }  // namespace pycontain::container

@@ -14,6 +14,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "lib/container/container_record.pb.h"
 
 namespace pycontain::container {
 
@@ -39,11 +40,16 @@ class StateDir {
   // removed with the state directory.
   absl::StatusOr<std::string> MakeSubdirectory(absl::string_view name);
 
+  // Writes the container's record (record.h) into the directory,
+  // atomically; it is removed with the state directory.
+  absl::Status SaveRecord(const ContainerRecord& record);
+
  private:
   void Remove();
 
   std::string path_;
   std::vector<std::string> subdirectories_;
+  bool has_record_ = false;
 };
 
 }  // namespace pycontain::container

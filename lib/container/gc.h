@@ -1,0 +1,72 @@
+// CollectGarbage: removes what containers leave behind when the process
+// that owns them dies without cleaning up (SIGKILL, a crash, a reboot).
+//
+//   absl::StatusOr<GcReport> report = pycontain::container::CollectGarbage();
+//   for (const std::string& id : report->containers) ...  // removed
+//
+// Every container has a record in its state directory (record.h) naming its
+// owner: boot id, pid and the pid's start time. For each record whose owner
+// is dead, CollectGarbage kills what still runs in the container's cgroups,
+// removes those cgroups in every hierarchy, detaches mounts below the state
+// directory and removes the directory. Containers of live owners are kept.
+// Then it runs the network layer's gc (net::NetworkHost::CollectGarbage)
+// when the state root has network records, and removes empty cgroup
+// directories under pycontain's parent whose id has no state directory
+// (left by crashes of versions that kept no record).
+//
+// The container's processes themselves do not outlive their owner: the
+// first process has PR_SET_PDEATHSIG set to SIGKILL (lib/ns/child.cc).
+//
+// Thread safety: thread-safe; two concurrent calls may both report an
+// object that one of them removed.
+#ifndef PYCONTAIN_LIB_CONTAINER_GC_H_
+#define PYCONTAIN_LIB_CONTAINER_GC_H_
+
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "lib/cgroup/cgroup.h"
+
+namespace pycontain::container {
+
+struct GcOptions {
+  // The state root to collect in; empty: StateRoot().
+  std::string state_root;
+  // The cgroup parent directory whose orphan subdirectories are removed.
+  std::string cgroup_parent = cgroup::kParentName;
+  // A cgroup directory without a state directory is removed only when it
+  // is at least this old (by its inode's change time), so that a container
+  // of another state root between mkdir and clone is not touched. A
+  // negative value skips orphan cgroups.
+  absl::Duration orphan_min_age = absl::Seconds(60);
+};
+
+// The objects CollectGarbage removed and the containers it kept.
+struct GcReport {
+  // Ids of containers whose state directory was removed, each with the
+  // reason: "c1 (owner pid 42 has exited)".
+  std::vector<std::string> containers;
+  // Absolute cgroup directories removed, of dead owners and orphans.
+  std::vector<std::string> cgroups;
+  // Mount points detached below removed state directories.
+  std::vector<std::string> mounts;
+  // From the network layer: "network/container" endpoints and links.
+  std::vector<std::string> endpoints;
+  std::vector<std::string> links;
+  // Ids of containers whose owner still runs.
+  std::vector<std::string> kept;
+  // Problems that left something behind; the rest was still collected.
+  std::vector<std::string> errors;
+};
+
+// Collects the garbage of dead owners as described above. Errors: those of
+// reading the state root. A failure to remove one object is listed in
+// GcReport::errors instead, so that one stuck object does not keep the rest.
+absl::StatusOr<GcReport> CollectGarbage(const GcOptions& options);
+absl::StatusOr<GcReport> CollectGarbage();
+
+}  // namespace pycontain::container
+
+#endif  // PYCONTAIN_LIB_CONTAINER_GC_H_

@@ -1,0 +1,49 @@
+// The container record: who owns a container and which cgroups it has,
+// saved as JSON in its state directory (container_record.proto), so that
+// CollectGarbage (gc.h) can clean up after an owner that died.
+//
+// Thread safety: thread-safe.
+#ifndef PYCONTAIN_LIB_CONTAINER_RECORD_H_
+#define PYCONTAIN_LIB_CONTAINER_RECORD_H_
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "lib/container/container_record.pb.h"
+
+namespace pycontain::container {
+
+// The record's file name inside a container's state directory.
+inline constexpr char kRecordFile[] = "container.json";
+
+// Returns /proc/sys/kernel/random/boot_id without its newline, or "" when
+// it cannot be read.
+std::string BootId();
+
+// Returns field 22 of /proc/<pid>/stat (the start time in clock ticks since
+// boot), or 0 when the process does not exist.
+uint64_t ProcessStartTime(pid_t pid);
+
+// Returns a record for container `id` owned by the calling process.
+ContainerRecord NewRecord(absl::string_view id);
+
+// Returns why the record's owner is dead ("owner pid 12 has exited", "its
+// record is from another boot (...)"), or "" when the owner still runs.
+std::string DeadOwnerReason(const ContainerRecord& record);
+
+// Writes `record` to <directory>/container.json atomically: a reader sees
+// the old or the new record, never a part. Errors: those of open, write
+// and rename, naming the file.
+absl::Status WriteRecord(const std::string& directory, const ContainerRecord& record);
+
+// Reads <directory>/container.json. Errors: NotFound when it is missing;
+// DataLoss when it is not a record.
+absl::StatusOr<ContainerRecord> ReadRecord(const std::string& directory);
+
+}  // namespace pycontain::container
+
+#endif  // PYCONTAIN_LIB_CONTAINER_RECORD_H_

@@ -1,0 +1,319 @@
+// Garbage collection after a crash (container::CollectGarbage): an
+// embedder killed with SIGKILL takes its container's processes with it,
+// and gc then removes the container's cgroups in every hierarchy and its
+// state directory. Containers of live owners are kept.
+#include <errno.h>
+#include <fcntl.h>
+#include <glob.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "lib/container/container.h"
+#include "lib/container/gc.h"
+#include "lib/container/prepare.h"
+#include "lib/container/record.h"
+#include "tests/testing.h"
+
+namespace pycontain {
+namespace {
+
+using ::testing::Contains;
+using ::testing::HasSubstr;
+using testing::BusyboxRoot;
+using testing::SpecFor;
+
+constexpr char kUnifiedParent[] = "/sys/fs/cgroup/unified/pycontain";
+constexpr char kMemoryParent[] = "/sys/fs/cgroup/memory/pycontain";
+
+bool Exists(const std::string& path) {
+  struct stat info;
+  return lstat(path.c_str(), &info) == 0;
+}
+
+// Every directory named `id` under a pycontain parent in any hierarchy.
+std::vector<std::string> CgroupsNamed(const std::string& id) {
+  std::vector<std::string> found;
+  glob_t matches;
+  std::string pattern = absl::StrCat("/sys/fs/cgroup/*/pycontain/", id);
+  if (glob(pattern.c_str(), 0, nullptr, &matches) == 0) {
+    for (size_t i = 0; i < matches.gl_pathc; ++i) found.push_back(matches.gl_pathv[i]);
+  }
+  globfree(&matches);
+  return found;
+}
+
+std::string ReadText(const std::string& path) {
+  std::ifstream in(path);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+// Waits up to 5 s until the cgroup directory `path` lists no process.
+bool WaitUntilEmpty(const std::string& path) {
+  absl::Time deadline = absl::Now() + absl::Seconds(5);
+  while (!ReadText(absl::StrCat(path, "/cgroup.procs")).empty()) {
+    if (absl::Now() > deadline) return false;
+    absl::SleepFor(absl::Milliseconds(10));
+  }
+  return true;
+}
+
+// True when `pid` has exited (gone, or a zombie not yet reaped).
+bool Exited(pid_t pid) {
+  std::string stat = ReadText(absl::StrCat("/proc/", pid, "/stat"));
+  size_t close = stat.rfind(')');
+  return stat.empty() || (close != std::string::npos && stat.substr(close + 2, 1) == "Z");
+}
+
+class GcTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    // A state root of this test alone, so that gc reads only its records.
+    const char* tmpdir = getenv("TEST_TMPDIR");
+    ASSERT_NE(tmpdir, nullptr) << "run under bazel test";
+    root_ = absl::StrCat(tmpdir, "/gc-",
+                         ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    ASSERT_EQ(mkdir(root_.c_str(), 0700), 0) << strerror(errno);
+    setenv("PYCONTAIN_STATE_DIR", root_.c_str(), 1);
+    before_ = testing::TakeSnapshot();
+    id_ = absl::StrCat("gctest", container::RandomId());
+  }
+  void TearDown() override {
+    testing::ExpectNothingLeaked(before_);
+    for (const std::string& cgroup : CgroupsNamed(id_)) {
+      ADD_FAILURE() << "cgroup left behind: " << cgroup;
+      rmdir(cgroup.c_str());
+    }
+    rmdir(root_.c_str());
+  }
+
+  // gc of this test's state root; orphan cgroups are left to their test.
+  container::GcReport Collect() {
+    container::GcOptions options;
+    options.orphan_min_age = absl::InfiniteDuration();
+    absl::StatusOr<container::GcReport> report = container::CollectGarbage(options);
+    EXPECT_TRUE(report.ok()) << report.status();
+    return report.ok() ? *report : container::GcReport();
+  }
+
+  spec::ContainerSpec SleepSpec() {
+    spec::ContainerSpec spec = SpecFor(BusyboxRoot(), {"sleep", "100"});
+    spec.set_id(id_);
+    // A limit makes the container join a v1 hierarchy on hybrid hosts.
+    spec.mutable_resources()->set_memory_bytes(64 << 20);
+    return spec;
+  }
+
+  std::string root_;
+  std::string id_;
+  testing::HostSnapshot before_;
+};
+
+TEST_F(GcTest, KilledEmbedderLeavesNothingAfterGc) {
+  int report[2];
+  ASSERT_EQ(pipe2(report, O_CLOEXEC), 0);
+  spec::ContainerSpec spec = SleepSpec();
+  pid_t embedder = fork();
+  ASSERT_GE(embedder, 0);
+  if (embedder == 0) {
+    // The embedder: starts the container, reports its pid and waits to be
+    // killed, never cleaning up.
+    absl::StatusOr<container::Container> started = container::Container::Start(spec);
+    pid_t pid = started.ok() ? started->pid() : -1;
+    if (write(report[1], &pid, sizeof(pid)) != sizeof(pid)) _exit(1);
+    while (true) pause();
+  }
+  close(report[1]);
+  pid_t pid = 0;
+  ASSERT_EQ(read(report[0], &pid, sizeof(pid)), static_cast<ssize_t>(sizeof(pid)));
+  close(report[0]);
+  ASSERT_GT(pid, 0) << "the embedder could not start the container";
+
+  std::string state = absl::StrCat(root_, "/", id_);
+  absl::StatusOr<container::ContainerRecord> record = container::ReadRecord(state);
+  ASSERT_TRUE(record.ok()) << record.status();
+  EXPECT_EQ(record->owner_pid(), embedder);
+  EXPECT_EQ(record->pid(), pid);
+  EXPECT_TRUE(record->started());
+  std::string unified = absl::StrCat(kUnifiedParent, "/", id_);
+  std::string memory = absl::StrCat(kMemoryParent, "/", id_);
+  EXPECT_THAT(record->cgroup_directories(), Contains(unified));
+  EXPECT_THAT(record->cgroup_directories(), Contains(memory));
+  EXPECT_THAT(ReadText(absl::StrCat(unified, "/cgroup.procs")), HasSubstr(absl::StrCat(pid)));
+
+  ASSERT_EQ(kill(embedder, SIGKILL), 0);
+  int status = 0;
+  ASSERT_EQ(waitpid(embedder, &status, 0), embedder);
+
+  // The parent-death signal kills the container; its cgroups stay.
+  EXPECT_TRUE(WaitUntilEmpty(unified)) << "the container outlived its embedder";
+  EXPECT_TRUE(WaitUntilEmpty(memory));
+  EXPECT_TRUE(Exited(pid));
+  EXPECT_TRUE(Exists(unified));
+  EXPECT_TRUE(Exists(memory));
+  EXPECT_TRUE(Exists(state));
+
+  container::GcReport collected = Collect();
+  EXPECT_TRUE(collected.errors.empty()) << collected.errors[0];
+  ASSERT_EQ(collected.containers.size(), 1u);
+  EXPECT_THAT(collected.containers[0], HasSubstr(id_));
+  EXPECT_THAT(collected.containers[0], HasSubstr("has exited"));
+  EXPECT_THAT(collected.cgroups, Contains(unified));
+  EXPECT_THAT(collected.cgroups, Contains(memory));
+  EXPECT_THAT(CgroupsNamed(id_), ::testing::IsEmpty());
+  EXPECT_FALSE(Exists(state));
+
+  // A second run finds nothing more.
+  container::GcReport again = Collect();
+  EXPECT_TRUE(again.containers.empty());
+  EXPECT_TRUE(again.cgroups.empty());
+}
+
+TEST_F(GcTest, GcKillsWhatStillRunsInCgroups) {
+  // An owner that died before its record was completed: the container's
+  // process is still in the cgroup, because nothing killed it.
+  std::string unified = absl::StrCat(kUnifiedParent, "/", id_);
+  std::string memory = absl::StrCat(kMemoryParent, "/", id_);
+  ASSERT_EQ(mkdir(unified.c_str(), 0755), 0) << strerror(errno);
+  ASSERT_EQ(mkdir(memory.c_str(), 0755), 0) << strerror(errno);
+  pid_t sleeper = fork();
+  ASSERT_GE(sleeper, 0);
+  if (sleeper == 0) {
+    std::string self = absl::StrCat(getpid());
+    for (const std::string& dir : {unified, memory}) {
+      std::ofstream(absl::StrCat(dir, "/cgroup.procs")) << self;
+    }
+    execl("/bin/sleep", "sleep", "100", nullptr);
+    _exit(127);
+  }
+  absl::Time deadline = absl::Now() + absl::Seconds(5);
+  while (!absl::StrContains(ReadText(absl::StrCat(memory, "/cgroup.procs")),
+                            absl::StrCat(sleeper)) &&
+         absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(5));
+  }
+
+  std::string state = absl::StrCat(root_, "/", id_);
+  ASSERT_EQ(mkdir(state.c_str(), 0700), 0);
+  container::ContainerRecord record = container::NewRecord(id_);
+  // A running pid with another start time: the owner's pid, reused.
+  record.set_owner_pid(sleeper);
+  record.set_owner_start_time(1);
+  record.add_cgroup_directories(unified);
+  record.add_cgroup_directories(memory);
+  ASSERT_TRUE(container::WriteRecord(state, record).ok());
+
+  container::GcReport collected = Collect();
+  EXPECT_TRUE(collected.errors.empty()) << collected.errors[0];
+  EXPECT_EQ(collected.containers.size(), 1u);
+  int status = 0;
+  ASSERT_EQ(waitpid(sleeper, &status, 0), sleeper);
+  ASSERT_TRUE(WIFSIGNALED(status)) << status;
+  EXPECT_EQ(WTERMSIG(status), SIGKILL);
+  EXPECT_THAT(CgroupsNamed(id_), ::testing::IsEmpty());
+  EXPECT_FALSE(Exists(state));
+}
+
+TEST_F(GcTest, LiveOwnerIsKept) {
+  absl::StatusOr<container::Container> started = container::Container::Start(SleepSpec());
+  ASSERT_TRUE(started.ok()) << started.status();
+  std::string unified = absl::StrCat(kUnifiedParent, "/", id_);
+
+  container::GcReport collected = Collect();
+  EXPECT_THAT(collected.kept, Contains(id_));
+  EXPECT_TRUE(collected.containers.empty());
+  EXPECT_TRUE(Exists(absl::StrCat(root_, "/", id_)));
+  EXPECT_THAT(ReadText(absl::StrCat(unified, "/cgroup.procs")),
+              HasSubstr(absl::StrCat(started->pid())));
+  EXPECT_FALSE(Exited(started->pid()));
+
+  ASSERT_TRUE(started->Kill(SIGKILL).ok());
+  absl::StatusOr<spec::RunResult> result = started->Wait();
+  EXPECT_TRUE(result.ok()) << result.status();
+}
+
+TEST_F(GcTest, RecordOfAnotherBootIsCollected) {
+  std::string state = absl::StrCat(root_, "/", id_);
+  ASSERT_EQ(mkdir(state.c_str(), 0700), 0);
+  ASSERT_EQ(mkdir(absl::StrCat(state, "/etc").c_str(), 0700), 0);
+  std::ofstream(absl::StrCat(state, "/etc/hosts")) << "127.0.0.1 localhost\n";
+  std::string unified = absl::StrCat(kUnifiedParent, "/", id_);
+  ASSERT_EQ(mkdir(unified.c_str(), 0755), 0) << strerror(errno);
+
+  // This process owns the record, alive, but in an earlier boot.
+  container::ContainerRecord record = container::NewRecord(id_);
+  record.set_boot_id("00000000-0000-0000-0000-000000000000");
+  record.add_cgroup_directories(unified);
+  ASSERT_TRUE(container::WriteRecord(state, record).ok());
+
+  container::GcReport collected = Collect();
+  EXPECT_TRUE(collected.errors.empty()) << collected.errors[0];
+  ASSERT_EQ(collected.containers.size(), 1u);
+  EXPECT_THAT(collected.containers[0], HasSubstr("another boot"));
+  EXPECT_THAT(collected.cgroups, Contains(unified));
+  EXPECT_FALSE(Exists(unified));
+  EXPECT_FALSE(Exists(state));
+}
+
+TEST_F(GcTest, CurrentBootRecordIsKept) {
+  std::string state = absl::StrCat(root_, "/", id_);
+  ASSERT_EQ(mkdir(state.c_str(), 0700), 0);
+  ASSERT_TRUE(container::WriteRecord(state, container::NewRecord(id_)).ok());
+
+  container::GcReport collected = Collect();
+  EXPECT_THAT(collected.kept, Contains(id_));
+  EXPECT_TRUE(Exists(state));
+
+  unlink(absl::StrCat(state, "/", container::kRecordFile).c_str());
+  rmdir(state.c_str());
+}
+
+TEST_F(GcTest, OrphanCgroupRemovedOnlyWhenOldAndEmpty) {
+  std::string empty = absl::StrCat(kMemoryParent, "/", id_);
+  std::string busy_id = absl::StrCat(id_, "busy");
+  std::string busy = absl::StrCat(kUnifiedParent, "/", busy_id);
+  ASSERT_EQ(mkdir(empty.c_str(), 0755), 0) << strerror(errno);
+  ASSERT_EQ(mkdir(busy.c_str(), 0755), 0) << strerror(errno);
+  pid_t sleeper = fork();
+  ASSERT_GE(sleeper, 0);
+  if (sleeper == 0) {
+    std::ofstream(absl::StrCat(busy, "/cgroup.procs")) << getpid();
+    execl("/bin/sleep", "sleep", "100", nullptr);
+    _exit(127);
+  }
+
+  container::GcOptions options;
+  options.orphan_min_age = absl::Seconds(1);
+  absl::StatusOr<container::GcReport> young = container::CollectGarbage(options);
+  ASSERT_TRUE(young.ok()) << young.status();
+  EXPECT_THAT(young->cgroups, ::testing::Not(Contains(empty)));
+  EXPECT_TRUE(Exists(empty)) << "a cgroup younger than orphan_min_age was removed";
+
+  absl::SleepFor(absl::Milliseconds(1200));
+  absl::StatusOr<container::GcReport> old = container::CollectGarbage(options);
+  ASSERT_TRUE(old.ok()) << old.status();
+  EXPECT_THAT(old->cgroups, Contains(empty));
+  EXPECT_FALSE(Exists(empty));
+  EXPECT_THAT(old->cgroups, ::testing::Not(Contains(busy)));
+  EXPECT_TRUE(Exists(busy)) << "an orphan cgroup with a process was removed";
+
+  kill(sleeper, SIGKILL);
+  int status = 0;
+  waitpid(sleeper, &status, 0);
+  EXPECT_TRUE(WaitUntilEmpty(busy));
+  EXPECT_EQ(rmdir(busy.c_str()), 0) << strerror(errno);
+}
+
+}  // namespace
+}  // namespace pycontain
