@@ -3,6 +3,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <fstream>
 #include <string>
 
 #include "gmock/gmock.h"
@@ -78,6 +79,43 @@ TEST_F(ExecTest, JoinedProcessIsNotInParentPidNamespace) {
   // $$ inside is a small pid of the container's namespace, not the host's.
   std::string pid = Exec("echo $$");
   EXPECT_LT(std::stoi(pid), 100);
+}
+
+// Returns /proc/<pid>/cgroup as the host reads it.
+std::string CgroupsOf(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/cgroup");
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+// Starts `sleep 30` in `container` and returns its owner.
+ns::ChildProcess ExecSleep(container::Container& container) {
+  spec::Process process;
+  process.add_args("sleep");
+  process.add_args("30");
+  absl::StatusOr<ns::ChildProcess> child = container.Exec(process);
+  EXPECT_TRUE(child.ok()) << child.status();
+  return child.ok() ? std::move(*child) : ns::ChildProcess();
+}
+
+TEST_F(ExecTest, JoinsContainerCgroups) {
+  ns::ChildProcess child = ExecSleep(*container_);
+  ASSERT_GT(child.pid(), 0);
+  std::string expected = CgroupsOf(container_->pid());
+  ASSERT_THAT(expected, HasSubstr("/pycontain/"));
+  EXPECT_EQ(CgroupsOf(child.pid()), expected);
+}
+
+TEST_F(ExecTest, JoinsLimitedContainerCgroups) {
+  // A memory limit adds a v1 hierarchy on hybrid hosts, joined by pid.
+  spec::ContainerSpec spec = SpecFor(BusyboxRoot(), {"sleep", "30"});
+  spec.mutable_resources()->set_memory_bytes(64 << 20);
+  absl::StatusOr<container::Container> limited = container::Container::Start(spec);
+  ASSERT_TRUE(limited.ok()) << limited.status();
+  ns::ChildProcess child = ExecSleep(*limited);
+  ASSERT_GT(child.pid(), 0);
+  std::string expected = CgroupsOf(limited->pid());
+  ASSERT_THAT(expected, HasSubstr(":memory:/pycontain/" + limited->id()));
+  EXPECT_EQ(CgroupsOf(child.pid()), expected);
 }
 
 TEST_F(ExecTest, UnknownCommandIsNotFound) {

@@ -1,5 +1,6 @@
 #include "lib/container/container.h"
 
+#include <errno.h>
 #include <sched.h>
 #include <signal.h>
 
@@ -152,6 +153,7 @@ absl::StatusOr<Container> Container::Start(const spec::ContainerSpec& spec) {
   Container container;
   container.id_ = prepared->id;
   container.state_ = std::move(prepared->state);
+  container.image_root_ = std::move(prepared->image_root);
   container.cgroup_ = std::move(*cgroup);
   container.process_ = std::move(*process);
   container.network_ = std::move(network);
@@ -249,6 +251,16 @@ absl::StatusOr<ns::ChildProcess> Container::Exec(const spec::Process& process) {
   join.stderr_fd = plan.stderr_fd;
   absl::StatusOr<ns::ChildProcess> child = ns::Join(join);
   if (!child.ok()) return Annotate(child.status(), absl::StrCat("container ", id_));
+
+  // The command joins the container's cgroups, so that its limits, its
+  // accounting, KillAll and gc cover it. A command that has already exited
+  // (ESRCH) needs no cgroup.
+  // NOTE: the command runs in the caller's cgroups from its exec until
+  // this write, because ns::Join offers no step before the exec.
+  absl::Status attached = cgroup_.Attach(child->pid(), /*everywhere=*/true);
+  if (!attached.ok() && ErrnoOf(attached) != ESRCH) {
+    return Annotate(attached, absl::StrCat("container ", id_));
+  }
   Logf(LogLevel::kDebug, id_, "exec %s as pid %d", join.executable, child->pid());
   return child;
 }

@@ -29,6 +29,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "lib/cgroup/cgroup.h"
+#include "lib/container/image_root.h"
 #include "lib/container/network.h"
 #include "lib/container/state_dir.h"
 #include "lib/ns/process.h"
@@ -72,9 +73,10 @@ class Container {
   // Starts `process` inside the running container, in all of its
   // namespaces (like `docker exec`). The user, PATH lookup and environment
   // defaults follow the same rules as the first process. Returns once the
-  // command has been exec'd; the returned owner kills it when dropped.
+  // command has been exec'd and moved into the container's cgroups; the
+  // returned owner kills it when dropped.
   // Errors: FailedPrecondition when the container has ended; those of
-  // ns::Join.
+  // ns::Join and cgroup::Cgroup::Attach.
   absl::StatusOr<ns::ChildProcess> Exec(const spec::Process& process);
 
  private:
@@ -84,6 +86,8 @@ class Container {
 
   std::string id_;
   StateDir state_;
+  // The overlay root; removed after the process is reaped, before state_.
+  std::optional<ImageRoot> image_root_;
   // Declared before process_, so that the process is killed and reaped
   // before its cgroup is removed.
   cgroup::Cgroup cgroup_;

@@ -14,6 +14,10 @@
 // directories under pycontain's parent whose id has no state directory
 // (left by crashes of versions that kept no record).
 //
+// NOTE: a container whose owner removed its record but failed to remove a
+// cgroup (processes that survived SIGKILL for 5 s) is found only by the
+// orphan scan, and only once that cgroup is empty.
+//
 // The container's processes themselves do not outlive their owner: the
 // first process has PR_SET_PDEATHSIG set to SIGKILL (lib/ns/child.cc).
 //
