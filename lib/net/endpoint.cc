@@ -195,6 +195,8 @@ absl::Status CreateLinks(NetlinkSocket& host, const NetworkRecord& record,
   if (!index.ok()) return index.status();
   status = SetLinkMaster(host, *index, *bridge);
   if (!status.ok()) return status;
+  status = SetBridgePortHairpin(host, *index);
+  if (!status.ok()) return status;
   return SetLinkUp(host, *index);
 }
 

@@ -193,6 +193,19 @@ absl::Status SetLinkMaster(NetlinkSocket& socket, int index, int master_index) {
                         LinkName(index));
 }
 
+absl::Status SetBridgePortHairpin(NetlinkSocket& socket, int index) {
+  NetlinkRequest request(RTM_SETLINK, 0);
+  ifinfomsg info = {};
+  info.ifi_family = AF_BRIDGE;
+  info.ifi_index = index;
+  request.AddHeader(info);
+  size_t protinfo = request.BeginNested(IFLA_PROTINFO);
+  request.AddU8(IFLA_BRPORT_MODE, 1);
+  request.EndNested(protinfo);
+  Logf(LogLevel::kDebug, "", "set hairpin mode on bridge port %d", index);
+  return socket.Execute(request, "set hairpin mode on", LinkName(index));
+}
+
 absl::Status SetLinkMtu(NetlinkSocket& socket, int index, uint32_t mtu) {
   NetlinkRequest request = ChangeLinkRequest(index);
   request.AddU32(IFLA_MTU, mtu);

@@ -71,6 +71,9 @@ absl::Status CreateL2Link(NetlinkSocket& socket, const L2Options& options);
 
 absl::Status SetLinkUp(NetlinkSocket& socket, int index);
 absl::Status SetLinkMaster(NetlinkSocket& socket, int index, int master_index);
+// Lets the bridge send a frame back out of the port it came in on, which
+// a container needs to reach its own published port through the host.
+absl::Status SetBridgePortHairpin(NetlinkSocket& socket, int index);
 absl::Status SetLinkMtu(NetlinkSocket& socket, int index, uint32_t mtu);
 absl::Status RenameLink(NetlinkSocket& socket, int index, absl::string_view name);
 

@@ -194,6 +194,10 @@ TEST(NftRulesTest, NatAndIsolationPerBridge) {
   ASSERT_TRUE(script.ok());
   EXPECT_THAT(*script, HasSubstr("ip saddr 10.213.0.0/28 oifname != \"pcbr-a\" masquerade"));
   EXPECT_THAT(*script, HasSubstr("ip6 saddr fd12::/64 oifname != \"pcbr-a\" masquerade"));
+  EXPECT_THAT(*script,
+              HasSubstr("ip saddr 10.213.0.0/28 oifname \"pcbr-a\" ct status dnat masquerade"));
+  EXPECT_THAT(*script,
+              HasSubstr("ip6 saddr fd12::/64 oifname \"pcbr-a\" ct status dnat masquerade"));
   EXPECT_THAT(*script, Not(HasSubstr("ip saddr 10.213.0.16/28")));
   EXPECT_THAT(*script, HasSubstr("iifname \"pcbr-a\" oifname \"pcbr-*\" drop"));
   EXPECT_THAT(*script, HasSubstr("iifname \"pcbr-b\" drop"));

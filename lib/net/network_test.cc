@@ -9,12 +9,14 @@
 #include <sched.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <fstream>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -134,6 +136,49 @@ std::string Connect(const NetNamespace& ns, const std::string& to, int port,
   return IpAddress::FromBytes(peer.ss_family, bytes).ToString();
 }
 
+// A UDP socket inside `ns`, bound to `port` on every address of `family`
+// (0: an ephemeral port).
+UniqueFd UdpSocket(const NetNamespace& ns, int family, int port) {
+  UniqueFd fd;
+  absl::Status status = ns.Run([&]() -> absl::Status {
+    fd.reset(socket(family, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+    socklen_t size;
+    IpAddress any = family == AF_INET ? IpAddress() : *IpAddress::Parse("::");
+    sockaddr_storage address = SocketAddress(any, port, &size);
+    if (bind(fd.get(), reinterpret_cast<sockaddr*>(&address), size) != 0) {
+      return ErrnoError(errno, "bind udp");
+    }
+    return absl::OkStatus();
+  });
+  EXPECT_TRUE(status.ok()) << status;
+  return fd;
+}
+
+void SendTo(int fd, const std::string& to, int port, const std::string& payload) {
+  socklen_t size;
+  sockaddr_storage address = SocketAddress(*IpAddress::Parse(to), port, &size);
+  EXPECT_EQ(sendto(fd, payload.data(), payload.size(), 0,
+                   reinterpret_cast<sockaddr*>(&address), size),
+            static_cast<ssize_t>(payload.size()))
+      << strerror(errno);
+}
+
+// Waits up to 700 ms for a datagram on `fd`; returns its payload, or ""
+// when none came. Stores the sender in `from` when given.
+std::string Receive(int fd, sockaddr_storage* from = nullptr, socklen_t* from_size = nullptr) {
+  pollfd poll_fd = {fd, POLLIN, 0};
+  if (poll(&poll_fd, 1, 700) != 1) return "";
+  char buffer[512];
+  sockaddr_storage sender = {};
+  socklen_t size = sizeof(sender);
+  ssize_t n = recvfrom(fd, buffer, sizeof(buffer), 0, reinterpret_cast<sockaddr*>(&sender),
+                       &size);
+  if (n < 0) return "";
+  if (from != nullptr) *from = sender;
+  if (from_size != nullptr) *from_size = size;
+  return std::string(buffer, n);
+}
+
 std::vector<std::string> OurLinks(const NetNamespace& ns) {
   std::vector<std::string> names;
   absl::StatusOr<NetlinkSocket> socket = ns.OpenNetlink();
@@ -242,6 +287,17 @@ class NetworkTest : public ::testing::Test {
     ASSERT_TRUE(SetLinkUp(*inside, peer_index).ok());
   }
 
+  // The IPv6 side of the peer link that AddPeer made: host fd99::1, peer
+  // fd99::2, both in the test's own namespaces.
+  void AddPeerIpv6(Sandbox& peer, const std::string& host_link = "lan-host") {
+    absl::StatusOr<NetlinkSocket> host = host_ns_.OpenNetlink();
+    int index = *LinkIndex(*host, host_link);
+    ASSERT_TRUE(AddAddress(*host, index, *IpPrefix::Parse("fd99::1/64")).ok());
+    absl::StatusOr<NetlinkSocket> inside = peer.netns().OpenNetlink();
+    int peer_index = *LinkIndex(*inside, "lan0");
+    ASSERT_TRUE(AddAddress(*inside, peer_index, *IpPrefix::Parse("fd99::2/64")).ok());
+  }
+
   std::vector<std::string> real_links_;
   std::string real_tables_;
   std::string real_forwarding_;
@@ -315,6 +371,52 @@ TEST_F(NetworkTest, PortOnAllAddressesWhenAsked) {
   EXPECT_NE(Connect(host_ns_, "127.0.0.1", 18080, listener.get()), "");
 }
 
+TEST_F(NetworkTest, UdpPortAnswersOnLoopback) {
+  NetworkRecord network = Create({.name = "web"});
+  Sandbox container, peer;
+  AddPeer(peer);
+  Attachment attachment = Attach("web", container, "c", {"18053:53/udp"});
+  UniqueFd server = UdpSocket(container.netns(), AF_INET, 53);
+  UniqueFd client = UdpSocket(host_ns_, AF_INET, 0);
+
+  SendTo(client.get(), "127.0.0.1", 18053, "query");
+  sockaddr_storage sender = {};
+  socklen_t sender_size = 0;
+  EXPECT_EQ(Receive(server.get(), &sender, &sender_size), "query");
+  // The loopback source is rewritten to the gateway, so the reply can return.
+  EXPECT_EQ(IpAddress::FromBytes(AF_INET, &reinterpret_cast<sockaddr_in*>(&sender)->sin_addr)
+                .ToString(),
+            network.gateway());
+  const std::string reply = "answer";
+  ASSERT_EQ(sendto(server.get(), reply.data(), reply.size(), 0,
+                   reinterpret_cast<sockaddr*>(&sender), sender_size),
+            static_cast<ssize_t>(reply.size()));
+  EXPECT_EQ(Receive(client.get()), "answer");
+
+  // Published on loopback only: the host's LAN address does not forward.
+  UniqueFd outside = UdpSocket(peer.netns(), AF_INET, 0);
+  SendTo(outside.get(), "10.99.0.1", 18053, "from the lan");
+  EXPECT_EQ(Receive(server.get()), "");
+  // Nor does the TCP port of the same number.
+  UniqueFd listener = Listen(container.netns(), AF_INET, 53);
+  EXPECT_EQ(Connect(host_ns_, "127.0.0.1", 18053, listener.get()), "");
+}
+
+TEST_F(NetworkTest, HairpinThroughPublishedPort) {
+  NetworkRecord network = Create({.name = "web"});
+  Sandbox server, client;
+  Attachment published = Attach("web", server, "server", {"0.0.0.0:18080:80"});
+  Attachment other = Attach("web", client, "client");
+  UniqueFd listener = Listen(server.netns(), AF_INET, 80);
+  // Containers reach a published port through the host's address, like a
+  // client outside would. The server gets the gateway as the source, so
+  // its reply goes back through the host's NAT.
+  EXPECT_EQ(Connect(client.netns(), network.gateway(), 18080, listener.get()),
+            network.gateway());
+  EXPECT_EQ(Connect(server.netns(), network.gateway(), 18080, listener.get()),
+            network.gateway());
+}
+
 TEST_F(NetworkTest, PortTakenIsAnError) {
   Create({.name = "web"});
   Sandbox a, b;
@@ -346,6 +448,44 @@ TEST_F(NetworkTest, Ipv6BetweenContainersAndOut) {
   UniqueFd listener = Listen(a.netns(), AF_INET6, 8000);
   EXPECT_EQ(Connect(b.netns(), first.endpoint().ip6(), 8000, listener.get()),
             second.endpoint().ip6());
+}
+
+TEST_F(NetworkTest, Ipv6OutThroughNat66) {
+  NetworkRecord network = Create({.name = "six", .ipv6 = true});
+  Sandbox container, peer;
+  AddPeer(peer);
+  AddPeerIpv6(peer);
+  Attachment attachment = Attach("six", container, "c");
+  ASSERT_FALSE(attachment.endpoint().ip6().empty());
+  UniqueFd listener = Listen(peer.netns(), AF_INET6, 9000);
+  // The peer gets the host's address as the source, not the container's ULA.
+  EXPECT_EQ(Connect(container.netns(), "fd99::2", 9000, listener.get()), "fd99::1");
+}
+
+// 200 endpoints on one network all reach the gateway. The endpoints are
+// processes alone in network namespaces of their own, not full
+// containers: 200 container starts do not fit CI's minute on 2 cores.
+TEST_F(NetworkTest, TwoHundredReachGateway) {
+  constexpr int kEndpoints = 200;
+  NetworkRecord network = Create({.name = "big", .subnet = "10.214.0.0/24"});
+  std::vector<std::unique_ptr<Sandbox>> sandboxes;
+  std::vector<Attachment> attachments;
+  for (int i = 0; i < kEndpoints; ++i) {
+    sandboxes.push_back(std::make_unique<Sandbox>());
+    ASSERT_GT(sandboxes.back()->pid(), 0);
+    attachments.push_back(Attach("big", *sandboxes.back(), absl::StrCat("c", i)));
+    ASSERT_FALSE(attachments.back().endpoint().ip().empty()) << "endpoint " << i;
+  }
+
+  UniqueFd listener = Listen(host_ns_, AF_INET, 7000);
+  int reached = 0;
+  for (int i = 0; i < kEndpoints; ++i) {
+    std::string source =
+        Connect(sandboxes[i]->netns(), network.gateway(), 7000, listener.get());
+    EXPECT_EQ(source, attachments[i].endpoint().ip()) << "endpoint " << i;
+    if (source == attachments[i].endpoint().ip()) ++reached;
+  }
+  EXPECT_EQ(reached, kEndpoints);
 }
 
 TEST_F(NetworkTest, ExplicitSubnetAndAddress) {

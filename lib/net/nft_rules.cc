@@ -28,6 +28,18 @@ absl::Status AddNetworkRules(const NetworkRecord& network, Chains& chains) {
       absl::StrAppend(&chains.postrouting, "    ip6 saddr ", network.subnet6(),
                       " oifname != ", bridge, " masquerade\n");
     }
+    // Hairpin: a container that reaches a published port through a host
+    // address comes back out of the same bridge. Without the rewrite the
+    // server would reply to the client directly, from an address the
+    // client did not connect to. A container that reaches its own port
+    // would get its own address as the source, which it drops. Internal
+    // networks publish no ports.
+    absl::StrAppend(&chains.postrouting, "    ip saddr ", network.subnet(), " oifname ",
+                    bridge, " ct status dnat masquerade\n");
+    if (!network.subnet6().empty()) {
+      absl::StrAppend(&chains.postrouting, "    ip6 saddr ", network.subnet6(), " oifname ",
+                      bridge, " ct status dnat masquerade\n");
+    }
   }
   // Connections the host makes to 127.0.0.1 and that output DNATs into the
   // network leave with source 127.0.0.1, which the container cannot
