@@ -243,6 +243,38 @@ TEST_F(GcTest, LiveOwnerIsKept) {
   EXPECT_TRUE(result.ok()) << result.status();
 }
 
+TEST_F(GcTest, OtherStateRootKeepsExitedContainer) {
+  // A container that has exited, and whose owner has not yet read its
+  // accounting, has empty cgroups and a state directory in another root.
+  spec::ContainerSpec spec = SleepSpec();
+  spec.mutable_process()->clear_args();
+  spec.mutable_process()->add_args("true");
+  absl::StatusOr<container::Container> started = container::Container::Start(spec);
+  ASSERT_TRUE(started.ok()) << started.status();
+  std::string unified = absl::StrCat(kUnifiedParent, "/", id_);
+  std::string memory = absl::StrCat(kMemoryParent, "/", id_);
+  ASSERT_TRUE(WaitUntilEmpty(unified));
+  ASSERT_TRUE(WaitUntilEmpty(memory));
+
+  std::string other = absl::StrCat(root_, "-other");
+  ASSERT_EQ(mkdir(other.c_str(), 0700), 0);
+  container::GcOptions options;
+  options.state_root = other;
+  options.orphan_min_age = absl::ZeroDuration();
+  absl::StatusOr<container::GcReport> collected = container::CollectGarbage(options);
+  ASSERT_TRUE(collected.ok()) << collected.status();
+  EXPECT_THAT(collected->cgroups, ::testing::Not(Contains(unified)));
+  EXPECT_THAT(collected->cgroups, ::testing::Not(Contains(memory)));
+  EXPECT_TRUE(Exists(unified));
+  EXPECT_TRUE(Exists(memory));
+  rmdir(other.c_str());
+
+  absl::StatusOr<spec::RunResult> result = started->Wait();
+  ASSERT_TRUE(result.ok()) << result.status();
+  EXPECT_EQ(result->exit_code(), 0);
+  EXPECT_GT(result->accounting().memory_peak_bytes(), 0);
+}
+
 TEST_F(GcTest, RecordOfAnotherBootIsCollected) {
   std::string state = absl::StrCat(root_, "/", id_);
   ASSERT_EQ(mkdir(state.c_str(), 0700), 0);
@@ -283,8 +315,14 @@ TEST_F(GcTest, OrphanCgroupRemovedOnlyWhenOldAndEmpty) {
   std::string empty = absl::StrCat(kMemoryParent, "/", id_);
   std::string busy_id = absl::StrCat(id_, "busy");
   std::string busy = absl::StrCat(kUnifiedParent, "/", busy_id);
+  std::string held_id = absl::StrCat(id_, "held");
+  std::string held = absl::StrCat(kUnifiedParent, "/", held_id);
   ASSERT_EQ(mkdir(empty.c_str(), 0755), 0) << strerror(errno);
   ASSERT_EQ(mkdir(busy.c_str(), 0755), 0) << strerror(errno);
+  ASSERT_EQ(mkdir(held.c_str(), 0755), 0) << strerror(errno);
+  // An open directory, as a live Cgroup object of another state root keeps.
+  int held_fd = open(held.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  ASSERT_GE(held_fd, 0) << strerror(errno);
   pid_t sleeper = fork();
   ASSERT_GE(sleeper, 0);
   if (sleeper == 0) {
@@ -307,6 +345,14 @@ TEST_F(GcTest, OrphanCgroupRemovedOnlyWhenOldAndEmpty) {
   EXPECT_FALSE(Exists(empty));
   EXPECT_THAT(old->cgroups, ::testing::Not(Contains(busy)));
   EXPECT_TRUE(Exists(busy)) << "an orphan cgroup with a process was removed";
+  EXPECT_THAT(old->cgroups, ::testing::Not(Contains(held)));
+  EXPECT_TRUE(Exists(held)) << "a cgroup that a process has open was removed";
+
+  close(held_fd);
+  absl::StatusOr<container::GcReport> closed = container::CollectGarbage(options);
+  ASSERT_TRUE(closed.ok()) << closed.status();
+  EXPECT_THAT(closed->cgroups, Contains(held));
+  EXPECT_FALSE(Exists(held));
 
   kill(sleeper, SIGKILL);
   int status = 0;

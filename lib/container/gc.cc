@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <set>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
@@ -218,6 +219,41 @@ bool OlderThan(const std::string& path, absl::Duration age) {
   return absl::Now() - changed >= age;
 }
 
+// Returns the directories below `parents` that some process has open. A
+// Cgroup object keeps each of its directories open while it lives, so an
+// open directory is a live owner's, whichever state root that owner uses.
+std::set<std::string> OpenCgroupDirectories(const std::vector<std::string>& parents) {
+  std::set<std::string> open;
+  DIR* proc = opendir("/proc");
+  if (proc == nullptr) return open;
+  while (struct dirent* process = readdir(proc)) {
+    if (!absl::ascii_isdigit(process->d_name[0])) continue;
+    std::string fds = absl::StrCat("/proc/", process->d_name, "/fd");
+    DIR* dir = opendir(fds.c_str());
+    // A process that exited, or one the caller may not inspect.
+    if (dir == nullptr) continue;
+    while (struct dirent* fd = readdir(dir)) {
+      if (fd->d_name[0] == '.') continue;
+      char target[4096];
+      ssize_t n = readlink(absl::StrCat(fds, "/", fd->d_name).c_str(), target, sizeof(target));
+      if (n <= 0 || n == static_cast<ssize_t>(sizeof(target))) continue;
+      std::string path(target, static_cast<size_t>(n));
+      for (const std::string& parent : parents) {
+        if (absl::StartsWith(path, absl::StrCat(parent, "/"))) open.insert(path);
+      }
+    }
+    closedir(dir);
+  }
+  closedir(proc);
+  return open;
+}
+
+// Whether `path` or a directory below it is in `open`.
+bool AnyOpen(const std::set<std::string>& open, const std::string& path) {
+  auto it = open.lower_bound(path);
+  return it != open.end() && (*it == path || absl::StartsWith(*it, absl::StrCat(path, "/")));
+}
+
 void CollectOrphanCgroups(const GcOptions& options, const std::string& root,
                           GcReport& report) {
   absl::StatusOr<std::vector<std::string>> parents =
@@ -226,6 +262,7 @@ void CollectOrphanCgroups(const GcOptions& options, const std::string& root,
     report.errors.push_back(absl::StrCat("cgroups: ", parents.status().message()));
     return;
   }
+  std::set<std::string> open = OpenCgroupDirectories(*parents);
   for (const std::string& parent : *parents) {
     absl::StatusOr<std::vector<std::string>> ids = ListSubdirectories(parent);
     if (!ids.ok()) {
@@ -234,7 +271,8 @@ void CollectOrphanCgroups(const GcOptions& options, const std::string& root,
     }
     for (const std::string& id : *ids) {
       std::string path = absl::StrCat(parent, "/", id);
-      if (Exists(absl::StrCat(root, "/", id)) || !OlderThan(path, options.orphan_min_age)) {
+      if (Exists(absl::StrCat(root, "/", id)) || !OlderThan(path, options.orphan_min_age) ||
+          AnyOpen(open, path)) {
         continue;
       }
       absl::StatusOr<bool> busy = cgroup::CgroupHasProcesses(path);

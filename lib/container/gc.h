@@ -12,7 +12,9 @@
 // Then it runs the network layer's gc (net::NetworkHost::CollectGarbage)
 // when the state root has network records, and removes empty cgroup
 // directories under pycontain's parent whose id has no state directory
-// (left by crashes of versions that kept no record).
+// (left by crashes of versions that kept no record), unless a process has
+// them open (a Cgroup object of another state root does) or they are
+// younger than GcOptions::orphan_min_age.
 //
 // NOTE: a container whose owner removed its record but failed to remove a
 // cgroup (processes that survived SIGKILL for 5 s) is found only by the
