@@ -19,6 +19,8 @@ namespace pycontain::container {
 
 // The record's file name inside a container's state directory.
 inline constexpr char kRecordFile[] = "container.json";
+// The suffix of the previous record while WriteRecord replaces it.
+inline constexpr char kPreviousSuffix[] = ".previous";
 
 // Returns /proc/sys/kernel/random/boot_id without its newline, or "" when
 // it cannot be read.
@@ -35,13 +37,14 @@ ContainerRecord NewRecord(absl::string_view id);
 // record is from another boot (...)"), or "" when the owner still runs.
 std::string DeadOwnerReason(const ContainerRecord& record);
 
-// Writes `record` to <directory>/container.json atomically: a reader sees
-// the old or the new record, never a part. Errors: those of open, write
-// and rename, naming the file.
+// Writes `record` to <directory>/container.json so that ReadRecord returns
+// the old or the new record, never a part, also when the writer dies
+// midway. Errors: those of open, write and rename, naming the file.
 absl::Status WriteRecord(const std::string& directory, const ContainerRecord& record);
 
-// Reads <directory>/container.json. Errors: NotFound when it is missing;
-// DataLoss when it is not a record.
+// Reads <directory>/container.json, or the previous record when a writer
+// died while replacing it. Errors: NotFound when neither exists; DataLoss
+// when the file is not a record.
 absl::StatusOr<ContainerRecord> ReadRecord(const std::string& directory);
 
 }  // namespace pycontain::container

@@ -86,8 +86,10 @@ void StateDir::Remove() {
   if (path_.empty()) return;
   if (has_record_) {
     std::string record = absl::StrCat(path_, "/", kRecordFile);
-    if (unlink(record.c_str()) != 0 && errno != ENOENT) {
-      Logf(LogLevel::kWarning, "", "remove %s: %s", record, strerror(errno));
+    for (const std::string& file : {record, absl::StrCat(record, kPreviousSuffix)}) {
+      if (unlink(file.c_str()) != 0 && errno != ENOENT) {
+        Logf(LogLevel::kWarning, "", "remove %s: %s", file, strerror(errno));
+      }
     }
   }
   for (auto it = subdirectories_.rbegin(); it != subdirectories_.rend(); ++it) {
