@@ -1,6 +1,7 @@
 // pycontain: a docker-like command line built only on the public C++ API.
 //
 //   pycontain run [OPTIONS] [--] COMMAND [ARG...]
+//   pycontain run [OPTIONS] IMAGE [COMMAND [ARG...]]
 //   pycontain gc
 //
 // The exit status mirrors the command's: its exit code, or 128 + the signal
@@ -9,6 +10,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <functional>
 #include <optional>
@@ -28,6 +30,7 @@
 #include "lib/base/status.h"
 #include "lib/base/units.h"
 #include "lib/container/container.h"
+#include "lib/image/store.h"
 #include "lib/spec/container.pb.h"
 
 namespace {
@@ -37,8 +40,19 @@ constexpr int kExitCannotRun = 126;
 constexpr int kExitNotFound = 127;
 
 constexpr char kUsage[] = R"(Usage: pycontain run [OPTIONS] [--] COMMAND [ARG...]
+       pycontain run [OPTIONS] IMAGE [COMMAND [ARG...]]
+       pycontain run [OPTIONS] --image IMAGE [--] [COMMAND [ARG...]]
 
 Run COMMAND in a new container and exit with its status.
+
+IMAGE is an image in the store (`pycontain image ls`): NAME[:TAG] or an id.
+The container's root is then an overlay of the image's layers with a
+writable layer of its own, removed with the container, and the image's
+Entrypoint, Cmd, Env, WorkingDir and User apply as in `docker run`. Unlike
+`docker run`, the first word after the options is taken as IMAGE only when
+no --rootfs or --image is given, no `--` comes before it, and the store has
+an image of that name; otherwise it is COMMAND. `--image` always names an
+image.
 
 With no --rootfs, the container runs on the host's root filesystem, read-only,
 with a fresh /proc, a minimal /dev and an empty tmpfs at /tmp, in new PID,
@@ -47,7 +61,12 @@ run as root). No image is needed.
 
 Options:
   --rootfs DIR          root filesystem directory (default: the host's, read-only)
-  --read-only           mount the root filesystem read-only
+  --read-only           mount the root filesystem read-only; with an image,
+                        /tmp and /run get a writable tmpfs
+  --image IMAGE         run IMAGE from the store (see above)
+  --tmpfs DIR[:OPTIONS] mount a tmpfs at DIR, nosuid and nodev, with
+                        comma-separated tmpfs options such as size=16m or
+                        mode=1777 (repeatable)
   --name ID             container id (default: 12 random hex digits)
   --hostname NAME       hostname inside the container (default: the id)
   -e, --env NAME=VALUE  set an environment variable (repeatable)
@@ -138,15 +157,45 @@ class Arguments {
   size_t next_ = 0;
 };
 
+// Returns "--tmpfs DIR[:OPTIONS]" as a mount.
+pycontain::spec::Mount TmpfsMount(const std::string& value) {
+  pycontain::spec::Mount mount;
+  size_t colon = value.find(':');
+  mount.set_destination(value.substr(0, colon));
+  mount.set_type("tmpfs");
+  mount.set_source("tmpfs");
+  mount.add_options("nosuid");
+  mount.add_options("nodev");
+  if (colon != std::string::npos) {
+    for (absl::string_view option :
+         absl::StrSplit(value.substr(colon + 1), ',', absl::SkipEmpty())) {
+      mount.add_options(std::string(option));
+    }
+  }
+  return mount;
+}
+
+// Whether the store has an image named `word`. A missing store is not
+// created here: a plain `run` must not make one.
+bool StoreHasImage(const std::string& word) {
+  struct stat info;
+  std::string images = pycontain::image::DefaultStoreRoot() + "/images";
+  if (stat(images.c_str(), &info) != 0) return false;
+  absl::StatusOr<pycontain::image::Store> store = pycontain::image::Store::Open({});
+  return store.ok() && store->GetImage(word).ok();
+}
+
 // Parses `run`'s options into `spec`. Returns an error message, or "".
 std::string ParseRunOptions(Arguments& args, pycontain::spec::ContainerSpec& spec,
                             bool* help, bool* stats) {
   pycontain::spec::Process* process = spec.mutable_process();
   std::string network_value;
+  bool after_double_dash = false;
   while (!args.done()) {
     const std::string arg = args.peek();
     if (arg == "--") {
       args.take();
+      after_double_dash = true;
       break;
     }
     if (!absl::StartsWith(arg, "-") || arg == "-") break;
@@ -168,6 +217,10 @@ std::string ParseRunOptions(Arguments& args, pycontain::spec::ContainerSpec& spe
     std::string flag = arg.substr(0, arg.find('='));
     if (args.Match("--rootfs", "", &value, &error)) {
       spec.mutable_root()->set_path(value);
+    } else if (args.Match("--image", "", &value, &error)) {
+      spec.set_image(value);
+    } else if (args.Match("--tmpfs", "", &value, &error)) {
+      *spec.add_mounts() = TmpfsMount(value);
     } else if (args.Match("--name", "", &value, &error)) {
       spec.set_id(value);
     } else if (args.Match("--hostname", "", &value, &error)) {
@@ -216,8 +269,15 @@ std::string ParseRunOptions(Arguments& args, pycontain::spec::ContainerSpec& spe
     std::string network_error = pycontain::cli::ApplyNetworkOption(network_value, spec);
     if (!network_error.empty()) return network_error;
   }
+  if (!after_double_dash && !args.done() && spec.root().path().empty() &&
+      spec.image().empty() && StoreHasImage(args.peek())) {
+    spec.set_image(args.take());
+  }
   for (const std::string& word : args.rest()) process->add_args(word);
-  if (process->args().empty()) return "run: a command is required (see --help)";
+  // An image may give the command.
+  if (process->args().empty() && spec.image().empty()) {
+    return "run: a command is required (see --help)";
+  }
   return "";
 }
 

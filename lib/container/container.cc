@@ -168,6 +168,18 @@ absl::StatusOr<Container> Container::Start(const spec::ContainerSpec& spec) {
   return container;
 }
 
+absl::StatusOr<std::vector<overlay::Change>> Container::Changes() const {
+  if (!image_root_.has_value()) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "container ", id_, " has no image: only an overlay root records changes"));
+  }
+  return overlay::ListChanges(image_root_->upper(), image_root_->lowers());
+}
+
+std::string Container::upper_directory() const {
+  return image_root_.has_value() ? image_root_->upper() : "";
+}
+
 absl::StatusOr<spec::RunResult> Container::Wait(std::optional<absl::Duration> timeout) {
   absl::StatusOr<ns::ExitStatus> status = process_.Wait(timeout);
   if (!status.ok()) return Annotate(status.status(), absl::StrCat("container ", id_));

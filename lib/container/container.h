@@ -33,6 +33,7 @@
 #include "lib/container/network.h"
 #include "lib/container/state_dir.h"
 #include "lib/ns/process.h"
+#include "lib/overlay/diff.h"
 #include "lib/security/security.h"
 #include "lib/spec/container.pb.h"
 
@@ -78,6 +79,15 @@ class Container {
   // Errors: FailedPrecondition when the container has ended; those of
   // ns::Join and cgroup::Cgroup::Attach.
   absl::StatusOr<ns::ChildProcess> Exec(const spec::Process& process);
+
+  // Lists what the container changed in its root filesystem (like `docker
+  // diff`), read from its overlay upper directory. Errors:
+  // FailedPrecondition for a container not run from an image; those of
+  // overlay::ListChanges.
+  absl::StatusOr<std::vector<overlay::Change>> Changes() const;
+  // The overlay upper directory (host path), removed with the container;
+  // "" for a container not run from an image.
+  std::string upper_directory() const;
 
  private:
   Container() = default;

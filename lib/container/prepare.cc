@@ -17,6 +17,7 @@
 #include "lib/base/log.h"
 #include "lib/base/path.h"
 #include "lib/base/status.h"
+#include "lib/container/image_root.h"
 #include "lib/container/user.h"
 #include "lib/ns/rootfs_plan.h"
 #include "lib/spec/validate.h"
@@ -234,7 +235,16 @@ std::string RandomId() {
   return id;
 }
 
-absl::StatusOr<PreparedContainer> PrepareContainer(const spec::ContainerSpec& spec) {
+absl::StatusOr<PreparedContainer> PrepareContainer(const spec::ContainerSpec& requested) {
+  // With an image, its config fills in what the spec leaves unset.
+  std::optional<ImageSpec> image;
+  if (!requested.image().empty()) {
+    absl::StatusOr<ImageSpec> resolved = ResolveImage(requested);
+    if (!resolved.ok()) return resolved.status();
+    image = std::move(*resolved);
+  }
+  const spec::ContainerSpec& spec = image.has_value() ? image->spec : requested;
+
   absl::Status status = spec::ValidateSpec(spec);
   if (!status.ok()) return status;
   status = security::ValidateSecurity(spec.security());
@@ -253,9 +263,20 @@ absl::StatusOr<PreparedContainer> PrepareContainer(const spec::ContainerSpec& sp
     if (!status.ok()) return status;
   }
 
-  bool host_root = spec.root().path().empty();
+  bool host_root = spec.root().path().empty() && !image.has_value();
   std::string root = "/";
-  if (!host_root) {
+  if (image.has_value()) {
+    // The overlay exists before planning, so the id is claimed first.
+    absl::StatusOr<StateDir> state = StateDir::Create(prepared.id);
+    if (!state.ok()) return state.status();
+    prepared.state = std::move(*state);
+    absl::StatusOr<std::string> mountpoint = prepared.state.MakeSubdirectory("rootfs");
+    if (!mountpoint.ok()) return mountpoint.status();
+    absl::StatusOr<ImageRoot> mounted = MountImageRoot(*image, prepared.id, *mountpoint);
+    if (!mounted.ok()) return mounted.status();
+    prepared.image_root = std::move(*mounted);
+    root = prepared.image_root->lookup_path();
+  } else if (!host_root) {
     absl::StatusOr<std::string> checked = CheckRoot(spec.root().path());
     if (!checked.ok()) return checked.status();
     root = *checked;
@@ -267,9 +288,11 @@ absl::StatusOr<PreparedContainer> PrepareContainer(const spec::ContainerSpec& sp
   if (!status.ok()) return status;
 
   // The last check before the first side effect: claiming the id.
-  absl::StatusOr<StateDir> state = StateDir::Create(prepared.id);
-  if (!state.ok()) return state.status();
-  prepared.state = std::move(*state);
+  if (!image.has_value()) {
+    absl::StatusOr<StateDir> state = StateDir::Create(prepared.id);
+    if (!state.ok()) return state.status();
+    prepared.state = std::move(*state);
+  }
 
   ns::RootfsOptions rootfs;
   rootfs.root = root;
@@ -294,6 +317,11 @@ absl::StatusOr<PreparedContainer> PrepareContainer(const spec::ContainerSpec& sp
   plan.readonly_root = rootfs_plan->readonly_root;
   plan.loopback_up = (plan.namespace_flags & CLONE_NEWNET) != 0;
 
+  if (prepared.image_root.has_value()) {
+    rootfs.lookup_root = root;
+    rootfs.before_root_steps.push_back(prepared.image_root->AttachStep());
+    rootfs.root = prepared.image_root->AttachStep().target;
+  }
   // Masked and read-only paths go last, over /proc, /sys and the mounts.
   absl::StatusOr<std::unique_ptr<security::PreparedSecurity>> hardening =
       security::PrepareSecurity(spec.security(), {prepared.id, root, plan.new_root});

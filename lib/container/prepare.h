@@ -10,6 +10,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "lib/container/image_root.h"
 #include "lib/container/network.h"
 #include "lib/container/state_dir.h"
 #include "lib/ns/plan.h"
@@ -25,6 +26,9 @@ inline constexpr char kDefaultPath[] =
 struct PreparedContainer {
   std::string id;
   StateDir state;
+  // The overlay root of a container from an image; after state, so that it
+  // goes first.
+  std::optional<ImageRoot> image_root;
   ns::ChildPlan plan;
   // The named network to attach to while the child waits; unset for
   // modes NONE and HOST.

@@ -68,6 +68,9 @@ int CarryOut(const RootfsStep& step) {
                                       sizeof(attr)));
     }
   }
+    case RootfsStep::Kind::kAttachMount:
+      return move_mount(step.fd, "", AT_FDCWD, step.target.c_str(),
+                        MOVE_MOUNT_F_EMPTY_PATH);
   errno = EINVAL;
   return -1;
 }

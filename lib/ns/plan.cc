@@ -48,6 +48,9 @@ std::string DescribeRootfsStep(const RootfsStep& step) {
       return absl::StrCat("detach mount ", step.target);
     case RootfsStep::Kind::kReadOnlyRecursive:
       return absl::StrCat("make mounts under ", step.target, " read-only");
+    case RootfsStep::Kind::kAttachMount:
+      return absl::StrCat("attach ", step.source.empty() ? "a detached mount" : step.source,
+                          " on ", step.target);
   }
   return "unknown step";
 }

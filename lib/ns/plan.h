@@ -27,7 +27,10 @@ struct RootfsStep {
     kMakeDevice,        // mknod(target, S_IFCHR | mode, device)
     kSymlink,           // symlink(source, target)
     kDetach,            // umount2(target, MNT_DETACH)
-    kReadOnlyRecursive  // mount_setattr(target, AT_RECURSIVE, RDONLY)
+    kReadOnlyRecursive,  // mount_setattr(target, AT_RECURSIVE, RDONLY)
+    // move_mount(fd, "", target, MOVE_MOUNT_F_EMPTY_PATH): attaches a
+    // detached mount made in the parent (an overlay root, for one).
+    kAttachMount
   };
   Kind kind = Kind::kMount;
   std::string source;
@@ -37,6 +40,9 @@ struct RootfsStep {
   unsigned long flags = 0;
   mode_t mode = 0;
   dev_t device = 0;
+  // kAttachMount: the detached mount (from fsmount or open_tree), borrowed;
+  // it must stay open until the child has run.
+  int fd = -1;
   // When set, failure is not an error: for example detaching host mounts
   // that a user namespace cannot unmount, which are then covered instead.
   bool ignore_failure = false;

@@ -41,6 +41,13 @@ class Planner {
  private:
   // Returns the host path of `path` inside the root.
   absl::StatusOr<std::string> Resolve(absl::string_view path) {
+    if (!options_.lookup_root.empty()) {
+      absl::StatusOr<std::string> found = ResolveInRoot(options_.lookup_root, path);
+      if (!found.ok()) return found.status();
+      // ResolveInRoot's result starts with its root (less trailing slashes).
+      return absl::StrCat(options_.root,
+                          absl::string_view(*found).substr(options_.lookup_root.size()));
+    }
     if (!options_.host_root) return ResolveInRoot(options_.root, path);
     // The host's root is bound onto options_.root only in the child, so
     // paths are resolved on the host and then moved under the mount point.
@@ -86,6 +93,7 @@ class Planner {
 
 void Planner::PlanRootMount() {
   plan_.new_root = options_.root;
+  plan_.steps = options_.before_root_steps;
   if (options_.host_root) {
     AddMount("/", options_.root, "", MS_BIND | MS_REC, "");
     // The host's /proc, /dev and /sys are replaced below. Detaching them

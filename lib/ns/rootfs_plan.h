@@ -25,6 +25,12 @@ struct RootfsOptions {
   // Host path of the container's root directory. With host_root, the
   // empty directory that the host's root is bound onto.
   std::string root;
+  // When set, paths are resolved inside this directory instead of `root`,
+  // then placed under `root`: for a root that exists in the parent only as
+  // a detached mount ("/proc/self/fd/N") and is attached on `root` by the
+  // first steps of the plan (before_root_steps).
+  std::string lookup_root;
+  std::vector<RootfsStep> before_root_steps;
   // The embedded default: the host's root, read-only, with its /proc, /dev
   // and /sys replaced and an empty tmpfs at /tmp.
   bool host_root = false;

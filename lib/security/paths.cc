@@ -49,9 +49,17 @@ absl::StatusOr<Found> Look(const PathOptions& options, const std::string& path) 
       return resolved.status();
     }
     host = *resolved;
-    // The lookup root and the new root differ only for the embedded
-    // default, whose lookup root is "/".
-    found.target = options.lookup_root == "/" ? absl::StrCat(options.new_root, host) : host;
+    // The lookup root and the new root differ for the embedded default,
+    // whose lookup root is "/", and for an overlay root, looked up through
+    // its detached mount ("/proc/self/fd/N") before it is attached.
+    if (options.lookup_root == "/") {
+      found.target = absl::StrCat(options.new_root, host);
+    } else if (options.lookup_root != options.new_root) {
+      found.target = absl::StrCat(
+          options.new_root, absl::string_view(host).substr(options.lookup_root.size()));
+    } else {
+      found.target = host;
+    }
   }
   struct stat info;
   if (lstat(host.c_str(), &info) != 0) {

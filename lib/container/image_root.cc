@@ -1,0 +1,153 @@
+#include "lib/container/image_root.h"
+
+#include <errno.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+#include "lib/base/status.h"
+#include "lib/image/config.h"
+#include "lib/image/store.h"
+
+namespace pycontain::container {
+namespace {
+
+bool HasMountAt(const spec::ContainerSpec& spec, absl::string_view destination) {
+  for (const spec::Mount& mount : spec.mounts()) {
+    std::string path = mount.destination();
+    while (path.size() > 1 && path.back() == '/') path.pop_back();
+    if (path == destination) return true;
+  }
+  return false;
+}
+
+// A read-only root still needs somewhere to write: Docker's images expect
+// /tmp and /run, so each gets a tmpfs unless the spec mounts one there.
+void AddWritableTmpfs(spec::ContainerSpec& spec) {
+  google::protobuf::RepeatedPtrField<spec::Mount> mounts;
+  for (const auto& [destination, mode] :
+       {std::pair<const char*, const char*>{"/tmp", "mode=1777"}, {"/run", "mode=755"}}) {
+    if (HasMountAt(spec, destination)) continue;
+    spec::Mount* mount = mounts.Add();
+    mount->set_destination(destination);
+    mount->set_type("tmpfs");
+    mount->set_source("tmpfs");
+    mount->add_options("nosuid");
+    mount->add_options("nodev");
+    mount->add_options(mode);
+  }
+  // First, so that the spec's mounts below /tmp or /run land on them.
+  for (const spec::Mount& mount : spec.mounts()) *mounts.Add() = mount;
+  spec.mutable_mounts()->Swap(&mounts);
+}
+
+image::RunOverrides OverridesFrom(const spec::Process& process) {
+  image::RunOverrides overrides;
+  overrides.command.assign(process.args().begin(), process.args().end());
+  overrides.env.assign(process.env().begin(), process.env().end());
+  overrides.working_dir = process.cwd();
+  if (!process.user().user().empty()) {
+    overrides.user = process.user().user();
+    if (!process.user().group().empty()) {
+      absl::StrAppend(&overrides.user, ":", process.user().group());
+    }
+  }
+  return overrides;
+}
+
+}  // namespace
+
+absl::StatusOr<ImageSpec> ResolveImage(const spec::ContainerSpec& spec) {
+  if (!spec.root().path().empty()) {
+    return absl::InvalidArgumentError(
+        "image and root.path are both set: give one of them");
+  }
+  // TODO: rootless containers need the overlay mounted inside their user
+  // namespace, or fuse-overlayfs, or a copied root; none is implemented.
+  if (geteuid() != 0) {
+    return absl::UnimplementedError(
+        "running an image needs root: rootless overlay roots are not implemented yet");
+  }
+  absl::StatusOr<image::Store> store = image::Store::Open({});
+  if (!store.ok()) return store.status();
+  absl::StatusOr<image::Image> found = store->GetImage(spec.image());
+  if (!found.ok()) {
+    if (found.status().code() != absl::StatusCode::kNotFound) return found.status();
+    return absl::NotFoundError(absl::StrCat("image \"", image::NormalizeReference(spec.image()),
+                                            "\" not found in the store at ", store->root(),
+                                            " (see `pycontain image ls`)"));
+  }
+
+  ImageSpec result;
+  result.spec = spec;
+  absl::StatusOr<image::ContainerDefaults> defaults =
+      image::ContainerDefaultsFor(found->config, OverridesFrom(spec.process()));
+  if (!defaults.ok()) {
+    return Annotate(defaults.status(), absl::StrCat("image ", spec.image()));
+  }
+  spec::Process* process = result.spec.mutable_process();
+  const spec::Process& from_image = defaults->spec.process();
+  *process->mutable_args() = from_image.args();
+  *process->mutable_env() = from_image.env();
+  process->set_cwd(from_image.cwd());
+  process->mutable_user()->set_user(from_image.user().user());
+  process->mutable_user()->set_group(from_image.user().group());
+  if (spec.root().readonly()) AddWritableTmpfs(result.spec);
+
+  // TODO: the layers stay in use while the container runs, but nothing
+  // stops `image prune` from removing them meanwhile.
+  const auto& diff_ids = found->config.rootfs().diff_ids();
+  for (auto it = diff_ids.rbegin(); it != diff_ids.rend(); ++it) {
+    result.lowers.push_back(store->LayerPath(*it));
+  }
+  result.containers_dir = absl::StrCat(store->root(), "/containers");
+  return result;
+}
+
+absl::StatusOr<ImageRoot> MountImageRoot(const ImageSpec& image, const std::string& id,
+                                         const std::string& mountpoint) {
+  if (mkdir(image.containers_dir.c_str(), 0700) != 0 && errno != EEXIST) {
+    return ErrnoError(errno, "create directory", image.containers_dir);
+  }
+  ImageRoot root;
+  absl::StatusOr<overlay::WritableLayer> layer =
+      overlay::WritableLayer::Create(absl::StrCat(image.containers_dir, "/", id));
+  if (!layer.ok()) return layer.status();
+  root.layer_ = std::move(*layer);
+  root.lowers_ = image.lowers;
+  // overlayfs needs a lower; an image without layers gets an empty one.
+  if (root.lowers_.empty()) {
+    std::string empty = absl::StrCat(root.layer_.dir(), "/empty");
+    if (mkdir(empty.c_str(), 0755) != 0) return ErrnoError(errno, "create directory", empty);
+    root.lowers_.push_back(empty);
+  }
+
+  overlay::OverlayOptions options;
+  options.lowers = root.lowers_;
+  options.upper = root.layer_.upper();
+  options.work = root.layer_.work();
+  options.staging_mountpoint = mountpoint;
+  options.log_id = id;
+  absl::StatusOr<overlay::OverlayMount> mount = overlay::OverlayMount::Create(options);
+  if (!mount.ok()) return mount.status();
+  root.mount_ = std::move(*mount);
+  root.mountpoint_ = mountpoint;
+  root.upper_ = root.layer_.upper();
+  return root;
+}
+
+ns::RootfsStep ImageRoot::AttachStep() const {
+  ns::RootfsStep step;
+  step.kind = ns::RootfsStep::Kind::kAttachMount;
+  step.fd = mount_.fd();
+  step.source = "the overlay root";
+  step.target = mountpoint_;
+  return step;
+}
+
+const std::string& ImageRoot::upper() const { return upper_; }
+
+}  // namespace pycontain::container

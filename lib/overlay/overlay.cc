@@ -1,0 +1,287 @@
+#include "lib/overlay/overlay.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <sched.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <thread>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "lib/base/log.h"
+#include "lib/base/status.h"
+
+namespace pycontain::overlay {
+namespace {
+
+std::string FdPath(int fd) { return absl::StrCat("/proc/self/fd/", fd); }
+
+// The directories of one mount, opened: overlayfs resolves the short
+// /proc/self/fd/N names to them, whatever the length of their paths.
+struct OpenedLayers {
+  std::vector<UniqueFd> lowers;
+  UniqueFd upper;
+  UniqueFd work;
+};
+
+absl::StatusOr<UniqueFd> OpenDirectory(const std::string& path, absl::string_view role) {
+  UniqueFd fd(open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!fd.valid()) return ErrnoError(errno, absl::StrCat("open overlay ", role), path);
+  return fd;
+}
+
+absl::StatusOr<OpenedLayers> OpenLayers(const OverlayOptions& options) {
+  OpenedLayers opened;
+  for (const std::string& lower : options.lowers) {
+    absl::StatusOr<UniqueFd> fd = OpenDirectory(lower, "lower directory");
+    if (!fd.ok()) return fd.status();
+    opened.lowers.push_back(std::move(*fd));
+  }
+  if (options.upper.empty()) return opened;
+  absl::StatusOr<UniqueFd> upper = OpenDirectory(options.upper, "upper directory");
+  if (!upper.ok()) return upper.status();
+  opened.upper = std::move(*upper);
+  absl::StatusOr<UniqueFd> work = OpenDirectory(options.work, "work directory");
+  if (!work.ok()) return work.status();
+  opened.work = std::move(*work);
+  return opened;
+}
+
+// Returns the messages the kernel queued on a file system context
+// ("overlayfs: failed to resolve ..."), joined, or "".
+std::string KernelMessages(int context_fd) {
+  std::vector<std::string> messages;
+  char buffer[1024];
+  for (;;) {
+    ssize_t n = read(context_fd, buffer, sizeof(buffer) - 1);
+    if (n <= 0) break;
+    // Each message starts with "e ", "w " or "i " for its level.
+    messages.emplace_back(n > 2 ? buffer + 2 : buffer, n > 2 ? n - 2 : n);
+  }
+  return absl::StrJoin(messages, "; ");
+}
+
+absl::Status ContextError(int err, int context_fd, absl::string_view operation,
+                          absl::string_view object) {
+  absl::Status status = ErrnoError(err, operation, object);
+  std::string messages = KernelMessages(context_fd);
+  if (messages.empty()) return status;
+  return absl::Status(status.code(), absl::StrCat(status.message(), " (", messages, ")"));
+}
+
+// Sets one string parameter; `shown` names the directory in errors.
+absl::Status SetParameter(int context_fd, const char* key, int directory_fd,
+                          const std::string& shown) {
+  std::string value = FdPath(directory_fd);
+  if (fsconfig(context_fd, FSCONFIG_SET_STRING, key, value.c_str(), 0) == 0) {
+    return absl::OkStatus();
+  }
+  return ContextError(errno, context_fd, absl::StrCat("fsconfig overlay ", key), shown);
+}
+
+// fsopen, one "lowerdir+" per layer, fsmount. Returns nullopt-like
+// Unimplemented when the kernel predates "lowerdir+" (Linux 6.8).
+absl::StatusOr<UniqueFd> MountWithContext(const OverlayOptions& options,
+                                          const OpenedLayers& opened) {
+  UniqueFd context(fsopen("overlay", FSOPEN_CLOEXEC));
+  if (!context.valid()) {
+    if (errno == ENOSYS) return absl::UnimplementedError("fsopen(2) is missing");
+    return ErrnoError(errno, "fsopen", "overlay");
+  }
+  for (size_t i = 0; i < opened.lowers.size(); ++i) {
+    std::string value = FdPath(opened.lowers[i].get());
+    if (fsconfig(context.get(), FSCONFIG_SET_STRING, "lowerdir+", value.c_str(), 0) != 0) {
+      // Before Linux 6.8 the parameter is unknown, which the first one shows.
+      if (i == 0 && errno == EINVAL) {
+        return absl::UnimplementedError(absl::StrCat(
+            "overlayfs rejects \"lowerdir+\" (before Linux 6.8?): ",
+            KernelMessages(context.get())));
+      }
+      return ContextError(errno, context.get(), "fsconfig overlay lowerdir+",
+                          options.lowers[i]);
+    }
+  }
+  if (opened.upper.valid()) {
+    absl::Status status =
+        SetParameter(context.get(), "upperdir", opened.upper.get(), options.upper);
+    if (!status.ok()) return status;
+    status = SetParameter(context.get(), "workdir", opened.work.get(), options.work);
+    if (!status.ok()) return status;
+  }
+  if (fsconfig(context.get(), FSCONFIG_CMD_CREATE, nullptr, nullptr, 0) != 0) {
+    return ContextError(errno, context.get(), "create overlay over",
+                        absl::StrCat(options.lowers.size(), " lower directories"));
+  }
+  UniqueFd mount(fsmount(context.get(), FSMOUNT_CLOEXEC, 0));
+  if (!mount.valid()) return ContextError(errno, context.get(), "fsmount", "overlay");
+  return mount;
+}
+
+// The mount(2) options with every directory named relative to
+// /proc/self/fd, the current directory of the mounting thread.
+std::string LegacyData(const OpenedLayers& opened) {
+  std::vector<std::string> lowers;
+  for (const UniqueFd& fd : opened.lowers) lowers.push_back(absl::StrCat(fd.get()));
+  std::string data = absl::StrCat("lowerdir=", absl::StrJoin(lowers, ":"));
+  if (opened.upper.valid()) {
+    absl::StrAppend(&data, ",upperdir=", opened.upper.get(), ",workdir=", opened.work.get());
+  }
+  return data;
+}
+
+// mount(2) onto the staging mount point from a thread whose current
+// directory is /proc/self/fd (unshare(CLONE_FS) keeps the process's own
+// directory unchanged), then a detached copy and the staging mount
+// detached.
+absl::StatusOr<UniqueFd> MountLegacy(const OverlayOptions& options,
+                                     const OpenedLayers& opened) {
+  std::string data = LegacyData(opened);
+  long page = sysconf(_SC_PAGESIZE);
+  if (static_cast<long>(data.size()) >= page) {
+    return absl::ResourceExhaustedError(absl::StrCat(
+        "overlay options for ", opened.lowers.size(), " lower directories take ",
+        data.size(), " bytes, more than mount(2) accepts (", page,
+        "); Linux 6.8 or later mounts any number of layers"));
+  }
+  if (options.staging_mountpoint.empty()) {
+    return absl::InvalidArgumentError("overlay: mount(2) needs a staging mount point");
+  }
+
+  absl::Status status;
+  UniqueFd mount;
+  std::thread worker([&] {
+    if (unshare(CLONE_FS) != 0 || chdir("/proc/self/fd") != 0) {
+      status = ErrnoError(errno, "enter /proc/self/fd in a thread of its own", "");
+      return;
+    }
+    if (::mount("overlay", options.staging_mountpoint.c_str(), "overlay", 0, data.c_str()) != 0) {
+      status = ErrnoError(errno, "mount overlay on", options.staging_mountpoint);
+      return;
+    }
+    mount.reset(open_tree(AT_FDCWD, options.staging_mountpoint.c_str(),
+                          OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC));
+    if (!mount.valid()) status = ErrnoError(errno, "open_tree", options.staging_mountpoint);
+    if (umount2(options.staging_mountpoint.c_str(), MNT_DETACH) != 0 && status.ok()) {
+      status = ErrnoError(errno, "unmount", options.staging_mountpoint);
+    }
+  });
+  worker.join();
+  if (!status.ok()) return status;
+  return mount;
+}
+
+absl::Status ValidateOptions(const OverlayOptions& options) {
+  if (options.lowers.empty()) {
+    return absl::InvalidArgumentError("overlay: at least one lower directory is required");
+  }
+  if (options.lowers.size() > static_cast<size_t>(kMaxLowers)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "overlay: ", options.lowers.size(), " lower directories, more than overlayfs's ",
+        kMaxLowers));
+  }
+  if (options.upper.empty() != options.work.empty()) {
+    return absl::InvalidArgumentError(
+        "overlay: the upper and work directories must be given together");
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<OverlayMount> OverlayMount::Create(const OverlayOptions& options) {
+  absl::Status status = ValidateOptions(options);
+  if (!status.ok()) return status;
+  absl::StatusOr<OpenedLayers> opened = OpenLayers(options);
+  if (!opened.ok()) return opened.status();
+
+  absl::StatusOr<UniqueFd> mount = absl::UnimplementedError("");
+  if (options.api == MountApi::kAuto) {
+    mount = MountWithContext(options, *opened);
+    if (mount.ok()) {
+      Logf(LogLevel::kDebug, options.log_id,
+           "fsmount overlay: %d lowerdir+, upperdir %s (detached, fd %d)",
+           options.lowers.size(), options.upper, mount->get());
+    } else if (mount.status().code() == absl::StatusCode::kUnimplemented) {
+      Logf(LogLevel::kWarning, options.log_id, "overlay: %s; using mount(2)",
+           mount.status().message());
+    }
+  }
+  if (!mount.ok() && mount.status().code() == absl::StatusCode::kUnimplemented) {
+    mount = MountLegacy(options, *opened);
+    if (mount.ok()) {
+      Logf(LogLevel::kDebug, options.log_id,
+           "mount overlay (%d lowers) on %s, cloned detached as fd %d, unmounted",
+           options.lowers.size(), options.staging_mountpoint, mount->get());
+    }
+  }
+  if (!mount.ok()) return mount.status();
+  return OverlayMount(std::move(*mount));
+}
+
+std::string OverlayMount::path() const { return FdPath(mount_.get()); }
+
+WritableLayer::WritableLayer(WritableLayer&& other) noexcept
+    : dir_(std::exchange(other.dir_, {})) {}
+
+WritableLayer& WritableLayer::operator=(WritableLayer&& other) noexcept {
+  if (this != &other) {
+    Remove();
+    dir_ = std::exchange(other.dir_, {});
+  }
+  return *this;
+}
+
+WritableLayer::~WritableLayer() { Remove(); }
+
+absl::StatusOr<WritableLayer> WritableLayer::Create(absl::string_view dir) {
+  std::string path(dir);
+  if (mkdir(path.c_str(), 0700) != 0) return ErrnoError(errno, "create directory", path);
+  WritableLayer layer;
+  layer.dir_ = path;
+  for (const std::string& sub : {layer.upper(), layer.work()}) {
+    // The upper directory becomes the container's root: 0755 like "/".
+    if (mkdir(sub.c_str(), 0755) != 0) return ErrnoError(errno, "create directory", sub);
+  }
+  return layer;
+}
+
+void WritableLayer::Remove() {
+  if (dir_.empty()) return;
+  absl::Status status = RemoveTree(dir_);
+  // A destructor cannot fail: the error is logged, and a later gc removes
+  // what is left.
+  if (!status.ok()) Logf(LogLevel::kWarning, "", "remove %s: %s", dir_, status.message());
+  dir_.clear();
+}
+
+namespace {
+
+int RemoveEntry(const char* path, const struct stat*, int type, struct FTW*) {
+  int result = type == FTW_DP ? rmdir(path) : unlink(path);
+  return result == 0 || errno == ENOENT ? 0 : -1;
+}
+
+}  // namespace
+
+absl::Status RemoveTree(const std::string& path) {
+  struct stat info;
+  if (lstat(path.c_str(), &info) != 0) {
+    if (errno == ENOENT) return absl::OkStatus();
+    return ErrnoError(errno, "stat", path);
+  }
+  // overlayfs leaves work/work with mode 0; root removes it anyway, and
+  // FTW_DEPTH visits every directory after its entries.
+  if (nftw(path.c_str(), RemoveEntry, 32, FTW_DEPTH | FTW_PHYS | FTW_MOUNT) != 0) {
+    return ErrnoError(errno, "remove tree", path);
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace pycontain::overlay

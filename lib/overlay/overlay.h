@@ -1,0 +1,121 @@
+// Overlay root filesystems: an image's layers as read-only lower
+// directories, and one writable upper directory per container.
+//
+//   absl::StatusOr<WritableLayer> layer = WritableLayer::Create(dir);
+//   OverlayOptions options;
+//   options.lowers = {top_layer, ..., bottom_layer};
+//   options.upper = layer->upper();
+//   options.work = layer->work();
+//   absl::StatusOr<OverlayMount> root = OverlayMount::Create(options);
+//   root->path();  // "/proc/self/fd/7": the merged tree, for planning
+//   root->fd();    // for move_mount(2) in the container's mount namespace
+//
+// The mount is created detached (fsmount(2)): it appears in no mount table
+// until the container's first process attaches it in its own mount
+// namespace (ns::RootfsStep::Kind::kAttachMount). When the OverlayMount is
+// dropped and that namespace is gone, the kernel unmounts it, so a killed
+// owner leaves no mount on the host.
+//
+// Any number of lowers up to the kernel's limit of 500 work, with paths of
+// any length: each layer is passed as a short /proc/self/fd/N name of an
+// open directory, through fsconfig(2) "lowerdir+" (Linux 6.8), so the
+// one-page limit of mount(2) options never applies. Older kernels get
+// mount(2) with the names relative to /proc/self/fd, which fits about 800
+// layers in a page, and fail clearly beyond that.
+//
+// Requires root (CAP_SYS_ADMIN in the initial user namespace) and Linux 5.2
+// (fsopen, open_tree). Thread safety: Create is thread-safe; the owner
+// objects are not.
+#ifndef PYCONTAIN_LIB_OVERLAY_OVERLAY_H_
+#define PYCONTAIN_LIB_OVERLAY_OVERLAY_H_
+
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "lib/base/unique_fd.h"
+
+namespace pycontain::overlay {
+
+// Overlayfs accepts at most this many lower layers (OVL_MAX_STACK in
+// fs/overlayfs/params.h).
+inline constexpr int kMaxLowers = 500;
+
+// How the mount is made; tests force the older way.
+enum class MountApi {
+  kAuto,    // fsconfig "lowerdir+", else mount(2)
+  kLegacy,  // mount(2) with lowerdir relative to /proc/self/fd
+};
+
+struct OverlayOptions {
+  // Lower directories, top first (the first one wins). At least one.
+  std::vector<std::string> lowers;
+  // The writable upper directory and overlayfs's work directory, empty
+  // and on one file system. Both empty: a read-only overlay of the lowers.
+  std::string upper;
+  std::string work;
+  // For MountApi::kLegacy: an empty directory where the mount is made
+  // for a moment before it is detached.
+  std::string staging_mountpoint;
+  MountApi api = MountApi::kAuto;
+  // The container id, for log lines.
+  std::string log_id;
+};
+
+// Owner of a detached overlay mount.
+class OverlayMount {
+ public:
+  OverlayMount() = default;
+  OverlayMount(OverlayMount&&) = default;
+  OverlayMount& operator=(OverlayMount&&) = default;
+
+  // Creates the overlay for `options`. Errors: InvalidArgument for no
+  // lowers, more than kMaxLowers or only one of upper and work; the errno
+  // of the failed call with the kernel's own message when it gave one
+  // ("fsconfig lowerdir+ /x: No such file or directory"); ResourceExhausted
+  // when the legacy options do not fit in a page.
+  static absl::StatusOr<OverlayMount> Create(const OverlayOptions& options);
+
+  bool valid() const { return mount_.valid(); }
+  // The mount's root, a descriptor owned by this object.
+  int fd() const { return mount_.get(); }
+  // "/proc/self/fd/<fd>": the merged tree, readable by this process only.
+  std::string path() const;
+
+ private:
+  explicit OverlayMount(UniqueFd mount) : mount_(std::move(mount)) {}
+  UniqueFd mount_;
+};
+
+// Owner of a container's upper and work directories: <dir>/upper and
+// <dir>/work, removed with everything in them when dropped.
+class WritableLayer {
+ public:
+  WritableLayer() = default;
+  WritableLayer(WritableLayer&& other) noexcept;
+  WritableLayer& operator=(WritableLayer&& other) noexcept;
+  ~WritableLayer();
+
+  // Creates `dir` (mode 0700, it must not exist; its parent must) and the
+  // two directories in it. Errors: the errno of a failed mkdir, such as
+  // AlreadyExists.
+  static absl::StatusOr<WritableLayer> Create(absl::string_view dir);
+
+  const std::string& dir() const { return dir_; }
+  std::string upper() const { return dir_ + "/upper"; }
+  std::string work() const { return dir_ + "/work"; }
+
+ private:
+  void Remove();
+  std::string dir_;
+};
+
+// Removes `path` and everything under it without following symlinks or
+// crossing into other mounts. A missing path is fine. Errors: the first
+// failed unlink or rmdir.
+absl::Status RemoveTree(const std::string& path);
+
+}  // namespace pycontain::overlay
+
+#endif  // PYCONTAIN_LIB_OVERLAY_OVERLAY_H_
