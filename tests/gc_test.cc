@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <glob.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -294,6 +295,37 @@ TEST_F(GcTest, RecordOfAnotherBootIsCollected) {
   ASSERT_EQ(collected.containers.size(), 1u);
   EXPECT_THAT(collected.containers[0], HasSubstr("another boot"));
   EXPECT_THAT(collected.cgroups, Contains(unified));
+  EXPECT_FALSE(Exists(unified));
+  EXPECT_FALSE(Exists(state));
+}
+
+TEST_F(GcTest, CliPrintsWhatItRemoved) {
+  std::string state = absl::StrCat(root_, "/", id_);
+  ASSERT_EQ(mkdir(state.c_str(), 0700), 0);
+  std::string unified = absl::StrCat(kUnifiedParent, "/", id_);
+  ASSERT_EQ(mkdir(unified.c_str(), 0755), 0) << strerror(errno);
+  container::ContainerRecord record = container::NewRecord(id_);
+  record.set_boot_id("00000000-0000-0000-0000-000000000000");
+  record.add_cgroup_directories(unified);
+  ASSERT_TRUE(container::WriteRecord(state, record).ok());
+
+  // The CLI built beside this test (a data dependency), on this test's
+  // state root through PYCONTAIN_STATE_DIR.
+  std::string binary = absl::StrCat(getenv("TEST_SRCDIR"), "/", getenv("TEST_WORKSPACE"),
+                                    "/examples/cli/pycontain");
+  std::string command = absl::StrCat(binary, " gc --orphan-min-age 1h");
+  FILE* pipe = popen(command.c_str(), "r");
+  ASSERT_NE(pipe, nullptr);
+  std::string out;
+  char buffer[512];
+  while (fgets(buffer, sizeof(buffer), pipe) != nullptr) out += buffer;
+  int status = pclose(pipe);
+
+  EXPECT_TRUE(WIFEXITED(status)) << status;
+  EXPECT_EQ(WEXITSTATUS(status), 0) << out;
+  EXPECT_THAT(out, HasSubstr(absl::StrCat("removed container ", id_, " (")));
+  EXPECT_THAT(out, HasSubstr(absl::StrCat("removed cgroup ", unified, "\n")));
+  EXPECT_THAT(out, HasSubstr("1 containers removed"));
   EXPECT_FALSE(Exists(unified));
   EXPECT_FALSE(Exists(state));
 }
