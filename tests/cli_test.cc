@@ -1,6 +1,8 @@
 // The `pycontain` command line as a user runs it: exit statuses mirror the
 // command's, errors print one clear line, and the embedded default needs no
 // image.
+#include <sched.h>
+#include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -98,6 +100,44 @@ TEST_F(CliTest, NetworkHostAndNone) {
   EXPECT_EQ(bad.status, 125);
   // Any other value names a network from `pycontain network create`.
   EXPECT_THAT(bad.err, HasSubstr("--network: network bridge0 not found"));
+}
+
+TEST_F(CliTest, NetworkContainerModeByPath) {
+  // A process alone in a new network namespace plays the other container.
+  int ready[2];
+  ASSERT_EQ(pipe(ready), 0);
+  pid_t other = fork();
+  if (other == 0) {
+    char byte = unshare(CLONE_NEWNET) == 0 ? 1 : 0;
+    (void)!write(ready[1], &byte, 1);
+    pause();
+    _exit(0);
+  }
+  close(ready[1]);
+  char byte = 0;
+  ASSERT_EQ(read(ready[0], &byte, 1), 1);
+  close(ready[0]);
+  ASSERT_EQ(byte, 1);
+  char target[64] = {};
+  std::string path = absl::StrCat("/proc/", other, "/ns/net");
+  ASSERT_GT(readlink(path.c_str(), target, sizeof(target) - 1), 0);
+
+  CliResult joined = RunCli({"run", "--network", absl::StrCat("container:", path), "--",
+                             "readlink", "/proc/self/ns/net"});
+  kill(other, SIGKILL);
+  waitpid(other, nullptr, 0);
+  EXPECT_EQ(joined.status, 0) << joined.err;
+  EXPECT_EQ(joined.out, absl::StrCat(target, "\n"));
+
+  CliResult by_id = RunCli({"run", "--network", "container:other", "--", "true"});
+  EXPECT_EQ(by_id.status, 125);
+  EXPECT_THAT(by_id.err, HasSubstr("not supported yet"));
+}
+
+TEST_F(CliTest, NetworkConnectNotSupportedYet) {
+  CliResult result = RunCli({"network", "connect", "web", "c1"});
+  EXPECT_EQ(result.status, 125);
+  EXPECT_THAT(result.err, HasSubstr("connect: not supported yet"));
 }
 
 TEST_F(CliTest, CommandNotFoundIs127) {

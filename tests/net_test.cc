@@ -160,6 +160,74 @@ TEST_F(NetTest, PublishedPortAnswersOnHostLoopback) {
   EXPECT_THAT(response, HasSubstr("hello from net-srv"));
 }
 
+TEST_F(NetTest, ConnectRunningContainer) {
+  ASSERT_TRUE(host_->CreateNetwork({.name = "web"}).ok());
+  ASSERT_TRUE(host_->CreateNetwork({.name = "db"}).ok());
+  absl::StatusOr<container::Container> server = StartServer("net-srv", "web");
+  ASSERT_TRUE(server.ok()) << server.status();
+
+  net::ConnectOptions options;
+  options.network = "db";
+  options.container_id = "net-srv";
+  options.container_pid = server->pid();
+  absl::StatusOr<net::Attachment> attachment = host_->Connect(options);
+  ASSERT_TRUE(attachment.ok()) << attachment.status();
+  EXPECT_EQ(attachment->endpoint().container_interface(), "eth1");
+  Output output = Client("db",
+                         "for i in 1 2 3 4 5 6 7 8 9 10; do "
+                         "wget -q -O- http://net-srv/ && exit 0; sleep 0.2; done; exit 1");
+  EXPECT_EQ(output.result.exit_code(), 0) << output.stderr_text;
+  EXPECT_EQ(output.stdout_text, "hello from net-srv\n");
+
+  ASSERT_TRUE(attachment->Release().ok());
+  output = Client("db", "wget -q -T 1 -O- http://net-srv/; echo status=$?");
+  EXPECT_THAT(output.stdout_text, HasSubstr("status=1"));
+}
+
+TEST_F(NetTest, ContainerModeSharesNetwork) {
+  ASSERT_TRUE(host_->CreateNetwork({.name = "web"}).ok());
+  absl::StatusOr<container::Container> server = StartServer("net-srv", "web");
+  ASSERT_TRUE(server.ok()) << server.status();
+  absl::StatusOr<net::NetworkRecord> web = host_->InspectNetwork("web");
+  ASSERT_TRUE(web.ok());
+  ASSERT_EQ(web->endpoints_size(), 1);
+
+  spec::ContainerSpec spec = testing::SpecFor(
+      BusyboxRoot(), {"/bin/sh", "-c",
+                      "ip -4 addr show eth0; "
+                      "for i in 1 2 3 4 5 6 7 8 9 10; do "
+                      "wget -q -O- http://127.0.0.1/ && exit 0; sleep 0.2; done; exit 1"});
+  spec.set_id("net-sidecar");
+  spec.mutable_network()->set_mode(spec::Network::CONTAINER);
+  spec.mutable_network()->set_container_namespace_path(
+      absl::StrCat("/proc/", server->pid(), "/ns/net"));
+  absl::StatusOr<Output> output = RunCaptured(spec);
+  ASSERT_TRUE(output.ok()) << output.status();
+  EXPECT_EQ(output->result.exit_code(), 0) << output->stderr_text;
+  // The first container's eth0 and address, and its server on loopback.
+  EXPECT_THAT(output->stdout_text, HasSubstr("eth0"));
+  EXPECT_THAT(output->stdout_text, HasSubstr(absl::StrCat("inet ", web->endpoints(0).ip(), "/")));
+  EXPECT_THAT(output->stdout_text, HasSubstr("hello from net-srv\n"));
+  // The shared namespace is no new attachment.
+  web = host_->InspectNetwork("web");
+  ASSERT_TRUE(web.ok());
+  EXPECT_EQ(web->endpoints_size(), 1);
+}
+
+TEST_F(NetTest, ContainerModeNeedsNamespacePath) {
+  spec::ContainerSpec spec = testing::SpecFor(BusyboxRoot(), {"/bin/true"});
+  spec.mutable_network()->set_mode(spec::Network::CONTAINER);
+  absl::StatusOr<container::Container> missing = container::Container::Start(spec);
+  EXPECT_EQ(missing.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(missing.status().message()),
+              HasSubstr("network.container_namespace_path"));
+
+  spec.mutable_network()->set_container("other");
+  absl::StatusOr<container::Container> by_id = container::Container::Start(spec);
+  EXPECT_EQ(by_id.status().code(), absl::StatusCode::kUnimplemented);
+  EXPECT_THAT(std::string(by_id.status().message()), HasSubstr("/proc/PID/ns/net"));
+}
+
 TEST_F(NetTest, UnknownNetworkNamesField) {
   absl::StatusOr<container::Container> server = StartServer("net-srv", "missing");
   EXPECT_EQ(server.status().code(), absl::StatusCode::kNotFound);

@@ -24,6 +24,7 @@ Commands:
   ls                      list networks
   inspect NAME            print a network's record as JSON
   rm NAME...              remove networks with no containers attached
+  connect NAME ID         not supported yet: use `pycontain run --network NAME`
   disconnect NAME ID      detach container ID from network NAME
   gc                      remove what containers of dead processes left
 
@@ -114,7 +115,15 @@ std::string ApplyNetworkOption(const std::string& value, spec::ContainerSpec& sp
     network->set_mode(spec::Network::HOST);
   } else if (absl::StartsWith(value, "container:")) {
     network->set_mode(spec::Network::CONTAINER);
-    network->set_container(value.substr(strlen("container:")));
+    std::string target = value.substr(strlen("container:"));
+    // A path names the namespace itself (/proc/PID/ns/net); an id would
+    // need a registry of running containers, which the library reports as
+    // not supported yet.
+    if (absl::StartsWith(target, "/")) {
+      network->set_container_namespace_path(target);
+    } else {
+      network->set_container(target);
+    }
   } else {
     net::HostOptions options;
     options.netns_path = network->host_namespace_path();
@@ -211,8 +220,12 @@ int NetworkCommand(const std::vector<std::string>& all_args) {
     return 0;
   }
   if (command == "connect") {
-    return Fail("connect: attach a container when starting it, with `pycontain run "
-                "--network NAME`; pycontain keeps no running containers to attach later");
+    // The library can connect a running container (NetworkHost::Connect
+    // with its first pid), but the CLI cannot find one by id yet, and the
+    // attachment would end with this process.
+    return Fail("connect: not supported yet, because the CLI cannot find a running "
+                "container by id; attach it when it starts, with `pycontain run "
+                "--network NAME`");
   }
   return Fail(absl::StrCat("unknown command or wrong arguments: ", absl::StrJoin(args, " "),
                            " (see pycontain network --help)"));

@@ -73,11 +73,14 @@ absl::StatusOr<std::optional<PreparedNetwork>> PrepareNetwork(
       if (!status.ok()) return status;
       return std::nullopt;
     }
-    case spec::Network::CONTAINER:
-      // TODO: join the named container's namespace in a child hook; this
-      // needs the running container's pid, which the state does not record.
-      return absl::UnimplementedError(
-          "network.mode CONTAINER is not applied yet; use a shared named network");
+    case spec::Network::CONTAINER: {
+      // NOTE: the joining container gets no generated /etc/hosts,
+      // resolv.conf or hostname files; it keeps those of its root
+      // filesystem, where Docker shares the other container's.
+      absl::Status status = CheckUnattached(network);
+      if (!status.ok()) return status;
+      return std::nullopt;
+    }
     case spec::Network::BRIDGE:
     case spec::Network::MACVLAN:
     case spec::Network::IPVLAN:
@@ -131,6 +134,38 @@ absl::StatusOr<std::optional<PreparedNetwork>> PrepareNetwork(
   AddBind(absl::StrCat(*etc, "/", net::kResolvConfFile), "/etc/resolv.conf", mounts);
   AddBind(absl::StrCat(*etc, "/", net::kHostnameFile), "/etc/hostname", mounts);
   return prepared;
+}
+
+absl::StatusOr<net::NetNamespace> OpenJoinedNetwork(const spec::ContainerSpec& spec) {
+  const spec::Network& network = spec.network();
+  if (network.mode() != spec::Network::CONTAINER) {
+    if (!network.container_namespace_path().empty() || !network.container().empty()) {
+      return FieldError("network", "container and container_namespace_path need mode CONTAINER");
+    }
+    return net::NetNamespace();
+  }
+  if (spec.namespaces().has_net() && spec.namespaces().net()) {
+    return FieldError("namespaces.net",
+                      "mode CONTAINER joins another container's network namespace, so it "
+                      "cannot have a new one");
+  }
+  if (network.container_namespace_path().empty()) {
+    if (!network.container().empty()) {
+      return absl::UnimplementedError(absl::StrCat(
+          "network.container: finding running container ", network.container(),
+          " by id is not supported yet; set network.container_namespace_path to "
+          "/proc/PID/ns/net of its first process"));
+    }
+    return FieldError("network.container_namespace_path",
+                      "mode CONTAINER needs the network namespace to join, such as "
+                      "/proc/PID/ns/net of the other container's first process");
+  }
+  absl::StatusOr<net::NetNamespace> joined =
+      net::NetNamespace::Open(network.container_namespace_path());
+  if (!joined.ok()) return Annotate(joined.status(), "network.container_namespace_path");
+  Logf(LogLevel::kDebug, spec.id(), "will join network namespace %s",
+       network.container_namespace_path());
+  return joined;
 }
 
 absl::StatusOr<ContainerNetwork> AttachNetwork(PreparedNetwork& prepared, pid_t pid) {

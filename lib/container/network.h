@@ -46,10 +46,18 @@ struct PreparedNetwork {
 // the host namespace, finds the network, creates the empty /etc files in
 // `state` and appends their bind mounts to `mounts`. Returns nullopt for
 // the other modes. Errors: InvalidArgument naming the network field;
-// NotFound for an unknown network; Unimplemented for CONTAINER mode.
+// NotFound for an unknown network.
 absl::StatusOr<std::optional<PreparedNetwork>> PrepareNetwork(
     const spec::ContainerSpec& spec, const std::string& id, const std::string& hostname,
     StateDir& state, std::vector<spec::Mount>& mounts);
+
+// For CONTAINER mode: opens network.container_namespace_path, the network
+// namespace that the container joins instead of creating its own. Returns
+// an empty NetNamespace (fd -1) for the other modes. Errors:
+// InvalidArgument naming the field when the path is missing, is not a
+// namespace file, or namespaces.net asks for a new namespace; Unimplemented
+// when only network.container names the other container; those of open(2).
+absl::StatusOr<net::NetNamespace> OpenJoinedNetwork(const spec::ContainerSpec& spec);
 
 // A container's attachment and its /etc files. Detaches before the files
 // are removed.

@@ -31,13 +31,16 @@ bool Enabled(bool has, bool value, bool default_value) {
 
 uint64_t NamespaceFlags(const spec::ContainerSpec& spec, bool user) {
   const spec::Namespaces& ns = spec.namespaces();
-  bool host_network = spec.network().mode() == spec::Network::HOST;
+  // HOST keeps the caller's network namespace; CONTAINER joins another
+  // container's in the child.
+  bool shared_network = spec.network().mode() == spec::Network::HOST ||
+                        spec.network().mode() == spec::Network::CONTAINER;
   uint64_t flags = CLONE_NEWNS;
   if (user) flags |= CLONE_NEWUSER;
   if (Enabled(ns.has_pid(), ns.pid(), true)) flags |= CLONE_NEWPID;
   if (Enabled(ns.has_uts(), ns.uts(), true)) flags |= CLONE_NEWUTS;
   if (Enabled(ns.has_ipc(), ns.ipc(), true)) flags |= CLONE_NEWIPC;
-  if (Enabled(ns.has_net(), ns.net(), !host_network)) flags |= CLONE_NEWNET;
+  if (Enabled(ns.has_net(), ns.net(), !shared_network)) flags |= CLONE_NEWNET;
   if (Enabled(ns.has_cgroup(), ns.cgroup(), true)) flags |= CLONE_NEWCGROUP;
   if (Enabled(ns.has_time(), ns.time(), false)) flags |= CLONE_NEWTIME;
   return flags;
@@ -305,6 +308,10 @@ absl::StatusOr<PreparedContainer> PrepareContainer(const spec::ContainerSpec& re
       PrepareNetwork(spec, prepared.id, plan.hostname, prepared.state, rootfs.mounts);
   if (!network.ok()) return network.status();
   prepared.network = std::move(*network);
+  absl::StatusOr<net::NetNamespace> joined = OpenJoinedNetwork(spec);
+  if (!joined.ok()) return joined.status();
+  prepared.joined_network = std::move(*joined);
+  plan.join_network_namespace_fd = prepared.joined_network.fd();
   if (host_root) {
     absl::StatusOr<std::string> mountpoint = prepared.state.MakeSubdirectory("rootfs");
     if (!mountpoint.ok()) return mountpoint.status();

@@ -31,8 +31,11 @@ struct PreparedContainer {
   std::optional<ImageRoot> image_root;
   ns::ChildPlan plan;
   // The named network to attach to while the child waits; unset for
-  // modes NONE and HOST.
+  // modes NONE, HOST and CONTAINER.
   std::optional<PreparedNetwork> network;
+  // CONTAINER mode: the network namespace that plan.join_network_namespace_fd
+  // borrows; empty otherwise.
+  net::NetNamespace joined_network;
   // Seccomp, capabilities, rlimits and paths; plan.hooks point into it.
   std::unique_ptr<security::PreparedSecurity> security;
 };

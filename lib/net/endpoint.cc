@@ -21,9 +21,9 @@
 namespace pycontain::net {
 namespace {
 
-// The container's interface on every network (one network per container
-// so far).
-constexpr char kContainerInterface[] = "eth0";
+// The container's interface on its first network; later ones get eth1 and
+// up, the first "ethN" free in its namespace.
+constexpr char kFirstInterface[] = "eth0";
 // Largest port range checked against the host's sockets, port by port.
 constexpr int kMaxProbedPorts = 1024;
 
@@ -166,8 +166,8 @@ absl::Status CheckPorts(const NetNamespace& host, const std::vector<NetworkRecor
 
 namespace {
 
-// Creates the container's eth0 (a veth whose host end joins the bridge,
-// or a macvlan/ipvlan link on the parent), inside the container.
+// Creates the container's interface (a veth whose host end joins the
+// bridge, or a macvlan/ipvlan link on the parent), inside the container.
 absl::Status CreateLinks(NetlinkSocket& host, const NetworkRecord& record,
                          const EndpointRecord& endpoint, const NetNamespace& container) {
   if (record.driver() != NetworkRecord::BRIDGE) {
@@ -175,7 +175,7 @@ absl::Status CreateLinks(NetlinkSocket& host, const NetworkRecord& record,
     if (!parent.ok()) return Annotate(parent.status(), absl::StrCat("network ", record.name()));
     L2Options options;
     options.kind = record.driver() == NetworkRecord::MACVLAN ? L2Kind::kMacvlan : L2Kind::kIpvlan;
-    options.name = kContainerInterface;
+    options.name = endpoint.container_interface();
     options.parent_index = *parent;
     options.mtu = record.mtu();
     options.netns_fd = container.fd();
@@ -186,7 +186,7 @@ absl::Status CreateLinks(NetlinkSocket& host, const NetworkRecord& record,
   if (!bridge.ok()) return Annotate(bridge.status(), absl::StrCat("network ", record.name()));
   VethOptions veth;
   veth.name = endpoint.host_link();
-  veth.peer_name = kContainerInterface;
+  veth.peer_name = endpoint.container_interface();
   veth.mtu = record.mtu();
   veth.peer_netns_fd = container.fd();
   absl::Status status = CreateVeth(host, veth);
@@ -200,9 +200,11 @@ absl::Status CreateLinks(NetlinkSocket& host, const NetworkRecord& record,
   return SetLinkUp(host, *index);
 }
 
-// Adds one family's address and default route to eth0.
+// Adds one family's address to the interface, and the default route when
+// `default_route` is set.
 absl::Status ConfigureFamily(NetlinkSocket& socket, int index, const std::string& ip,
-                             const std::string& subnet_text, const std::string& gateway) {
+                             const std::string& subnet_text, const std::string& gateway,
+                             bool default_route) {
   if (ip.empty()) return absl::OkStatus();
   absl::StatusOr<IpPrefix> subnet = IpPrefix::Parse(subnet_text);
   absl::StatusOr<IpAddress> address = IpAddress::Parse(ip);
@@ -213,23 +215,43 @@ absl::Status ConfigureFamily(NetlinkSocket& socket, int index, const std::string
   }
   absl::Status status = AddAddress(socket, index, IpPrefix(*address, subnet->length()));
   if (!status.ok()) return status;
+  if (!default_route) return absl::OkStatus();
   const uint8_t zeros[16] = {};
-  IpPrefix default_route(IpAddress::FromBytes(address->family(), zeros), 0);
-  return AddRoute(socket, default_route, *via, index);
+  IpPrefix any(IpAddress::FromBytes(address->family(), zeros), 0);
+  return AddRoute(socket, any, *via, index);
 }
 
 absl::Status ConfigureContainer(const NetNamespace& container, const NetworkRecord& record,
                                 const EndpointRecord& endpoint) {
   absl::StatusOr<NetlinkSocket> socket = container.OpenNetlink();
   if (!socket.ok()) return socket.status();
-  absl::StatusOr<int> index = LinkIndex(*socket, kContainerInterface);
+  absl::StatusOr<int> index = LinkIndex(*socket, endpoint.container_interface());
   if (!index.ok()) return index.status();
   absl::Status status = SetLinkUp(*socket, *index);
   if (!status.ok()) return status;
-  status = ConfigureFamily(*socket, *index, endpoint.ip(), record.subnet(), record.gateway());
+  // NOTE: only the first network gives the container its default routes.
+  // Networks connected later reach their own subnets only, which keeps
+  // the routes the container started with.
+  bool default_route = endpoint.container_interface() == kFirstInterface;
+  status = ConfigureFamily(*socket, *index, endpoint.ip(), record.subnet(), record.gateway(),
+                           default_route);
   if (!status.ok()) return status;
   return ConfigureFamily(*socket, *index, endpoint.ip6(), record.subnet6(),
-                         record.gateway6());
+                         record.gateway6(), default_route);
+}
+
+// Returns the first of eth0, eth1, ... that no link in `container` has.
+absl::StatusOr<std::string> FreeInterfaceName(const NetNamespace& container) {
+  absl::StatusOr<NetlinkSocket> socket = container.OpenNetlink();
+  if (!socket.ok()) return socket.status();
+  absl::StatusOr<std::vector<LinkInfo>> links = ListLinks(*socket);
+  if (!links.ok()) return links.status();
+  for (int number = 0;; ++number) {
+    std::string name = absl::StrCat("eth", number);
+    bool taken = std::any_of(links->begin(), links->end(),
+                             [&](const LinkInfo& link) { return link.name == name; });
+    if (!taken) return name;
+  }
 }
 
 // Fills the endpoint from `options`: names, addresses, ports and owner.
@@ -282,6 +304,9 @@ absl::StatusOr<Attachment> NetworkHost::Connect(const ConnectOptions& options) c
   EndpointRecord endpoint;
   status = PlanEndpoint(netns_, *all, *record, options, endpoint);
   if (!status.ok()) return Annotate(status, absl::StrCat("connect to network ", record->name()));
+  absl::StatusOr<std::string> interface = FreeInterfaceName(*container);
+  if (!interface.ok()) return interface.status();
+  endpoint.set_container_interface(*interface);
 
   absl::StatusOr<NetlinkSocket> host_socket = netns_.OpenNetlink();
   if (!host_socket.ok()) return host_socket.status();

@@ -330,6 +330,27 @@ TEST_F(NetworkTest, ContainersOnOneNetworkConnect) {
   EXPECT_EQ(Connect(host_ns_, first.endpoint().ip(), 8000, listener.get()), "10.213.0.1");
 }
 
+TEST_F(NetworkTest, SecondNetworkGetsEth1) {
+  Create({.name = "one"});
+  Create({.name = "two"});
+  Sandbox a, b;
+  Attachment first = Attach("one", a, "a");
+  Attachment second = Attach("two", a, "a");
+  Attachment peer = Attach("two", b, "b");
+  EXPECT_EQ(first.endpoint().container_interface(), "eth0");
+  EXPECT_EQ(second.endpoint().container_interface(), "eth1");
+  EXPECT_EQ(peer.endpoint().container_interface(), "eth0");
+
+  UniqueFd listener = Listen(b.netns(), AF_INET, 8000);
+  EXPECT_EQ(Connect(a.netns(), peer.endpoint().ip(), 8000, listener.get()),
+            second.endpoint().ip());
+
+  // Disconnecting removes eth1 and leaves eth0.
+  ASSERT_TRUE(second.Release().ok());
+  EXPECT_THAT(AllLinks(a.netns()), ::testing::ElementsAre("eth0", "lo"));
+  EXPECT_EQ(Connect(a.netns(), peer.endpoint().ip(), 8000, listener.get()), "");
+}
+
 TEST_F(NetworkTest, NetworksAreIsolated) {
   Create({.name = "one"});
   Create({.name = "two"});

@@ -5,6 +5,7 @@
 #include <grp.h>
 #include <linux/close_range.h>
 #include <net/if.h>
+#include <sched.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -217,6 +218,13 @@ void RunChild(const ChildPlan& plan, const ExecArrays& exec, bool wait_for_paren
     }
   }
   close(sync_fd);
+
+  // Before any mount, so that the sysfs mounted later shows the joined
+  // namespace's interfaces.
+  if (plan.join_network_namespace_fd >= 0 &&
+      setns(plan.join_network_namespace_fd, CLONE_NEWNET) != 0) {
+    Fail(report_fd, kStepJoinNetworkNamespace);
+  }
 
   // The child keeps the caller's host ids, which a user namespace's map
   // need not contain (root mapping 0 to 200000, say); it becomes the

@@ -89,11 +89,17 @@ enum FixedStep : int32_t {
   kStepExec = -16,
   kStepWriteIdMaps = -17,
   kStepBecomeNamespaceRoot = -18,
+  kStepJoinNetworkNamespace = -19,
 };
 
 struct ChildPlan {
   // CLONE_NEW* flags for clone3.
   uint64_t namespace_flags = 0;
+  // A network namespace (an open nsfs file, borrowed) that the child joins
+  // with setns right after the parent lets it go, before any other setup;
+  // -1: none. Use it without CLONE_NEWNET. Joining from inside a new user
+  // namespace fails with EPERM unless that namespace owns the target.
+  int join_network_namespace_fd = -1;
 
   // With a user namespace, the parent writes the id maps (as these exact
   // contents) while the child waits; "deny" goes to setgroups first when
