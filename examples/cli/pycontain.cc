@@ -78,7 +78,10 @@ Options:
                         the exit status is then 128+9 (default: no limit)
   --network MODE        none: loopback only, in a new network namespace
                         (default); host: the host's network, not isolated;
-                        NAME: a network from `pycontain network create`
+                        NAME: a network from `pycontain network create`;
+                        container:PATH: join the network namespace at PATH,
+                        such as /proc/PID/ns/net of another container's first
+                        process (container:ID is not supported yet)
   -p, --publish [IP:]HOST[-END]:CTR[-END][/tcp|/udp]
                         publish container ports on the host (repeatable).
                         Without IP the port binds 127.0.0.1 ONLY; give
