@@ -131,6 +131,18 @@ void KillFirstProcess(const ContainerRecord& record) {
 // to be left, so that the state directory stays for another try.
 bool CollectContainer(const std::string& directory, const ContainerRecord& record,
                       const GcOptions& options, GcReport& report) {
+  // Processes and cgroups do not survive a reboot. After one, the pid and
+  // a cgroup of the recorded name belong to something of this boot (such
+  // as a container with the same id in another state root), so they are
+  // left alone and only the state directory goes.
+  if (record.boot_id() != BootId()) {
+    DetachMounts(directory, report);
+    absl::Status status = RemoveTree(directory);
+    if (status.ok()) return true;
+    report.errors.push_back(absl::StrCat("container ", record.id(), ": ", status.message()));
+    return false;
+  }
+
   bool complete = true;
   KillFirstProcess(record);
   for (const std::string& cgroup : record.cgroup_directories()) {

@@ -9,12 +9,14 @@
 // is dead, CollectGarbage kills what still runs in the container's cgroups,
 // removes those cgroups in every hierarchy, detaches mounts below the state
 // directory and removes the directory. Containers of live owners are kept.
+// A record of an earlier boot loses only its state directory, because
+// pids and cgroups of its names now belong to this boot.
 // Then it runs the network layer's gc (net::NetworkHost::CollectGarbage)
-// when the state root has network records, and removes empty cgroup
-// directories under pycontain's parent whose id has no state directory
-// (left by crashes of versions that kept no record), unless a process has
-// them open (a Cgroup object of another state root does) or they are
-// younger than GcOptions::orphan_min_age.
+// when the state root has network records. Last, it removes empty cgroup
+// directories under pycontain's parent whose id has no state directory,
+// such as those left by crashes of versions that kept no record. It skips
+// those that a process has open (a live Cgroup object of another state
+// root does) and those younger than GcOptions::orphan_min_age.
 //
 // NOTE: a container whose owner removed its record but failed to remove a
 // cgroup (processes that survived SIGKILL for 5 s) is found only by the
