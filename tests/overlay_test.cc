@@ -1,7 +1,8 @@
-// Containers from images as root on the real kernel: the overlay root
-// (upper wins, writes land in the upper directory, layers stay untouched),
-// images with more layers than mount(2) options can name, read-only roots,
-// `pycontain run IMAGE`, bad input, and that nothing is left behind.
+// Containers from images, as root on the real kernel. Covers the overlay
+// root (upper wins, writes land in the upper directory, layers stay
+// untouched) and images with more layers than mount(2) options can name.
+// Also read-only roots, `pycontain run IMAGE`, bad input, and that nothing
+// is left behind.
 #include <dirent.h>
 #include <spawn.h>
 #include <stdlib.h>

@@ -96,6 +96,10 @@ absl::StatusOr<ImageSpec> ResolveImage(const spec::ContainerSpec& spec) {
   process->mutable_user()->set_user(from_image.user().user());
   process->mutable_user()->set_group(from_image.user().group());
   if (spec.root().readonly()) AddWritableTmpfs(result.spec);
+  // TODO: defaults->volumes (the image's VOLUME paths) get no anonymous
+  // volumes, and named volumes do not exist yet; both become mounts here.
+  // Containers that outlive the caller (run -d, ps, stop, start, rm, logs,
+  // commit, export) need the upper directory to be kept by name.
 
   // TODO: the layers stay in use while the container runs, but nothing
   // stops `image prune` from removing them meanwhile.

@@ -24,13 +24,13 @@ namespace pycontain::container {
 // A spec with its image applied.
 struct ImageSpec {
   // The caller's spec with process args, env, cwd and user filled from the
-  // image config by `docker run`'s rules (process.args replace Cmd and
-  // follow Entrypoint), and, for a read-only root, tmpfs mounts at /tmp and
+  // image config by `docker run`'s rules: process.args replace Cmd and
+  // follow Entrypoint. A read-only root also gets tmpfs mounts at /tmp and
   // /run unless the spec mounts something there.
   spec::ContainerSpec spec;
   // The image's unpacked layers, top first.
   std::vector<std::string> lowers;
-  // Where the container's upper and work directories go:
+  // The parent of each container's upper and work directories:
   // <store root>/containers.
   std::string containers_dir;
 };

@@ -24,10 +24,10 @@ struct Change {
   std::string path;
 };
 
-// Lists the entries of `upper` as changes against `lowers` (top first):
-// a whiteout (character device 0:0) is a deletion, an entry that exists
-// in no lower is an addition, any other entry a modification (a directory
-// is listed as modified when something in it changed). Sorted by path.
+// Lists the entries of `upper` as changes against `lowers` (top first),
+// sorted by path. A whiteout (character device 0:0) is a deletion, and an
+// entry that exists in no lower is an addition. Any other entry is a
+// modification, so a directory is listed when something in it changed.
 // Errors: the errno of a failed directory read or stat.
 //
 // NOTE: an opaque upper directory (a directory deleted and made again) is

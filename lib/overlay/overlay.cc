@@ -86,7 +86,7 @@ absl::Status SetParameter(int context_fd, const char* key, int directory_fd,
   return ContextError(errno, context_fd, absl::StrCat("fsconfig overlay ", key), shown);
 }
 
-// fsopen, one "lowerdir+" per layer, fsmount. Returns nullopt-like
+// Mounts with fsopen, one "lowerdir+" per layer and fsmount. Returns
 // Unimplemented when the kernel predates "lowerdir+" (Linux 6.8).
 absl::StatusOr<UniqueFd> MountWithContext(const OverlayOptions& options,
                                           const OpenedLayers& opened) {
@@ -255,8 +255,9 @@ absl::StatusOr<WritableLayer> WritableLayer::Create(absl::string_view dir) {
 void WritableLayer::Remove() {
   if (dir_.empty()) return;
   absl::Status status = RemoveTree(dir_);
-  // A destructor cannot fail: the error is logged, and a later gc removes
-  // what is left.
+  // A destructor cannot fail, so the error is only logged.
+  // TODO: gc does not know upper directories yet, so nothing removes
+  // what is left after such an error or a killed owner.
   if (!status.ok()) Logf(LogLevel::kWarning, "", "remove %s: %s", dir_, status.message());
   dir_.clear();
 }

@@ -10,18 +10,19 @@
 //   root->path();  // "/proc/self/fd/7": the merged tree, for planning
 //   root->fd();    // for move_mount(2) in the container's mount namespace
 //
-// The mount is created detached (fsmount(2)): it appears in no mount table
-// until the container's first process attaches it in its own mount
-// namespace (ns::RootfsStep::Kind::kAttachMount). When the OverlayMount is
-// dropped and that namespace is gone, the kernel unmounts it, so a killed
-// owner leaves no mount on the host.
+// The mount is created detached (fsmount(2)), so it appears in no mount
+// table until the container's first process attaches it in its own mount
+// namespace (ns::RootfsStep::Kind::kAttachMount). The kernel unmounts it
+// once the OverlayMount is dropped and that namespace is gone. A killed
+// owner therefore leaves no mount on the host.
 //
 // Any number of lowers up to the kernel's limit of 500 work, with paths of
 // any length: each layer is passed as a short /proc/self/fd/N name of an
 // open directory, through fsconfig(2) "lowerdir+" (Linux 6.8), so the
 // one-page limit of mount(2) options never applies. Older kernels get
-// mount(2) with the names relative to /proc/self/fd, which fits about 800
-// layers in a page, and fail clearly beyond that.
+// mount(2) with the names relative to /proc/self/fd (the descriptor
+// number and a colon per layer), and a clear error if that still exceeds
+// a page.
 //
 // Requires root (CAP_SYS_ADMIN in the initial user namespace) and Linux 5.2
 // (fsopen, open_tree). Thread safety: Create is thread-safe; the owner
@@ -42,7 +43,7 @@ namespace pycontain::overlay {
 // fs/overlayfs/params.h).
 inline constexpr int kMaxLowers = 500;
 
-// How the mount is made; tests force the older way.
+// The kernel interface for the mount. Tests force the older one.
 enum class MountApi {
   kAuto,    // fsconfig "lowerdir+", else mount(2)
   kLegacy,  // mount(2) with lowerdir relative to /proc/self/fd
@@ -71,10 +72,11 @@ class OverlayMount {
   OverlayMount& operator=(OverlayMount&&) = default;
 
   // Creates the overlay for `options`. Errors: InvalidArgument for no
-  // lowers, more than kMaxLowers or only one of upper and work; the errno
-  // of the failed call with the kernel's own message when it gave one
-  // ("fsconfig lowerdir+ /x: No such file or directory"); ResourceExhausted
-  // when the legacy options do not fit in a page.
+  // lowers, more than kMaxLowers or only one of upper and work.
+  // ResourceExhausted when the mount(2) options do not fit in a page.
+  // Otherwise the errno of the failed call, with the kernel's own message
+  // when it gave one ("fsconfig overlay lowerdir+ /x: No such file or
+  // directory").
   static absl::StatusOr<OverlayMount> Create(const OverlayOptions& options);
 
   bool valid() const { return mount_.valid(); }
