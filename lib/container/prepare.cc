@@ -317,6 +317,11 @@ absl::StatusOr<PreparedContainer> PrepareContainer(const spec::ContainerSpec& re
     if (!mountpoint.ok()) return mountpoint.status();
     rootfs.root = *mountpoint;
   }
+  if (prepared.image_root.has_value()) {
+    rootfs.lookup_root = root;
+    rootfs.before_root_steps.push_back(prepared.image_root->AttachStep());
+    rootfs.root = prepared.image_root->AttachStep().target;
+  }
   absl::StatusOr<ns::RootfsPlan> rootfs_plan = ns::PlanRootfs(rootfs);
   if (!rootfs_plan.ok()) return rootfs_plan.status();
   plan.rootfs_steps = std::move(rootfs_plan->steps);
@@ -324,11 +329,6 @@ absl::StatusOr<PreparedContainer> PrepareContainer(const spec::ContainerSpec& re
   plan.readonly_root = rootfs_plan->readonly_root;
   plan.loopback_up = (plan.namespace_flags & CLONE_NEWNET) != 0;
 
-  if (prepared.image_root.has_value()) {
-    rootfs.lookup_root = root;
-    rootfs.before_root_steps.push_back(prepared.image_root->AttachStep());
-    rootfs.root = prepared.image_root->AttachStep().target;
-  }
   // Masked and read-only paths go last, over /proc, /sys and the mounts.
   absl::StatusOr<std::unique_ptr<security::PreparedSecurity>> hardening =
       security::PrepareSecurity(spec.security(), {prepared.id, root, plan.new_root});

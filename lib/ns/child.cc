@@ -68,10 +68,10 @@ int CarryOut(const RootfsStep& step) {
                                       step.target.c_str(), AT_RECURSIVE, &attr,
                                       sizeof(attr)));
     }
-  }
     case RootfsStep::Kind::kAttachMount:
       return move_mount(step.fd, "", AT_FDCWD, step.target.c_str(),
                         MOVE_MOUNT_F_EMPTY_PATH);
+  }
   errno = EINVAL;
   return -1;
 }
