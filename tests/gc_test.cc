@@ -8,6 +8,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -80,6 +81,11 @@ bool Exited(pid_t pid) {
 class GcTest : public ::testing::Test {
  protected:
   void SetUp() override {
+    // Other runs of this binary (bazel --runs_per_test) would take this
+    // test's cgroups for orphans of theirs, so the runs take turns.
+    lock_fd_ = open("/tmp/pycontain-gc-test.lock", O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    ASSERT_GE(lock_fd_, 0) << strerror(errno);
+    ASSERT_EQ(flock(lock_fd_, LOCK_EX), 0) << strerror(errno);
     // A state root of this test alone, so that gc reads only its records.
     const char* tmpdir = getenv("TEST_TMPDIR");
     ASSERT_NE(tmpdir, nullptr) << "run under bazel test";
@@ -97,6 +103,7 @@ class GcTest : public ::testing::Test {
       rmdir(cgroup.c_str());
     }
     rmdir(root_.c_str());
+    if (lock_fd_ >= 0) close(lock_fd_);
   }
 
   // gc of this test's state root; orphan cgroups are left to their test.
@@ -116,6 +123,7 @@ class GcTest : public ::testing::Test {
     return spec;
   }
 
+  int lock_fd_ = -1;
   std::string root_;
   std::string id_;
   testing::HostSnapshot before_;
