@@ -280,6 +280,11 @@ TEST_F(OverlayTest, CliRunsImageDefaultCommand) {
   EXPECT_EQ(result.status, 0) << result.err;
   EXPECT_EQ(result.out, "default command\n");
 
+  // The root is an overlay, named so in the container's mount table.
+  result = RunCli({"run", "base:1", "sh", "-c", "grep '^overlay / overlay ' /proc/mounts"});
+  EXPECT_EQ(result.status, 0) << result.err;
+  EXPECT_THAT(result.out, HasSubstr("lowerdir+="));
+
   result = RunCli({"run", "base:1", "echo", "given"});
   EXPECT_EQ(result.status, 0) << result.err;
   EXPECT_EQ(result.out, "given\n");

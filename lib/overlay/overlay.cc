@@ -95,6 +95,10 @@ absl::StatusOr<UniqueFd> MountWithContext(const OverlayOptions& options,
     if (errno == ENOSYS) return absl::UnimplementedError("fsopen(2) is missing");
     return ErrnoError(errno, "fsopen", "overlay");
   }
+  // The source names the mount in /proc/mounts, "none" when unset.
+  if (fsconfig(context.get(), FSCONFIG_SET_STRING, "source", "overlay", 0) != 0) {
+    return ContextError(errno, context.get(), "fsconfig overlay source", "overlay");
+  }
   for (size_t i = 0; i < opened.lowers.size(); ++i) {
     std::string value = FdPath(opened.lowers[i].get());
     if (fsconfig(context.get(), FSCONFIG_SET_STRING, "lowerdir+", value.c_str(), 0) != 0) {
