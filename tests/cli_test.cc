@@ -1,15 +1,18 @@
 // The `pycontain` command line as a user runs it: exit statuses mirror the
 // command's, errors print one clear line, and the embedded default needs no
 // image.
+#include <dirent.h>
 #include <sched.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <fstream>
 #include <string>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -21,6 +24,7 @@ namespace pycontain {
 namespace {
 
 using ::testing::HasSubstr;
+using ::testing::Not;
 using ::testing::StartsWith;
 
 struct CliResult {
@@ -174,6 +178,53 @@ TEST_F(CliTest, HelpListsOptions) {
   EXPECT_EQ(result.status, 0);
   EXPECT_THAT(result.out, HasSubstr("--rootfs DIR"));
   EXPECT_THAT(result.out, HasSubstr("--timeout DURATION"));
+}
+
+}  // namespace
+}  // namespace pycontain
+
+namespace pycontain {
+namespace {
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream file(path, std::ios::binary);
+  return std::string((std::istreambuf_iterator<char>(file)), {});
+}
+
+// Each CLI run is a new process, so the compiled default seccomp filter is
+// kept as a file under the state root and reused by later runs.
+TEST_F(CliTest, SeccompFilterFileIsReused) {
+  std::string directory = absl::StrCat(getenv("PYCONTAIN_STATE_DIR"), "/_seccomp");
+  std::vector<std::string> args = {"run", "--rootfs", testing::BusyboxRoot(), "--",
+                                   "grep", "Seccomp_filters", "/proc/self/status"};
+  CliResult first = RunCli(args);
+  EXPECT_EQ(first.status, 0) << first.err;
+  EXPECT_EQ(first.out, "Seccomp_filters:\t1\n");
+
+  std::vector<std::string> files;
+  DIR* dir = opendir(directory.c_str());
+  ASSERT_NE(dir, nullptr) << directory;
+  while (struct dirent* entry = readdir(dir)) {
+    if (entry->d_name[0] != '.') files.push_back(absl::StrCat(directory, "/", entry->d_name));
+  }
+  closedir(dir);
+  ASSERT_EQ(files.size(), 1u);
+  std::string compiled = ReadFile(files[0]);
+  EXPECT_TRUE(absl::StartsWith(compiled, "pycontain seccomp filter 1\n"));
+
+  setenv("PYCONTAIN_LOG", "debug", 1);
+  CliResult reused = RunCli(args);
+  EXPECT_EQ(reused.out, "Seccomp_filters:\t1\n");
+  EXPECT_THAT(reused.err, HasSubstr("loaded from the cache directory"));
+
+  // A damaged file is ignored and replaced by a fresh compile.
+  std::ofstream(files[0], std::ios::binary | std::ios::trunc) << "garbage";
+  CliResult recompiled = RunCli(args);
+  unsetenv("PYCONTAIN_LOG");
+  EXPECT_EQ(recompiled.status, 0) << recompiled.err;
+  EXPECT_EQ(recompiled.out, "Seccomp_filters:\t1\n");
+  EXPECT_THAT(recompiled.err, Not(HasSubstr("loaded from the cache directory")));
+  EXPECT_EQ(ReadFile(files[0]), compiled);
 }
 
 }  // namespace

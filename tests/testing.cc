@@ -54,7 +54,9 @@ std::vector<std::string> StateEntries() {
   if (dir == nullptr) return entries;
   while (struct dirent* entry = readdir(dir)) {
     std::string name = entry->d_name;
-    if (name != "." && name != "..") entries.push_back(name);
+    // Names that are no container id ("_networks", "_seccomp") hold state
+    // shared by all containers, not a container's own.
+    if (name[0] != '.' && name[0] != '_') entries.push_back(name);
   }
   closedir(dir);
   std::sort(entries.begin(), entries.end());

@@ -331,7 +331,8 @@ absl::StatusOr<PreparedContainer> PrepareContainer(const spec::ContainerSpec& re
 
   // Masked and read-only paths go last, over /proc, /sys and the mounts.
   absl::StatusOr<std::unique_ptr<security::PreparedSecurity>> hardening =
-      security::PrepareSecurity(spec.security(), {prepared.id, root, plan.new_root});
+      security::PrepareSecurity(spec.security(), {prepared.id, root, plan.new_root,
+                                                  absl::StrCat(StateRoot(), "/_seccomp")});
   if (!hardening.ok()) return hardening.status();
   prepared.security = std::move(*hardening);
   plan.rootfs_steps.insert(plan.rootfs_steps.end(), prepared.security->rootfs_steps().begin(),

@@ -2,6 +2,11 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <seccomp.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 
 #include <map>
@@ -109,11 +114,86 @@ class FilterCache {
   std::map<Key, Entry> entries_ ABSL_GUARDED_BY(mutex_);
 };
 
+// Compiled filters kept as files, so that short-lived callers such as the
+// CLI, which start one container per process, compile once per host. A file
+// starts with its whole key, compared on load, so a hash collision only
+// costs a compile.
+class FilterFiles {
+ public:
+  FilterFiles(std::string directory, const FilterCache::Key& key) : directory_(std::move(directory)) {
+    struct utsname host = {};
+    uname(&host);
+    const scmp_version* version = seccomp_version();
+    key_ = absl::StrCat("pycontain seccomp filter 1\n", std::get<0>(key), " ", std::get<2>(key), " ",
+                        std::get<3>(key), " ", host.release, " ", version->major, ".",
+                        version->minor, ".", version->micro, "\n", std::get<1>(key));
+    key_.push_back('\0');
+    // FNV-1a: stable across processes, unlike absl::Hash.
+    uint64_t hash = 14695981039346656037ull;
+    for (char c : key_) hash = (hash ^ static_cast<unsigned char>(c)) * 1099511628211ull;
+    path_ = absl::StrCat(directory_, "/", absl::Hex(hash, absl::kZeroPad16), ".bpf");
+  }
+
+  // Fills `program` from the file; false when there is none or it does not
+  // match.
+  bool Load(SeccompProgram& program) const {
+    if (directory_.empty()) return false;
+    UniqueFd fd(open(path_.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
+    if (!fd.valid()) return false;
+    std::string data;
+    char buffer[16384];
+    ssize_t n;
+    while ((n = read(fd.get(), buffer, sizeof(buffer))) > 0) data.append(buffer, n);
+    size_t header = key_.size() + 2 * sizeof(uint32_t);
+    if (n < 0 || data.size() < header || data.compare(0, key_.size(), key_) != 0 ||
+        (data.size() - header) % sizeof(sock_filter) != 0) {
+      return false;
+    }
+    uint32_t fields[2];
+    memcpy(fields, data.data() + key_.size(), sizeof(fields));
+    program.flags = fields[0];
+    program.rule_count = static_cast<int>(fields[1]);
+    program.instructions.resize((data.size() - header) / sizeof(sock_filter));
+    memcpy(program.instructions.data(), data.data() + header, data.size() - header);
+    return !program.instructions.empty();
+  }
+
+  // Writes `program` to the file through a temporary one, so readers never
+  // see half a filter. Failures only cost later compiles, so they are
+  // logged at debug level.
+  void Store(const SeccompProgram& program, const std::string& id) const {
+    if (directory_.empty()) return;
+    if (mkdir(directory_.c_str(), 0700) != 0 && errno != EEXIST) {
+      Logf(LogLevel::kDebug, id, "seccomp: cannot create %s: %s", directory_, strerror(errno));
+      return;
+    }
+    std::string temporary = absl::StrCat(path_, ".XXXXXX");
+    UniqueFd fd(mkostemp(temporary.data(), O_CLOEXEC));
+    if (!fd.valid()) return;
+    uint32_t fields[2] = {program.flags, static_cast<uint32_t>(program.rule_count)};
+    std::string data = key_;
+    data.append(reinterpret_cast<const char*>(fields), sizeof(fields));
+    data.append(reinterpret_cast<const char*>(program.instructions.data()),
+                program.instructions.size() * sizeof(sock_filter));
+    bool written = write(fd.get(), data.data(), data.size()) == static_cast<ssize_t>(data.size());
+    if (!written || rename(temporary.c_str(), path_.c_str()) != 0) {
+      Logf(LogLevel::kDebug, id, "seccomp: cannot store the compiled filter at %s", path_);
+      unlink(temporary.c_str());
+    }
+  }
+
+ private:
+  std::string directory_;
+  std::string key_;
+  std::string path_;
+};
+
 // Returns the compiled filter for `seccomp` (DEFAULT or PROFILE mode) and
 // fills `policy`, from the cache when the same filter was compiled before.
 absl::StatusOr<std::unique_ptr<SeccompProgram>> CompiledFilterFor(const spec::Seccomp& seccomp,
                                                                   uint64_t capabilities,
                                                                   const std::string& id,
+                                                                  const std::string& cache_directory,
                                                                   SeccompPolicy& policy) {
   FilterCache::Key key{seccomp.mode(), seccomp.profile_json(), capabilities, seccomp.strict()};
   if (std::optional<FilterCache::Entry> cached = FilterCache::Get().Find(key)) {
@@ -126,10 +206,23 @@ absl::StatusOr<std::unique_ptr<SeccompProgram>> CompiledFilterFor(const spec::Se
           ? absl::StatusOr<SeccompProfileJson>(DefaultSeccompProfile())
           : ParseSeccompProfile(seccomp.profile_json());
   if (!parsed.ok()) return Annotate(parsed.status(), "security.seccomp.profile_json");
+
+  FilterFiles files(cache_directory, key);
+  auto stored = std::make_unique<SeccompProgram>();
+  if (files.Load(*stored)) {
+    absl::StatusOr<SeccompPolicy> resolved =
+        ResolveSeccompProfile(*parsed, {.capabilities = capabilities});
+    if (!resolved.ok()) return Annotate(resolved.status(), "security.seccomp");
+    policy = std::move(*resolved);
+    Log(LogLevel::kDebug, id, "seccomp: compiled filter loaded from the cache directory");
+    FilterCache::Get().Add(key, {policy, *stored});
+    return stored;
+  }
   absl::StatusOr<std::unique_ptr<SeccompProgram>> program =
       CompileFor(*parsed, seccomp, capabilities, id, policy);
   if (!program.ok()) return program.status();
   FilterCache::Get().Add(key, {policy, **program});
+  files.Store(**program, id);
   return program;
 }
 
@@ -180,7 +273,8 @@ absl::StatusOr<std::unique_ptr<PreparedSecurity>> PrepareSecurity(
     case spec::Seccomp::DEFAULT:
     case spec::Seccomp::PROFILE: {
       absl::StatusOr<std::unique_ptr<SeccompProgram>> program =
-          CompiledFilterFor(seccomp, sets->bounding, context.container_id, prepared->policy_);
+          CompiledFilterFor(seccomp, sets->bounding, context.container_id,
+                            context.filter_cache_directory, prepared->policy_);
       if (!program.ok()) return program.status();
       prepared->seccomp_ = std::move(*program);
       break;

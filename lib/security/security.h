@@ -48,6 +48,11 @@ struct SecurityContext {
   std::string lookup_root;
   // The host path of the container's root before pivot_root.
   std::string new_root;
+  // A directory where compiled seccomp filters are kept between processes,
+  // created 0700 if missing; empty keeps them in memory only. Whoever can
+  // write it can weaken later containers' filters, so it must belong to the
+  // caller alone.
+  std::string filter_cache_directory;
 };
 
 // Everything the child hooks read, and the parent's part: the learning

@@ -29,7 +29,11 @@ def children():
 
 def state_entries():
     root = os.environ.get("PYCONTAIN_STATE_DIR", "/run/pycontain")
-    return set(os.listdir(root)) if os.path.isdir(root) else set()
+    if not os.path.isdir(root):
+        return set()
+    # Names that are no container id ("_seccomp", "_networks") are shared
+    # by all containers.
+    return {name for name in os.listdir(root) if not name.startswith("_")}
 
 
 @pytest.fixture(autouse=True)
