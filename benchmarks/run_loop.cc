@@ -42,6 +42,9 @@ Options:
                        instead of --iterations times
   --id-prefix PREFIX   name the containers PREFIX-0, PREFIX-1, ... (default:
                        random ids)
+  --isolation-only     only namespaces and pivot_root, as bubblewrap and
+                       unshare do: no seccomp filter and no masked /proc and
+                       /sys paths (capabilities and the cgroup stay)
   -h, --help           print this help
 )";
 
@@ -49,6 +52,7 @@ struct Options {
   std::string rootfs;
   int iterations = 1;
   bool paced = false;
+  bool isolation_only = false;
   std::string id_prefix;
   std::vector<std::string> command;
 };
@@ -69,6 +73,10 @@ std::string ParseOptions(int argc, char** argv, Options& options, bool* help) {
     }
     if (arg == "--paced") {
       options.paced = true;
+      continue;
+    }
+    if (arg == "--isolation-only") {
+      options.isolation_only = true;
       continue;
     }
     if (i + 1 >= argc) return absl::StrCat("option ", arg, " needs a value");
@@ -155,6 +163,10 @@ int main(int argc, char** argv) {
   stdio->set_stdin_fd(null_fd);
   stdio->set_stdout_fd(null_fd);
   stdio->set_stderr_fd(null_fd);
+  if (options.isolation_only) {
+    spec.mutable_security()->mutable_seccomp()->set_mode(pycontain::spec::Seccomp::UNCONFINED);
+    spec.mutable_security()->set_no_default_paths(true);
+  }
 
   if (options.paced) {
     for (int run = 0; AwaitRequest(); ++run) {

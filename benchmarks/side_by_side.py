@@ -260,9 +260,11 @@ class InProcessPycontain(Tool):
     the driver measures around container::Run.
     """
 
-    def __init__(self, program, rootfs, prefix):
-        super().__init__("pycontain-lib",
-                         f"{program} --paced --rootfs {rootfs} (container::Run per line)")
+    def __init__(self, program, rootfs, prefix, isolation_only=False):
+        flags = " --isolation-only" if isolation_only else ""
+        super().__init__("pycontain-lib-isolation" if isolation_only else "pycontain-lib",
+                         f"{program} --paced{flags} --rootfs {rootfs} (container::Run per line)")
+        self.isolation_only = isolation_only
         self.program = program
         self.rootfs = rootfs
         self.prefix = prefix
@@ -275,7 +277,8 @@ class InProcessPycontain(Tool):
         self.stderr_file = tempfile.TemporaryFile(mode="w+", dir=workdir)
         self.process = subprocess.Popen(
             [self.program, "--paced", "--rootfs", self.rootfs, "--id-prefix",
-             f"{self.prefix}-lib"],
+             f"{self.prefix}-{self.name}"]
+            + (["--isolation-only"] if self.isolation_only else []),
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.stderr_file,
             text=True, bufsize=1)
         self.run_once("probe")
@@ -331,6 +334,7 @@ def build_tools(args, prefix):
                      lambda i: [cli, "run", "--rootfs", rootfs, "--name",
                                 f"{prefix}-cli-{i}", "--", "/bin/true"]),
         InProcessPycontain(args.run_loop, rootfs, prefix),
+        InProcessPycontain(args.run_loop, rootfs, prefix, isolation_only=True),
     ]
 
 
