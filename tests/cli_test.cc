@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <fstream>
+#include <iterator>
 #include <string>
 #include <vector>
 
@@ -16,6 +17,8 @@
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "lib/container/container.h"
+#include "lib/net/netns.h"
 #include "tests/testing.h"
 
 extern char** environ;
@@ -132,16 +135,84 @@ TEST_F(CliTest, NetworkContainerModeByPath) {
   waitpid(other, nullptr, 0);
   EXPECT_EQ(joined.status, 0) << joined.err;
   EXPECT_EQ(joined.out, absl::StrCat(target, "\n"));
-
-  CliResult by_id = RunCli({"run", "--network", "container:other", "--", "true"});
-  EXPECT_EQ(by_id.status, 125);
-  EXPECT_THAT(by_id.err, HasSubstr("not supported yet"));
 }
 
-TEST_F(CliTest, NetworkConnectNotSupportedYet) {
-  CliResult result = RunCli({"network", "connect", "web", "c1"});
-  EXPECT_EQ(result.status, 125);
-  EXPECT_THAT(result.err, HasSubstr("connect: not supported yet"));
+// Returns the contents of `path`, or "" when it cannot be read.
+std::string ReadText(const std::string& path) {
+  std::ifstream in(path);
+  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+// Returns the target of /proc/<pid>/ns/net, such as "net:[4026531840]".
+std::string NetNamespaceOf(pid_t pid) {
+  char target[64] = {};
+  std::string path = absl::StrCat("/proc/", pid, "/ns/net");
+  if (readlink(path.c_str(), target, sizeof(target) - 1) <= 0) return "";
+  return target;
+}
+
+// A busybox container started by the library, as another process would.
+absl::StatusOr<container::Container> StartSleeper(const std::string& id) {
+  spec::ContainerSpec spec = testing::SpecFor(testing::BusyboxRoot(), {"/bin/sleep", "30"});
+  spec.set_id(id);
+  return container::Container::Start(spec);
+}
+
+TEST_F(CliTest, NetworkContainerModeById) {
+  absl::StatusOr<container::Container> other = StartSleeper("cli-other");
+  ASSERT_TRUE(other.ok()) << other.status();
+  std::string target = NetNamespaceOf(other->pid());
+  ASSERT_NE(target, "");
+  ASSERT_NE(target, NetNamespaceOf(getpid()));
+
+  CliResult joined = RunCli({"run", "--rootfs", testing::BusyboxRoot(), "--network",
+                             "container:cli-other", "--", "readlink", "/proc/self/ns/net"});
+  EXPECT_EQ(joined.status, 0) << joined.err;
+  EXPECT_EQ(joined.out, absl::StrCat(target, "\n"));
+
+  ASSERT_TRUE(other->Kill(SIGKILL).ok());
+  ASSERT_TRUE(other->Wait().ok());
+  CliResult gone = RunCli({"run", "--network", "container:cli-other", "--", "true"});
+  EXPECT_EQ(gone.status, 125);
+  EXPECT_THAT(gone.err, HasSubstr("container cli-other is not running"));
+
+  CliResult unknown = RunCli({"run", "--network", "container:cli-no-such", "--", "true"});
+  EXPECT_EQ(unknown.status, 125);
+  EXPECT_THAT(unknown.err, HasSubstr("no running container cli-no-such"));
+}
+
+TEST_F(CliTest, NetworkConnectRunningContainer) {
+  // A namespace of the test's own plays the host of the network.
+  absl::StatusOr<net::NetNamespace> host = net::NetNamespace::CreateNew();
+  ASSERT_TRUE(host.ok()) << host.status();
+  std::string host_path = absl::StrCat("/proc/", getpid(), "/fd/", host->fd());
+  absl::StatusOr<container::Container> other = StartSleeper("cli-other");
+  ASSERT_TRUE(other.ok()) << other.status();
+  std::string dev = absl::StrCat("/proc/", other->pid(), "/net/dev");
+  ASSERT_THAT(ReadText(dev), Not(HasSubstr("eth0")));
+
+  CliResult created = RunCli({"network", "--host-netns", host_path, "create", "cli-web"});
+  ASSERT_EQ(created.status, 0) << created.err;
+  CliResult connected =
+      RunCli({"network", "--host-netns", host_path, "connect", "cli-web", "cli-other"});
+  EXPECT_EQ(connected.status, 0) << connected.err;
+  EXPECT_THAT(connected.out, StartsWith("eth0 "));
+  // The attachment outlives the command, in the running container.
+  EXPECT_THAT(ReadText(dev), HasSubstr("eth0"));
+
+  CliResult unknown =
+      RunCli({"network", "--host-netns", host_path, "connect", "cli-web", "cli-no-such"});
+  EXPECT_EQ(unknown.status, 125);
+  EXPECT_THAT(unknown.err, HasSubstr("no running container cli-no-such"));
+
+  CliResult disconnected =
+      RunCli({"network", "--host-netns", host_path, "disconnect", "cli-web", "cli-other"});
+  EXPECT_EQ(disconnected.status, 0) << disconnected.err;
+  EXPECT_THAT(ReadText(dev), Not(HasSubstr("eth0")));
+  CliResult removed = RunCli({"network", "--host-netns", host_path, "rm", "cli-web"});
+  EXPECT_EQ(removed.status, 0) << removed.err;
+  ASSERT_TRUE(other->Kill(SIGKILL).ok());
+  ASSERT_TRUE(other->Wait().ok());
 }
 
 TEST_F(CliTest, CommandNotFoundIs127) {

@@ -3,6 +3,7 @@
 // creates to play the host. Traffic stays inside that namespace.
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -15,6 +16,7 @@
 #include "gtest/gtest.h"
 #include "lib/base/status.h"
 #include "lib/container/container.h"
+#include "lib/container/record.h"
 #include "lib/container/state_dir.h"
 #include "lib/net/link.h"
 #include "lib/net/network.h"
@@ -222,10 +224,51 @@ TEST_F(NetTest, ContainerModeNeedsNamespacePath) {
   EXPECT_THAT(std::string(missing.status().message()),
               HasSubstr("network.container_namespace_path"));
 
-  spec.mutable_network()->set_container("other");
+  spec.mutable_network()->set_container("net-no-such");
   absl::StatusOr<container::Container> by_id = container::Container::Start(spec);
-  EXPECT_EQ(by_id.status().code(), absl::StatusCode::kUnimplemented);
-  EXPECT_THAT(std::string(by_id.status().message()), HasSubstr("/proc/PID/ns/net"));
+  EXPECT_EQ(by_id.status().code(), absl::StatusCode::kNotFound);
+  EXPECT_THAT(std::string(by_id.status().message()), HasSubstr("net-no-such"));
+}
+
+TEST_F(NetTest, FindsRunningContainerById) {
+  spec::ContainerSpec spec = testing::SpecFor(BusyboxRoot(), {"/bin/sleep", "30"});
+  spec.set_id("net-sleeper");
+  absl::StatusOr<container::Container> sleeper = container::Container::Start(spec);
+  ASSERT_TRUE(sleeper.ok()) << sleeper.status();
+  absl::StatusOr<pid_t> found = container::FindRunningContainer("net-sleeper");
+  ASSERT_TRUE(found.ok()) << found.status();
+  EXPECT_EQ(*found, sleeper->pid());
+
+  // Once the first process has exited, the id is no longer found.
+  ASSERT_TRUE(sleeper->Kill(SIGKILL).ok());
+  ASSERT_TRUE(sleeper->Wait().ok());
+  found = container::FindRunningContainer("net-sleeper");
+  EXPECT_EQ(found.status().code(), absl::StatusCode::kNotFound);
+  EXPECT_THAT(std::string(found.status().message()), HasSubstr("net-sleeper"));
+
+  found = container::FindRunningContainer("net-no-such");
+  EXPECT_EQ(found.status().code(), absl::StatusCode::kNotFound);
+  EXPECT_THAT(std::string(found.status().message()), HasSubstr("net-no-such"));
+  EXPECT_EQ(container::FindRunningContainer("../etc").status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+TEST_F(NetTest, ContainerModeById) {
+  ASSERT_TRUE(host_->CreateNetwork({.name = "web"}).ok());
+  absl::StatusOr<container::Container> server = StartServer("net-srv", "web");
+  ASSERT_TRUE(server.ok()) << server.status();
+
+  spec::ContainerSpec spec = testing::SpecFor(
+      BusyboxRoot(), {"/bin/sh", "-c",
+                      "for i in 1 2 3 4 5 6 7 8 9 10; do "
+                      "wget -q -O- http://127.0.0.1/ && exit 0; sleep 0.2; done; exit 1"});
+  spec.set_id("net-sidecar");
+  spec.mutable_network()->set_mode(spec::Network::CONTAINER);
+  spec.mutable_network()->set_container("net-srv");
+  absl::StatusOr<Output> output = RunCaptured(spec);
+  ASSERT_TRUE(output.ok()) << output.status();
+  EXPECT_EQ(output->result.exit_code(), 0) << output->stderr_text;
+  EXPECT_EQ(output->stdout_text, "hello from net-srv\n");
 }
 
 TEST_F(NetTest, UnknownNetworkNamesField) {

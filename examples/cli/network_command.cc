@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "google/protobuf/util/json_util.h"
+#include "lib/container/record.h"
 #include "lib/container/state_dir.h"
 #include "lib/net/network.h"
 
@@ -24,7 +25,8 @@ Commands:
   ls                      list networks
   inspect NAME            print a network's record as JSON
   rm NAME...              remove networks with no containers attached
-  connect NAME ID         not supported yet: use `pycontain run --network NAME`
+  connect NAME ID         attach running container ID to network NAME, until
+                          `disconnect` or until the container exits (then `gc`)
   disconnect NAME ID      detach container ID from network NAME
   gc                      remove what containers of dead processes left
 
@@ -43,8 +45,9 @@ Options of create:
 Global options: --host-netns PATH acts in another network namespace, which
 plays the host (default: the caller's).
 
-Containers attach with `pycontain run --network NAME`, which is
-`pycontain network connect` for the container's lifetime.
+Containers attach when they start with `pycontain run --network NAME`, or
+later with `pycontain network connect NAME ID`. A container is found by
+its id through its record in the state root (see `pycontain gc`).
 )";
 
 int Fail(const std::string& message) {
@@ -116,9 +119,8 @@ std::string ApplyNetworkOption(const std::string& value, spec::ContainerSpec& sp
   } else if (absl::StartsWith(value, "container:")) {
     network->set_mode(spec::Network::CONTAINER);
     std::string target = value.substr(strlen("container:"));
-    // A path names the namespace itself (/proc/PID/ns/net); an id would
-    // need a registry of running containers, which the library reports as
-    // not supported yet.
+    // A path names the namespace itself (/proc/PID/ns/net); the library
+    // finds a container id through its record.
     if (absl::StartsWith(target, "/")) {
       network->set_container_namespace_path(target);
     } else {
@@ -219,13 +221,22 @@ int NetworkCommand(const std::vector<std::string>& all_args) {
            report->links.size());
     return 0;
   }
-  if (command == "connect") {
-    // The library can connect a running container (NetworkHost::Connect
-    // with its first pid), but the CLI cannot find one by id yet, and the
-    // attachment would end with this process.
-    return Fail("connect: not supported yet, because the CLI cannot find a running "
-                "container by id; attach it when it starts, with `pycontain run "
-                "--network NAME`");
+  if (command == "connect" && args.size() == 3) {
+    absl::StatusOr<pid_t> pid = container::FindRunningContainer(args[2]);
+    if (!pid.ok()) return Fail(absl::StrCat("connect: ", pid.status().message()));
+    net::ConnectOptions options;
+    options.network = args[1];
+    options.container_id = args[2];
+    options.container_pid = *pid;
+    // The attachment outlives this command: the container's first process
+    // owns it, so that gc removes it after the container exits.
+    options.owner_pid = *pid;
+    absl::StatusOr<net::Attachment> attachment = (*host)->Connect(options);
+    if (!attachment.ok()) return Fail(absl::StrCat("connect: ", attachment.status().message()));
+    attachment->Keep();
+    printf("%s %s %s\n", attachment->endpoint().container_interface().c_str(),
+           attachment->endpoint().ip().c_str(), attachment->endpoint().ip6().c_str());
+    return 0;
   }
   return Fail(absl::StrCat("unknown command or wrong arguments: ", absl::StrJoin(args, " "),
                            " (see pycontain network --help)"));

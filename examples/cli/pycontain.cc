@@ -79,9 +79,9 @@ Options:
   --network MODE        none: loopback only, in a new network namespace
                         (default); host: the host's network, not isolated;
                         NAME: a network from `pycontain network create`;
-                        container:PATH: join the network namespace at PATH,
-                        such as /proc/PID/ns/net of another container's first
-                        process (container:ID is not supported yet)
+                        container:ID: join the network namespace of running
+                        container ID; container:PATH: join the network
+                        namespace at PATH, such as /proc/PID/ns/net
   -p, --publish [IP:]HOST[-END]:CTR[-END][/tcp|/udp]
                         publish container ports on the host (repeatable).
                         Without IP the port binds 127.0.0.1 ONLY; give

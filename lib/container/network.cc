@@ -3,6 +3,7 @@
 #include "absl/strings/str_cat.h"
 #include "lib/base/log.h"
 #include "lib/base/status.h"
+#include "lib/container/record.h"
 #include "lib/net/etc_files.h"
 #include "lib/net/ports.h"
 
@@ -136,6 +137,29 @@ absl::StatusOr<std::optional<PreparedNetwork>> PrepareNetwork(
   return prepared;
 }
 
+namespace {
+
+// Opens the network namespace of running container `other`, found by its
+// record.
+absl::StatusOr<net::NetNamespace> OpenContainerNetwork(const std::string& id,
+                                                       const std::string& other) {
+  absl::StatusOr<pid_t> pid = FindRunningContainer(other);
+  if (!pid.ok()) return Annotate(pid.status(), "network.container");
+  uint64_t start = ProcessStartTime(*pid);
+  absl::StatusOr<net::NetNamespace> joined = net::NetNamespace::OfProcess(*pid);
+  if (!joined.ok()) return Annotate(joined.status(), "network.container");
+  // The pid may have been reused between the check and the open.
+  if (ProcessStartTime(*pid) != start) {
+    return absl::NotFoundError(absl::StrCat("network.container: container ", other,
+                                            " exited while its namespace was opened"));
+  }
+  Logf(LogLevel::kDebug, id, "will join the network namespace of container %s (pid %d)", other,
+       *pid);
+  return joined;
+}
+
+}  // namespace
+
 absl::StatusOr<net::NetNamespace> OpenJoinedNetwork(const spec::ContainerSpec& spec) {
   const spec::Network& network = spec.network();
   if (network.mode() != spec::Network::CONTAINER) {
@@ -150,12 +174,7 @@ absl::StatusOr<net::NetNamespace> OpenJoinedNetwork(const spec::ContainerSpec& s
                       "cannot have a new one");
   }
   if (network.container_namespace_path().empty()) {
-    if (!network.container().empty()) {
-      return absl::UnimplementedError(absl::StrCat(
-          "network.container: finding running container ", network.container(),
-          " by id is not supported yet; set network.container_namespace_path to "
-          "/proc/PID/ns/net of its first process"));
-    }
+    if (!network.container().empty()) return OpenContainerNetwork(spec.id(), network.container());
     return FieldError("network.container_namespace_path",
                       "mode CONTAINER needs the network namespace to join, such as "
                       "/proc/PID/ns/net of the other container's first process");

@@ -51,12 +51,14 @@ absl::StatusOr<std::optional<PreparedNetwork>> PrepareNetwork(
     const spec::ContainerSpec& spec, const std::string& id, const std::string& hostname,
     StateDir& state, std::vector<spec::Mount>& mounts);
 
-// For CONTAINER mode: opens network.container_namespace_path, the network
-// namespace that the container joins instead of creating its own. Returns
-// an empty NetNamespace (fd -1) for the other modes. Errors:
-// InvalidArgument naming the field when the path is missing, is not a
-// namespace file, or namespaces.net asks for a new namespace; Unimplemented
-// when only network.container names the other container; those of open(2).
+// For CONTAINER mode: opens network.container_namespace_path, or else the
+// namespace of the running container network.container (found by its
+// record, FindRunningContainer in record.h), which the container joins
+// instead of creating its own. Returns an empty NetNamespace (fd -1) for
+// the other modes. Errors: InvalidArgument naming the field when both are
+// missing, the path is not a namespace file, the id is invalid, or
+// namespaces.net asks for a new namespace; NotFound naming the id when that
+// container is not running; those of open(2).
 absl::StatusOr<net::NetNamespace> OpenJoinedNetwork(const spec::ContainerSpec& spec);
 
 // A container's attachment and its /etc files. Detaches before the files

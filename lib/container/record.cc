@@ -16,6 +16,8 @@
 #include "google/protobuf/util/json_util.h"
 #include "lib/base/status.h"
 #include "lib/base/unique_fd.h"
+#include "lib/container/state_dir.h"
+#include "lib/spec/validate.h"
 
 namespace pycontain::container {
 namespace {
@@ -188,6 +190,29 @@ absl::StatusOr<ContainerRecord> ReadRecord(const std::string& directory) {
         absl::StrCat("container record ", path, " is damaged: ", parsed.ToString()));
   }
   return record;
+}
+
+absl::StatusOr<pid_t> FindRunningContainer(absl::string_view id) {
+  absl::Status valid = spec::ValidateId(id);
+  if (!valid.ok()) return valid;
+  absl::StatusOr<ContainerRecord> record = ReadRecord(absl::StrCat(StateRoot(), "/", id));
+  if (!record.ok()) {
+    if (record.status().code() != absl::StatusCode::kNotFound) return record.status();
+    return absl::NotFoundError(absl::StrCat("no running container ", id, " (no record in ",
+                                            StateRoot(), ")"));
+  }
+  if (record->boot_id() != BootId()) {
+    return absl::NotFoundError(absl::StrCat("container ", id,
+                                            " is not running: its record is from another boot"));
+  }
+  if (record->pid() <= 0 || record->pid_start_time() == 0) {
+    return absl::NotFoundError(absl::StrCat("container ", id, " has not started yet"));
+  }
+  if (ProcessStartTime(record->pid()) != record->pid_start_time()) {
+    return absl::NotFoundError(absl::StrCat("container ", id, " is not running: its first pid ",
+                                            record->pid(), " has exited"));
+  }
+  return static_cast<pid_t>(record->pid());
 }
 
 }  // namespace pycontain::container

@@ -37,6 +37,17 @@ ContainerRecord NewRecord(absl::string_view id);
 // record is from another boot (...)"), or "" when the owner still runs.
 std::string DeadOwnerReason(const ContainerRecord& record);
 
+// Finds the running container `id` through its record in
+// <StateRoot()>/<id> and returns its first process's pid, in the PID
+// namespace of the container's owner. The pid is checked against the
+// record's start time, so a reused pid is not taken for the container; the
+// caller should check again (ProcessStartTime) after opening anything
+// under /proc/<pid>. Errors: InvalidArgument for an invalid id; NotFound,
+// naming the id, when no record exists, the container has not started,
+// its record is from another boot or its first process has exited;
+// DataLoss for a damaged record.
+absl::StatusOr<pid_t> FindRunningContainer(absl::string_view id);
+
 // Writes `record` to <directory>/container.json so that ReadRecord returns
 // the old or the new record, never a part, also when the writer dies
 // midway. Errors: those of open, write and rename, naming the file.

@@ -2,6 +2,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -92,6 +93,38 @@ TEST(RecordTest, OwnerLivenessFromPidBootAndStartTime) {
   ASSERT_EQ(waitpid(child, &status, 0), child);
   exited.set_owner_pid(child);
   EXPECT_NE(DeadOwnerReason(exited), "");
+}
+
+TEST(FindRunningContainerTest, ChecksRecordAndStartTime) {
+  std::string root = TemporaryDirectory();
+  ASSERT_NE(root, "");
+  ASSERT_EQ(setenv("PYCONTAIN_STATE_DIR", root.c_str(), 1), 0);
+  std::string directory = absl::StrCat(root, "/c1");
+  ASSERT_EQ(mkdir(directory.c_str(), 0700), 0);
+
+  // This process plays the container's first process.
+  ContainerRecord record = NewRecord("c1");
+  record.set_pid(getpid());
+  record.set_pid_start_time(ProcessStartTime(getpid()));
+  ASSERT_TRUE(WriteRecord(directory, record).ok());
+  absl::StatusOr<pid_t> found = FindRunningContainer("c1");
+  ASSERT_TRUE(found.ok()) << found.status();
+  EXPECT_EQ(*found, getpid());
+
+  // A reused pid has another start time.
+  record.set_pid_start_time(record.pid_start_time() + 1);
+  ASSERT_TRUE(WriteRecord(directory, record).ok());
+  found = FindRunningContainer("c1");
+  EXPECT_EQ(found.status().code(), absl::StatusCode::kNotFound);
+  EXPECT_NE(found.status().message().find("container c1 is not running"),
+            absl::string_view::npos);
+
+  record.set_pid(0);
+  ASSERT_TRUE(WriteRecord(directory, record).ok());
+  EXPECT_EQ(FindRunningContainer("c1").status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(FindRunningContainer("c2").status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(FindRunningContainer("../c1").status().code(), absl::StatusCode::kInvalidArgument);
+  unsetenv("PYCONTAIN_STATE_DIR");
 }
 
 }  // namespace

@@ -86,6 +86,10 @@ struct ConnectOptions {
   std::vector<PortMapping> ports;
   // The container's network namespace: a process inside it.
   pid_t container_pid = 0;
+  // The process whose exit lets CollectGarbage remove the endpoint;
+  // default (0): the caller. A command that attaches a running container
+  // and exits names the container's first process here.
+  pid_t owner_pid = 0;
   // Directory for the container's generated hosts, resolv.conf and
   // hostname files; empty: none are written.
   std::string etc_dir;
@@ -106,6 +110,9 @@ class Attachment {
   const std::string& network() const { return network_; }
   // Disconnects now and reports the error, instead of logging it.
   absl::Status Release();
+  // Gives up ownership without disconnecting: the endpoint stays until
+  // NetworkHost::Disconnect, or CollectGarbage after its owner exits.
+  void Keep() { host_.reset(); }
 
  private:
   friend class NetworkHost;
