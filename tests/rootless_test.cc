@@ -34,8 +34,9 @@ class RootlessTest : public ::testing::Test {
  protected:
   void SetUp() override {
     const char* name = getenv("PYCONTAIN_ROOTLESS_USER");
-    ASSERT_TRUE(name != nullptr && *name != '\0')
+    ASSERT_NE(name, nullptr)
         << "PYCONTAIN_ROOTLESS_USER is not set: run the tests with scripts/test";
+    ASSERT_STRNE(name, "") << "PYCONTAIN_ROOTLESS_USER is empty: run the tests with scripts/test";
     struct passwd* entry = getpwnam(name);
     ASSERT_NE(entry, nullptr) << "user " << name << " does not exist";
     uid_ = entry->pw_uid;

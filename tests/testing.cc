@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -131,8 +132,9 @@ void ExpectNothingLeaked(const HostSnapshot& before) {
   }
   siginfo_t info = {};
   int result = waitid(P_ALL, 0, &info, WEXITED | WNOHANG | WNOWAIT);
-  EXPECT_TRUE(result < 0 && errno == ECHILD)
-      << "a child process is left: pid " << info.si_pid;
+  int err = errno;
+  EXPECT_EQ(result, -1) << "a child process is left: pid " << info.si_pid;
+  if (result == -1) EXPECT_EQ(err, ECHILD) << "waitid failed: " << strerror(err);
 }
 
 }  // namespace pycontain::testing

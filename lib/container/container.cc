@@ -23,7 +23,7 @@ void SetDuration(absl::Duration value, google::protobuf::Duration* out) {
 }
 
 // A child hook: the child enters a new cgroup namespace once the parent has
-// placed it in its cgroups, so the container sees its own cgroup as "/" in
+// placed it in its cgroups, so /proc/self/cgroup inside shows "/" in
 // every hierarchy, v1 ones included (clone3's CLONE_NEWCGROUP took the
 // namespace's root from the caller's v1 cgroups).
 int EnterCgroupNamespace(const void*) { return unshare(CLONE_NEWCGROUP); }
@@ -137,7 +137,7 @@ absl::StatusOr<Container> Container::Start(const spec::ContainerSpec& spec) {
     return Annotate(cgroup.status(), absl::StrCat("container ", prepared->id));
   }
   AddSecurityParentSetup(prepared->security.get(), launch);
-  // before_setup holds a pointer to the owner, which must not move until
+  // before_setup keeps a pointer to the owner, which must not move until
   // Launch returns.
   std::optional<ContainerNetwork> network;
   AddNetworkSetup(prepared->network, network, launch);

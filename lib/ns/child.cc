@@ -119,11 +119,11 @@ void EnterNewRoot(const ChildPlan& plan, int report_fd) {
   }
 }
 
-// glibc's setgroups, setresgid and setresuid make every thread it knows of
-// change credentials too, and wait for each (its setxid broadcast). After a
-// raw clone3 this process still holds the caller's list of threads, which
-// do not exist here; one the caller was still creating at clone time makes
-// that wait endless. The raw system calls change this process alone, which
+// glibc's setgroups, setresgid and setresuid make every thread in glibc's
+// list change credentials too, and wait for each (its setxid broadcast).
+// After a raw clone3 this process still has the caller's list of threads,
+// which do not exist here. A thread the caller was still creating at clone
+// time makes that wait endless. The raw system calls change this process alone, which
 // is all there is.
 int RawSetresgid(gid_t gid) { return static_cast<int>(syscall(SYS_setresgid, gid, gid, gid)); }
 int RawSetresuid(uid_t uid) { return static_cast<int>(syscall(SYS_setresuid, uid, uid, uid)); }

@@ -101,8 +101,8 @@ class ChildStack {
 // Calls clone3 and, in the child, runs fn(argument) on the stack that `args`
 // names, then exits with its result. Returns the child's pid, or -errno.
 // The child starts with the caller's registers and the new stack pointer,
-// so it cannot return into this C++ frame; the few instructions after the
-// system call are all it runs before fn.
+// so it cannot return into this C++ frame. It runs only the few instructions
+// after the system call before fn.
 long Clone3Call(struct clone_args* args, int (*fn)(void*), void* argument) {
   long result;
   register long function asm("r12") = reinterpret_cast<long>(fn);

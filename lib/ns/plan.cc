@@ -70,8 +70,6 @@ std::string DescribeChildStep(const ChildPlan& plan, int32_t step) {
   switch (static_cast<FixedStep>(step)) {
     case kStepWaitForParent:
       return "wait for the parent to write the id maps";
-    case kStepWriteIdMaps:
-      return "write the user namespace's id maps";
     case kStepJoinNetworkNamespace:
       return "join the network namespace of another container";
     case kStepBecomeNamespaceRoot:

@@ -2,7 +2,7 @@
 // and exec(), decided in the parent.
 //
 // The parent resolves every path, formats every string and builds argv and
-// envp; the child (child.h) only carries the plan out, with system calls and
+// envp. The child (child.h) only carries the plan out, with system calls and
 // no allocation. When a step fails, the child reports the step's number and
 // errno (lib/base/child_report.h), and DescribeChildStep turns the number
 // back into words such as "mount proc on /srv/rootfs/proc".
@@ -49,10 +49,10 @@ struct RootfsStep {
 };
 
 // An action that a higher layer (security, for one) adds to the child's
-// work without lib/ns knowing it. `run` is called between clone() and exec()
-// with `data`, so it must be async-signal-safe and allocate nothing; it
-// returns 0, or -1 with errno set, which fails the start with
-// `description` as the failed step.
+// work without lib/ns depending on that layer. `run` is called between
+// clone() and exec() with `data`, so it must be async-signal-safe and
+// allocate nothing. It returns 0, or -1 with errno set, which fails the start
+// with `description` as the failed step.
 struct ChildHook {
   enum class Point {
     kBeforeUserSwitch,  // after pivot_root, hostname and loopback
@@ -87,7 +87,7 @@ enum FixedStep : int32_t {
   kStepStdio = -14,
   kStepCloseDescriptors = -15,
   kStepExec = -16,
-  kStepWriteIdMaps = -17,
+  // -17 was a step that the parent now does itself; numbers stay unused.
   kStepBecomeNamespaceRoot = -18,
   kStepJoinNetworkNamespace = -19,
 };
@@ -102,8 +102,8 @@ struct ChildPlan {
   int join_network_namespace_fd = -1;
 
   // With a user namespace, the parent writes the id maps (as these exact
-  // contents) while the child waits; "deny" goes to setgroups first when
-  // deny_setgroups is set, as an unprivileged caller must.
+  // contents) while the child waits. When deny_setgroups is set, "deny" goes
+  // to setgroups first, as an unprivileged caller must do.
   bool user_namespace = false;
   std::string uid_map;
   std::string gid_map;

@@ -43,15 +43,15 @@ namespace pycontain::security {
 
 struct SecurityContext {
   std::string container_id;
-  // Where the container's paths are looked up: its root directory, or "/"
-  // for the embedded default root.
+  // The directory the container's paths are looked up in: its root
+  // directory, or "/" for the embedded default root.
   std::string lookup_root;
   // The host path of the container's root before pivot_root.
   std::string new_root;
-  // A directory where compiled seccomp filters are kept between processes,
-  // created 0700 if missing; empty keeps them in memory only. Whoever can
-  // write it can weaken later containers' filters, so it must belong to the
-  // caller alone.
+  // The directory that keeps compiled seccomp filters between processes,
+  // created 0700 if missing. Empty keeps them in memory only. Any user who
+  // can write to it can weaken later containers' filters, so it must belong
+  // to the caller alone.
   std::string filter_cache_directory;
 };
 
@@ -73,7 +73,7 @@ class PreparedSecurity {
   absl::Status ParentSetup(pid_t pid);
 
   // Reads what the kernel has in force for the started process. Failures
-  // are logged: the receipt then says security_read = false.
+  // are logged, and the receipt then has security_read = false.
   void AfterStart(pid_t pid);
   const spec::EnforcementReceipt& receipt() const { return receipt_; }
 
