@@ -122,11 +122,16 @@ absl::Status SaveStartedRecord(ContainerRecord& record, const cgroup::Cgroup& cg
 }  // namespace
 
 absl::StatusOr<Container> Container::Start(const spec::ContainerSpec& spec) {
+  return Start(spec, StartOptions());
+}
+
+absl::StatusOr<Container> Container::Start(const spec::ContainerSpec& spec,
+                                           const StartOptions& options) {
   absl::Time started = absl::Now();
   // Limits are checked against this machine before anything is created.
   absl::Status valid = cgroup::ValidateResourcesOnThisMachine(spec.resources());
   if (!valid.ok()) return valid;
-  absl::StatusOr<PreparedContainer> prepared = PrepareContainer(spec);
+  absl::StatusOr<PreparedContainer> prepared = PrepareContainer(spec, options.layer_directory);
   if (!prepared.ok()) return prepared.status();
 
   absl::StatusOr<ContainerRecord> record = SaveFirstRecord(spec, *prepared);

@@ -39,6 +39,15 @@
 
 namespace pycontain::container {
 
+// How Container::Start sets up what the spec does not describe.
+struct StartOptions {
+  // For a container from an image: the directory of a writable layer kept
+  // between runs (a managed container's, managed.h). Its upper and work
+  // subdirectories are made when missing and stay after the container.
+  // Empty: a fresh layer, removed with the container.
+  std::string layer_directory;
+};
+
 class Container {
  public:
   Container(Container&&) = default;
@@ -54,6 +63,9 @@ class Container {
   // failed setup step with its errno, such as "pivot_root into /srv/rootfs:
   // Invalid argument". Nothing is left behind on error.
   static absl::StatusOr<Container> Start(const spec::ContainerSpec& spec);
+  // As above, with the choices that are no part of the spec.
+  static absl::StatusOr<Container> Start(const spec::ContainerSpec& spec,
+                                         const StartOptions& options);
 
   const std::string& id() const { return id_; }
   // The first process's pid in the caller's PID namespace.

@@ -19,6 +19,7 @@
 #include "lib/base/status.h"
 #include "lib/cgroup/files.h"
 #include "lib/cgroup/reclaim.h"
+#include "lib/container/managed.h"
 #include "lib/container/record.h"
 #include "lib/container/state_dir.h"
 #include "lib/net/network.h"
@@ -307,6 +308,7 @@ absl::StatusOr<GcReport> CollectGarbage(const GcOptions& options) {
   GcReport report;
   absl::Status status = CollectContainers(options, root, report);
   if (!status.ok()) return status;
+  CollectManagedContainers(report);
   CollectNetworks(root, report);
   if (options.orphan_min_age >= absl::ZeroDuration()) {
     CollectOrphanCgroups(options, root, report);
@@ -315,5 +317,32 @@ absl::StatusOr<GcReport> CollectGarbage(const GcOptions& options) {
 }
 
 absl::StatusOr<GcReport> CollectGarbage() { return CollectGarbage(GcOptions()); }
+
+absl::Status CollectDeadContainer(const std::string& state_root, const std::string& id,
+                                  GcReport& report) {
+  GcOptions options;
+  options.state_root = state_root.empty() ? StateRoot() : state_root;
+  std::string directory = absl::StrCat(options.state_root, "/", id);
+  absl::StatusOr<ContainerRecord> record = ReadRecord(directory);
+  if (!record.ok()) {
+    if (record.status().code() == absl::StatusCode::kNotFound && !Exists(directory)) {
+      return absl::OkStatus();
+    }
+    return record.status();
+  }
+  std::string reason = DeadOwnerReason(*record);
+  if (reason.empty()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("container ", id, ": its owner pid ", record->owner_pid(), " still runs"));
+  }
+  size_t errors = report.errors.size();
+  if (CollectContainer(directory, *record, options, report)) {
+    report.containers.push_back(absl::StrCat(id, " (", reason, ")"));
+    return absl::OkStatus();
+  }
+  return absl::InternalError(absl::StrCat(
+      "container ", id, ": ",
+      report.errors.size() > errors ? report.errors.back() : "state left behind"));
+}
 
 }  // namespace pycontain::container

@@ -11,6 +11,8 @@
 // directory and removes the directory. Containers of live owners are kept.
 // A record of an earlier boot loses only its state directory, because
 // pids and cgroups of its names now belong to this boot.
+// Then it marks managed containers (managed.h) whose monitor died as
+// exited, and removes those created with auto_remove.
 // Then it runs the network layer's gc (net::NetworkHost::CollectGarbage)
 // when the state root has network records. Last, it removes empty cgroup
 // directories under pycontain's parent whose id has no state directory,
@@ -67,6 +69,9 @@ struct GcReport {
   std::vector<std::string> kept;
   // Problems that left something behind; the rest was still collected.
   std::vector<std::string> errors;
+  // Managed containers (managed.h) whose monitor died, now recorded as
+  // exited: "web (monitor pid 42 has exited)".
+  std::vector<std::string> exited;
 };
 
 // Collects the garbage of dead owners as described above. Errors: those of
@@ -74,6 +79,14 @@ struct GcReport {
 // GcReport::errors instead, so that one stuck object does not keep the rest.
 absl::StatusOr<GcReport> CollectGarbage(const GcOptions& options);
 absl::StatusOr<GcReport> CollectGarbage();
+
+// Collects what container `id` left in `state_root` (empty: StateRoot())
+// when its owner is dead, as CollectGarbage does for each dead owner, and
+// adds it to `report`. A missing state directory is no error. Errors:
+// FailedPrecondition when the owner still runs; Internal when something
+// was left (the reasons are in report.errors).
+absl::Status CollectDeadContainer(const std::string& state_root, const std::string& id,
+                                  GcReport& report);
 
 }  // namespace pycontain::container
 

@@ -58,6 +58,17 @@ image::RunOverrides OverridesFrom(const spec::Process& process) {
   return overrides;
 }
 
+// Makes the upper and work directories of a kept layer when missing.
+absl::Status MakeKeptLayer(const std::string& dir) {
+  for (const std::string& path :
+       {dir, absl::StrCat(dir, "/upper"), absl::StrCat(dir, "/work")}) {
+    if (mkdir(path.c_str(), 0700) != 0 && errno != EEXIST) {
+      return ErrnoError(errno, "create directory", path);
+    }
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 absl::StatusOr<ImageSpec> ResolveImage(const spec::ContainerSpec& spec) {
@@ -117,29 +128,38 @@ absl::StatusOr<ImageRoot> MountImageRoot(const ImageSpec& image, const std::stri
     return ErrnoError(errno, "create directory", image.containers_dir);
   }
   ImageRoot root;
-  absl::StatusOr<overlay::WritableLayer> layer =
-      overlay::WritableLayer::Create(absl::StrCat(image.containers_dir, "/", id));
-  if (!layer.ok()) return layer.status();
-  root.layer_ = std::move(*layer);
+  std::string layer_dir = image.layer_directory;
+  if (layer_dir.empty()) {
+    absl::StatusOr<overlay::WritableLayer> layer =
+        overlay::WritableLayer::Create(absl::StrCat(image.containers_dir, "/", id));
+    if (!layer.ok()) return layer.status();
+    root.layer_ = std::move(*layer);
+    layer_dir = root.layer_.dir();
+  } else {
+    absl::Status made = MakeKeptLayer(layer_dir);
+    if (!made.ok()) return made;
+  }
   root.lowers_ = image.lowers;
   // overlayfs needs a lower; an image without layers gets an empty one.
   if (root.lowers_.empty()) {
-    std::string empty = absl::StrCat(root.layer_.dir(), "/empty");
-    if (mkdir(empty.c_str(), 0755) != 0) return ErrnoError(errno, "create directory", empty);
+    std::string empty = absl::StrCat(layer_dir, "/empty");
+    if (mkdir(empty.c_str(), 0755) != 0 && errno != EEXIST) {
+      return ErrnoError(errno, "create directory", empty);
+    }
     root.lowers_.push_back(empty);
   }
 
   overlay::OverlayOptions options;
   options.lowers = root.lowers_;
-  options.upper = root.layer_.upper();
-  options.work = root.layer_.work();
+  options.upper = absl::StrCat(layer_dir, "/upper");
+  options.work = absl::StrCat(layer_dir, "/work");
   options.staging_mountpoint = mountpoint;
   options.log_id = id;
   absl::StatusOr<overlay::OverlayMount> mount = overlay::OverlayMount::Create(options);
   if (!mount.ok()) return mount.status();
   root.mount_ = std::move(*mount);
   root.mountpoint_ = mountpoint;
-  root.upper_ = root.layer_.upper();
+  root.upper_ = options.upper;
   return root;
 }
 

@@ -33,6 +33,10 @@ struct ImageSpec {
   // The parent of each container's upper and work directories:
   // <store root>/containers.
   std::string containers_dir;
+  // When set, the writable layer kept between runs: <layer_directory>/upper
+  // and /work, made when missing and left in place when the ImageRoot is
+  // dropped. Empty: a fresh <containers_dir>/<id>, removed with it.
+  std::string layer_directory;
 };
 
 // Finds spec.image in the store (image::DefaultStoreRoot, so

@@ -238,13 +238,15 @@ std::string RandomId() {
   return id;
 }
 
-absl::StatusOr<PreparedContainer> PrepareContainer(const spec::ContainerSpec& requested) {
+absl::StatusOr<PreparedContainer> PrepareContainer(const spec::ContainerSpec& requested,
+                                                   const std::string& layer_directory) {
   // With an image, its config fills in what the spec leaves unset.
   std::optional<ImageSpec> image;
   if (!requested.image().empty()) {
     absl::StatusOr<ImageSpec> resolved = ResolveImage(requested);
     if (!resolved.ok()) return resolved.status();
     image = std::move(*resolved);
+    image->layer_directory = layer_directory;
   }
   const spec::ContainerSpec& spec = image.has_value() ? image->spec : requested;
 

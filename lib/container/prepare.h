@@ -44,7 +44,9 @@ struct PreparedContainer {
 // (and so claims the id) and nothing else. Errors: InvalidArgument from
 // validation, NotFound for a missing root, user, group or executable,
 // AlreadyExists for an id in use, errno-based ones from the file system.
-absl::StatusOr<PreparedContainer> PrepareContainer(const spec::ContainerSpec& spec);
+// `layer_directory`: see StartOptions (container.h).
+absl::StatusOr<PreparedContainer> PrepareContainer(const spec::ContainerSpec& spec,
+                                                   const std::string& layer_directory = "");
 
 // Plans `process` for the root filesystem at host path `root`: user and
 // groups from its /etc/passwd and /etc/group, environment defaults, the

@@ -1,0 +1,81 @@
+// Helpers shared by the files of managed containers (managed.h): the
+// directory layout, reading and writing config.json and state.json, the
+// lock, and liveness checks of the monitor.
+//
+// Thread safety: thread-safe.
+#ifndef PYCONTAIN_LIB_CONTAINER_MANAGED_INTERNAL_H_
+#define PYCONTAIN_LIB_CONTAINER_MANAGED_INTERNAL_H_
+
+#include <sys/types.h>
+
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "lib/base/unique_fd.h"
+#include "lib/container/managed.h"
+#include "lib/container/managed_container.pb.h"
+
+namespace pycontain::container::managed_internal {
+
+inline constexpr char kConfigFile[] = "config.json";
+inline constexpr char kStateFile[] = "state.json";
+inline constexpr char kLogFile[] = "container.log";
+inline constexpr char kLockFile[] = "lock";
+inline constexpr char kNamesDirectory[] = ".names";
+
+inline constexpr char kStatusCreated[] = "created";
+inline constexpr char kStatusRunning[] = "running";
+inline constexpr char kStatusExited[] = "exited";
+
+// The exit code recorded when the monitor died and the real one is lost:
+// 128 + SIGKILL, because the container was killed with its monitor.
+inline constexpr int kUnknownExitCode = 137;
+
+// <ManagedContainersRoot()>/<id>.
+std::string ContainerDirectory(absl::string_view id);
+
+// RFC 3339 in UTC with nanoseconds, as Docker writes times.
+std::string FormatTimestamp(absl::Time time);
+
+// Reads and writes the JSON files of the container directory `directory`.
+// Writes replace the file atomically (a temporary file and rename).
+absl::StatusOr<ManagedConfig> ReadConfig(const std::string& directory);
+absl::Status WriteConfig(const std::string& directory, const ManagedConfig& config);
+absl::StatusOr<ManagedState> ReadState(const std::string& directory);
+absl::Status WriteState(const std::string& directory, const ManagedState& state);
+
+// Takes the container's lock (flock LOCK_EX on <directory>/lock) and
+// returns its owner; dropping it releases the lock. Errors: NotFound when
+// the container was removed.
+absl::StatusOr<UniqueFd> LockContainer(const std::string& directory);
+
+// Returns why the monitor recorded in `state` is dead ("monitor pid 42
+// has exited"), or "" when it runs. Only meaningful for a running state.
+std::string DeadMonitorReason(const ManagedState& state);
+
+// Reads the container in `directory` and corrects the state of a dead
+// monitor (see managed.h). Errors: NotFound when it has no config.
+absl::StatusOr<ManagedContainer> LoadContainer(const std::string& directory);
+
+// Opens a pidfd for `pid` if its start time is still `start_time`.
+// Errors: NotFound when the process has exited or the pid was reused.
+absl::StatusOr<UniqueFd> OpenProcess(pid_t pid, uint64_t start_time);
+
+// Waits until `pidfd`'s process exits. Returns false on timeout.
+bool WaitForExit(int pidfd, absl::Duration timeout);
+
+// Collects the runtime state a dead monitor left and records `container`
+// as exited with kUnknownExitCode (or removes it with auto_remove). The
+// caller holds the lock.
+absl::Status SettleDeadMonitor(const ManagedContainer& container, const std::string& reason,
+                               GcReport& report);
+
+// Removes the container's name link (when it still names this container)
+// and its directory. The caller holds the lock.
+absl::Status RemoveContainerFiles(const ManagedConfig& config, const std::string& directory);
+
+}  // namespace pycontain::container::managed_internal
+
+#endif  // PYCONTAIN_LIB_CONTAINER_MANAGED_INTERNAL_H_

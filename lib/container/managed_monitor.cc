@@ -1,0 +1,428 @@
+// Starting and stopping managed containers, and the monitor process that
+// owns a running one (see managed.h).
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/close_range.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <optional>
+
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "google/protobuf/util/json_util.h"
+#include "lib/base/log.h"
+#include "lib/base/status.h"
+#include "lib/container/container.h"
+#include "lib/container/managed.h"
+#include "lib/container/managed_internal.h"
+#include "lib/container/record.h"
+#include "lib/container/state_dir.h"
+
+namespace pycontain::container {
+namespace {
+
+using namespace managed_internal;
+
+// How long the monitor keeps reading output after the first process
+// exited: processes outside a PID namespace of its own may keep the pipes.
+constexpr absl::Duration kDrainTime = absl::Seconds(2);
+// How long StopContainer waits for the monitor after SIGKILL.
+constexpr absl::Duration kKillWait = absl::Seconds(30);
+// Docker splits longer lines into several log records (16 KiB).
+constexpr size_t kMaxLogLine = 16 * 1024;
+
+// The exit code Docker records when a start fails: 127 for a missing
+// command, 126 for one that cannot be executed, else 125.
+int StartFailureExitCode(const absl::Status& status) {
+  std::optional<int> err = ErrnoOf(status);
+  if (status.code() == absl::StatusCode::kNotFound &&
+      absl::StrContains(status.message(), "executable")) {
+    return 127;
+  }
+  if (err.has_value() && absl::StrContains(status.message(), "exec ")) {
+    return *err == ENOENT ? 127 : 126;
+  }
+  return 125;
+}
+
+// The start report on the pipe from the monitor: "<status code> <message>".
+void WriteReport(int fd, const absl::Status& status) {
+  std::string text = absl::StrCat(static_cast<int>(status.code()), " ", status.message());
+  // The caller may have died; then nobody reads, and SIGPIPE is ignored.
+  ssize_t ignored = write(fd, text.data(), text.size());
+  (void)ignored;
+}
+
+absl::Status ReadReport(int fd) {
+  std::string text;
+  char buffer[4096];
+  while (true) {
+    ssize_t n = read(fd, buffer, sizeof(buffer));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    text.append(buffer, n);
+  }
+  size_t space = text.find(' ');
+  int code = 0;
+  if (space == std::string::npos || !absl::SimpleAtoi(text.substr(0, space), &code)) {
+    return absl::InternalError("the container's monitor exited before it reported the start");
+  }
+  if (code == 0) return absl::OkStatus();
+  return absl::Status(static_cast<absl::StatusCode>(code), text.substr(space + 1));
+}
+
+// Splits a stream into lines and appends each as a LogRecord to the log.
+class LogWriter {
+ public:
+  explicit LogWriter(int fd) : fd_(fd) {}
+
+  void Feed(int stream, absl::string_view data) {
+    std::string& pending = pending_[stream];
+    pending.append(data.data(), data.size());
+    size_t start = 0;
+    while (true) {
+      size_t newline = pending.find('\n', start);
+      if (newline == std::string::npos) break;
+      Write(stream, absl::string_view(pending).substr(start, newline + 1 - start));
+      start = newline + 1;
+    }
+    pending.erase(0, start);
+    while (pending.size() >= kMaxLogLine) {
+      Write(stream, absl::string_view(pending).substr(0, kMaxLogLine));
+      pending.erase(0, kMaxLogLine);
+    }
+  }
+
+  void Flush(int stream) {
+    if (!pending_[stream].empty()) Write(stream, pending_[stream]);
+    pending_[stream].clear();
+  }
+
+ private:
+  void Write(int stream, absl::string_view line) {
+    LogRecord record;
+    record.set_log(std::string(line));
+    record.set_stream(stream == 0 ? "stdout" : "stderr");
+    record.set_time(FormatTimestamp(absl::Now()));
+    std::string text;
+    if (!google::protobuf::util::MessageToJsonString(record, &text).ok()) return;
+    text += '\n';
+    // A full disk loses log lines but must not stop the container.
+    ssize_t ignored = write(fd_, text.data(), text.size());
+    (void)ignored;
+  }
+
+  int fd_;
+  std::string pending_[2];
+};
+
+struct Pipe {
+  UniqueFd read;
+  UniqueFd write;
+};
+
+absl::StatusOr<Pipe> MakePipe() {
+  int fds[2];
+  if (pipe2(fds, O_CLOEXEC) != 0) return ErrnoError(errno, "pipe2", "container output");
+  return Pipe{UniqueFd(fds[0]), UniqueFd(fds[1])};
+}
+
+// Copies the container's output into the log until its first process has
+// exited (or the spec's timeout expired) and returns its result.
+absl::StatusOr<spec::RunResult> CopyOutputAndWait(Container& container, UniqueFd out,
+                                                  UniqueFd err, int log_fd,
+                                                  std::optional<absl::Time> deadline) {
+  LogWriter writer(log_fd);
+  struct pollfd fds[3] = {{out.get(), POLLIN, 0}, {err.get(), POLLIN, 0},
+                          {container.pidfd(), POLLIN, 0}};
+  std::optional<absl::Time> drain_until;
+  std::optional<absl::StatusOr<spec::RunResult>> result;
+  char buffer[65536];
+  while (fds[0].fd >= 0 || fds[1].fd >= 0 || !result.has_value()) {
+    int timeout = -1;
+    absl::Time now = absl::Now();
+    if (drain_until.has_value()) {
+      if (now >= *drain_until) break;
+      timeout = static_cast<int>(absl::ToInt64Milliseconds(*drain_until - now)) + 1;
+    } else if (deadline.has_value()) {
+      timeout = std::max<int>(0, absl::ToInt64Milliseconds(*deadline - now) + 1);
+    }
+    int ready = poll(fds, 3, timeout);
+    if (ready < 0 && errno != EINTR) return ErrnoError(errno, "poll", "container output");
+
+    for (int stream = 0; stream < 2; ++stream) {
+      if (fds[stream].fd < 0 || fds[stream].revents == 0) continue;
+      ssize_t n = read(fds[stream].fd, buffer, sizeof(buffer));
+      if (n > 0) {
+        writer.Feed(stream, absl::string_view(buffer, n));
+      } else if (n == 0 || errno != EINTR) {
+        writer.Flush(stream);
+        fds[stream].fd = -1;
+      }
+    }
+    bool exited = fds[2].fd >= 0 && fds[2].revents != 0;
+    bool expired = deadline.has_value() && absl::Now() >= *deadline;
+    if (!result.has_value() && (exited || expired)) {
+      // Wait kills the container when its timeout has expired.
+      std::optional<absl::Duration> left;
+      if (deadline.has_value()) left = std::max(absl::ZeroDuration(), *deadline - absl::Now());
+      result = container.Wait(left);
+      fds[2].fd = -1;
+      drain_until = absl::Now() + kDrainTime;
+    }
+  }
+  writer.Flush(0);
+  writer.Flush(1);
+  return std::move(*result);
+}
+
+// Records the end of a run: the exit, or the removal of an auto_remove
+// container.
+void RecordExit(const ManagedContainer& container, ManagedState state,
+                const absl::StatusOr<spec::RunResult>& result) {
+  absl::StatusOr<UniqueFd> lock = LockContainer(container.directory);
+  if (!lock.ok()) return;  // removed meanwhile (rm -f)
+  state.set_status(kStatusExited);
+  state.set_pid(0);
+  state.set_pid_start_time(0);
+  state.set_finished_at(FormatTimestamp(absl::Now()));
+  if (result.ok()) {
+    state.set_exit_code(result->has_signal() ? 128 + result->signal() : result->exit_code());
+    state.set_oom_killed(result->accounting().oom_killed());
+  } else {
+    state.set_exit_code(kUnknownExitCode);
+    state.set_error(std::string(result.status().message()));
+  }
+  Logf(LogLevel::kDebug, container.id(), "exited with code %d", state.exit_code());
+  if (container.config.auto_remove()) {
+    absl::Status removed = RemoveContainerFiles(container.config, container.directory);
+    if (!removed.ok()) {
+      Logf(LogLevel::kWarning, container.id(), "cannot remove the container: %s",
+           removed.message());
+    }
+    return;
+  }
+  absl::Status written = WriteState(container.directory, state);
+  if (!written.ok()) {
+    Logf(LogLevel::kWarning, container.id(), "cannot record the exit: %s", written.message());
+  }
+}
+
+// The monitor's work, in the grandchild. Reports the start on
+// `report_fd` and closes it. Returns the monitor's exit status.
+int RunMonitor(const ManagedContainer& container, UniqueFd report_fd) {
+  ManagedState state = container.state;
+  std::string log_path = container.log_path;
+  UniqueFd log(open(log_path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600));
+  absl::StatusOr<Pipe> out = MakePipe();
+  absl::StatusOr<Pipe> err = MakePipe();
+  absl::Status status = !log.valid()     ? ErrnoError(errno, "open", log_path)
+                        : !out.ok()      ? out.status()
+                        : !err.ok()      ? err.status()
+                                         : absl::OkStatus();
+  std::optional<Container> running;
+  if (status.ok()) {
+    spec::ContainerSpec spec = container.config.spec();
+    spec::Stdio* stdio = spec.mutable_process()->mutable_stdio();
+    stdio->set_stdin_fd(STDIN_FILENO);  // /dev/null
+    stdio->set_stdout_fd(out->write.get());
+    stdio->set_stderr_fd(err->write.get());
+    StartOptions options;
+    if (!spec.image().empty()) {
+      // The layers of the image at creation, also when its name has moved
+      // to another image since.
+      spec.set_image(container.config.image_id());
+      options.layer_directory = container.directory;
+    }
+    absl::StatusOr<Container> started = Container::Start(spec, options);
+    if (started.ok()) {
+      running = std::move(*started);
+    } else {
+      status = started.status();
+    }
+  }
+  if (!status.ok()) {
+    state.set_error(std::string(status.message()));
+    state.set_exit_code(StartFailureExitCode(status));
+    absl::Status written = WriteState(container.directory, state);
+    if (!written.ok()) Logf(LogLevel::kWarning, container.id(), "%s", written.message());
+    WriteReport(report_fd.get(), status);
+    return 1;
+  }
+  out->write.reset();
+  err->write.reset();
+
+  state.set_status(kStatusRunning);
+  state.set_pid(running->pid());
+  state.set_pid_start_time(ProcessStartTime(running->pid()));
+  state.set_monitor_pid(getpid());
+  state.set_monitor_start_time(ProcessStartTime(getpid()));
+  state.set_boot_id(BootId());
+  state.set_state_root(StateRoot());
+  state.set_exit_code(0);
+  state.set_oom_killed(false);
+  state.clear_error();
+  state.set_started_at(FormatTimestamp(absl::Now()));
+  state.set_start_count(state.start_count() + 1);
+  status = WriteState(container.directory, state);
+  WriteReport(report_fd.get(), status);
+  report_fd.reset();
+  if (!status.ok()) return 1;  // the Container kills what it started
+
+  std::optional<absl::Time> deadline;
+  const spec::ContainerSpec& spec = container.config.spec();
+  if (spec.has_timeout()) {
+    deadline = absl::Now() + absl::Seconds(spec.timeout().seconds()) +
+               absl::Nanoseconds(spec.timeout().nanos());
+  }
+  absl::StatusOr<spec::RunResult> result = CopyOutputAndWait(
+      *running, std::move(out->read), std::move(err->read), log.get(), deadline);
+  // Releases the runtime state (cgroups, mounts, <state root>/<id>)
+  // before the exit is recorded, so that whoever waits for it finds them
+  // gone.
+  running.reset();
+  RecordExit(container, state, result);
+  return 0;
+}
+
+// Turns the forked child into a clean daemon: its own session, no
+// inherited descriptors but `keep`, stdio on /dev/null, default signals.
+void BecomeMonitor(int keep) {
+  setsid();
+  if (keep > 3) close_range(3, keep - 1, 0);
+  close_range(keep + 1, ~0U, 0);
+  int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+  for (int fd = 0; fd < 3 && null >= 0; ++fd) dup2(null, fd);
+  if (null > 2) close(null);
+  if (chdir("/") != 0) {
+    // Keeps the caller's directory busy, but changes nothing else.
+  }
+  sigset_t none;
+  sigemptyset(&none);
+  sigprocmask(SIG_SETMASK, &none, nullptr);
+  for (int signal : {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGCHLD, SIGALRM}) {
+    ::signal(signal, SIG_DFL);
+  }
+  ::signal(SIGPIPE, SIG_IGN);
+}
+
+absl::StatusOr<UniqueFd> OpenRunning(const ManagedContainer& container) {
+  if (!container.running()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("container ", container.name(), " is not running"));
+  }
+  absl::StatusOr<UniqueFd> fd =
+      OpenProcess(container.state.pid(), container.state.pid_start_time());
+  if (!fd.ok() && fd.status().code() == absl::StatusCode::kNotFound) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("container ", container.name(), " is not running"));
+  }
+  return fd;
+}
+
+absl::Status Signal(const ManagedContainer& container, int pidfd, int signal) {
+  if (syscall(SYS_pidfd_send_signal, pidfd, signal, nullptr, 0) != 0 && errno != ESRCH) {
+    return ErrnoError(errno, "send signal to container", container.name());
+  }
+  Logf(LogLevel::kDebug, container.id(), "sent signal %d to pid %d", signal,
+       container.state.pid());
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::Status StartContainer(absl::string_view name_or_id) {
+  absl::StatusOr<ManagedContainer> found = ResolveContainer(name_or_id);
+  if (!found.ok()) return found.status();
+  absl::StatusOr<UniqueFd> lock = LockContainer(found->directory);
+  if (!lock.ok()) return lock.status();
+  absl::StatusOr<ManagedContainer> container = LoadContainer(found->directory);
+  if (!container.ok()) return container.status();
+  if (container->running()) return absl::OkStatus();
+
+  // The runtime state a dead monitor left would block the id.
+  absl::StatusOr<ManagedState> saved = ReadState(container->directory);
+  if (saved.ok() && saved->status() == kStatusRunning) {
+    GcReport report;
+    absl::Status settled = SettleDeadMonitor(*container, DeadMonitorReason(*saved), report);
+    if (!settled.ok()) return settled;
+    container = LoadContainer(found->directory);
+    if (!container.ok()) return container.status();
+  }
+
+  int fds[2];
+  if (pipe2(fds, O_CLOEXEC) != 0) return ErrnoError(errno, "pipe2", "monitor report");
+  UniqueFd report_read(fds[0]);
+  UniqueFd report_write(fds[1]);
+  pid_t child = fork();
+  if (child < 0) return ErrnoError(errno, "fork", "container monitor");
+  if (child == 0) {
+    // Both levels of the fork leave with _exit, so that nothing of the
+    // caller (atexit handlers, stdio buffers) runs twice.
+    BecomeMonitor(report_write.get());
+    pid_t monitor = fork();
+    if (monitor != 0) _exit(monitor < 0 ? 1 : 0);
+    _exit(RunMonitor(*container, std::move(report_write)));
+  }
+  report_write.reset();
+  int child_status = 0;
+  while (waitpid(child, &child_status, 0) < 0 && errno == EINTR) {
+  }
+  absl::Status started = ReadReport(report_read.get());
+  if (!started.ok()) return Annotate(started, absl::StrCat("start container ", container->name()));
+  Logf(LogLevel::kDebug, container->id(), "started container %s", container->name());
+  return absl::OkStatus();
+}
+
+absl::Status KillContainer(absl::string_view name_or_id, int signal) {
+  absl::StatusOr<ManagedContainer> container = ResolveContainer(name_or_id);
+  if (!container.ok()) return container.status();
+  absl::StatusOr<UniqueFd> pidfd = OpenRunning(*container);
+  if (!pidfd.ok()) return pidfd.status();
+  return Signal(*container, pidfd->get(), signal);
+}
+
+absl::Status StopContainer(absl::string_view name_or_id, absl::Duration grace) {
+  absl::StatusOr<ManagedContainer> container = ResolveContainer(name_or_id);
+  if (!container.ok()) return container.status();
+  if (!container->running()) return absl::OkStatus();
+  absl::StatusOr<UniqueFd> monitor =
+      OpenProcess(container->state.monitor_pid(), container->state.monitor_start_time());
+  // A monitor that died meanwhile took the container with it.
+  if (!monitor.ok()) return absl::OkStatus();
+  absl::StatusOr<UniqueFd> pidfd = OpenRunning(*container);
+  if (pidfd.ok()) {
+    if (grace > absl::ZeroDuration()) {
+      absl::Status status = Signal(*container, pidfd->get(), SIGTERM);
+      if (!status.ok()) return status;
+      if (WaitForExit(monitor->get(), grace)) return absl::OkStatus();
+    }
+    absl::Status status = Signal(*container, pidfd->get(), SIGKILL);
+    if (!status.ok()) return status;
+  }
+  if (!WaitForExit(monitor->get(), kKillWait)) {
+    return absl::DeadlineExceededError(absl::StrCat(
+        "container ", container->name(), ": its monitor pid ", container->state.monitor_pid(),
+        " did not exit within ", absl::FormatDuration(kKillWait), " of SIGKILL"));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<ManagedState> WaitContainer(absl::string_view name_or_id) {
+  absl::StatusOr<ManagedContainer> container = ResolveContainer(name_or_id);
+  if (!container.ok()) return container.status();
+  if (!container->running()) return container->state;
+  absl::StatusOr<UniqueFd> monitor =
+      OpenProcess(container->state.monitor_pid(), container->state.monitor_start_time());
+  if (monitor.ok()) WaitForExit(monitor->get(), absl::InfiniteDuration());
+  absl::StatusOr<ManagedContainer> ended = ResolveContainer(container->id());
+  if (!ended.ok()) return ended.status();
+  return ended->state;
+}
+
+}  // namespace pycontain::container
