@@ -3,6 +3,7 @@
 //   pycontain run [OPTIONS] [--] COMMAND [ARG...]
 //   pycontain run [OPTIONS] IMAGE [COMMAND [ARG...]]
 //   pycontain gc
+//   pycontain compose [OPTIONS] config [SERVICE...]
 //
 // The exit status mirrors the command's: its exit code, or 128 + the signal
 // that killed it. Like `docker run`, 125 means pycontain itself failed, 126
@@ -22,6 +23,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "examples/cli/compose_command.h"
 #include "examples/cli/gc_command.h"
 #include "examples/cli/image_command.h"
 #include "examples/cli/network_command.h"
@@ -98,6 +100,7 @@ Exit status: the command's, or 128+N when signal N ended it; 125 when
 pycontain failed, 126 when the command could not be run, 127 when it was
 not found.
 
+`pycontain compose` loads Compose projects (see pycontain compose --help).
 `pycontain gc` removes the cgroups, mounts and state directories of
 containers whose owning process died (see pycontain gc --help).
 )";
@@ -325,6 +328,7 @@ int main(int argc, char** argv) {
   if (command == "network") return pycontain::cli::NetworkCommand(args.rest());
   if (command == "image") return pycontain::cli::ImageCommand(args.rest());
   if (command == "gc") return pycontain::cli::GcCommand(args.rest());
+  if (command == "compose") return pycontain::cli::ComposeCommand(args.rest());
   if (command == "-h" || command == "--help" || command == "help") {
     PrintUsage(stdout);
     return 0;
