@@ -110,6 +110,9 @@ class OverlayTest : public ::testing::Test {
 
   void TearDown() override {
     if (!store_.has_value()) return;
+    // Squashfs layer mounts belong to the store and outlive containers;
+    // this test's store goes now, and its mounts with it.
+    EXPECT_TRUE(store_->UnmountLayers().ok());
     testing::ExpectNothingLeaked(before_);
     EXPECT_THAT(Entries(store_->root() + "/containers"), ElementsAre());
     EXPECT_TRUE(overlay::RemoveTree(dir_).ok());
@@ -217,8 +220,12 @@ TEST_F(OverlayTest, LabUpperWinsWritesLandInUpper) {
   absl::StatusOr<image::Image> lab = store_->GetImage("lab:1");
   ASSERT_TRUE(lab.ok()) << lab.status();
   ASSERT_EQ(lab->config.rootfs().diff_ids_size(), 2);
-  std::string bottom = store_->LayerPath(lab->config.rootfs().diff_ids(0));
-  std::string top = store_->LayerPath(lab->config.rootfs().diff_ids(1));
+  absl::StatusOr<std::string> bottom_lower = store_->LayerLower(lab->config.rootfs().diff_ids(0));
+  absl::StatusOr<std::string> top_lower = store_->LayerLower(lab->config.rootfs().diff_ids(1));
+  ASSERT_TRUE(bottom_lower.ok()) << bottom_lower.status();
+  ASSERT_TRUE(top_lower.ok()) << top_lower.status();
+  std::string bottom = *bottom_lower;
+  std::string top = *top_lower;
   EXPECT_EQ(ReadFile(bottom + "/lab/lower-only"), "lower only\n");
   EXPECT_EQ(ReadFile(bottom + "/lab/shared"), "from the lower layer\n");
   EXPECT_EQ(ReadFile(top + "/lab/shared"), "from the upper layer\n");

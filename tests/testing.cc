@@ -12,6 +12,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "gtest/gtest.h"
 #include "lib/container/container.h"
@@ -62,6 +63,28 @@ std::vector<std::string> StateEntries() {
   closedir(dir);
   std::sort(entries.begin(), entries.end());
   return entries;
+}
+
+// Attached loop devices ("loop3 /path/to/file") whose backing file lies
+// under this test's $TEST_TMPDIR; other tests' devices are theirs.
+std::vector<std::string> OwnLoopDevices() {
+  std::vector<std::string> devices;
+  const char* tmpdir = getenv("TEST_TMPDIR");
+  if (tmpdir == nullptr || tmpdir[0] == '\0') return devices;
+  DIR* dir = opendir("/sys/block");
+  if (dir == nullptr) return devices;
+  while (struct dirent* entry = readdir(dir)) {
+    std::string name = entry->d_name;
+    if (name.rfind("loop", 0) != 0) continue;
+    std::vector<std::string> lines =
+        ReadLines(absl::StrCat("/sys/block/", name, "/loop/backing_file"));
+    if (!lines.empty() && lines[0].rfind(tmpdir, 0) == 0) {
+      devices.push_back(absl::StrCat(name, " ", lines[0]));
+    }
+  }
+  closedir(dir);
+  std::sort(devices.begin(), devices.end());
+  return devices;
 }
 
 // Bazel runs test binaries side by side; each gets its own state root, so
@@ -116,7 +139,7 @@ absl::StatusOr<Output> RunCaptured(spec::ContainerSpec spec) {
   return output;
 }
 
-HostSnapshot TakeSnapshot() { return {MountPoints(), StateEntries()}; }
+HostSnapshot TakeSnapshot() { return {MountPoints(), StateEntries(), OwnLoopDevices()}; }
 
 void ExpectNothingLeaked(const HostSnapshot& before) {
   HostSnapshot after = TakeSnapshot();
@@ -129,6 +152,11 @@ void ExpectNothingLeaked(const HostSnapshot& before) {
     EXPECT_TRUE(std::find(before.state_entries.begin(), before.state_entries.end(),
                           entry) != before.state_entries.end())
         << "state directory left behind: " << container::StateRoot() << "/" << entry;
+  }
+  for (const std::string& device : after.loop_devices) {
+    EXPECT_TRUE(std::find(before.loop_devices.begin(), before.loop_devices.end(), device) !=
+                before.loop_devices.end())
+        << "loop device left attached: " << device;
   }
   siginfo_t info = {};
   int result = waitid(P_ALL, 0, &info, WEXITED | WNOHANG | WNOWAIT);

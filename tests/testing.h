@@ -36,10 +36,13 @@ int MakeCaptureFile();
 std::string ReadCaptureFile(int fd);
 
 // What a test must leave as it found it: the host's mount table, the
-// state directory's entries and the test process's children.
+// state directory's entries, the test process's children, and loop
+// devices backed by files under $TEST_TMPDIR (such as a test store's
+// squashfs layers).
 struct HostSnapshot {
   std::vector<std::string> mounts;
   std::vector<std::string> state_entries;
+  std::vector<std::string> loop_devices;
 };
 HostSnapshot TakeSnapshot();
 

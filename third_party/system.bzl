@@ -23,6 +23,7 @@ _LIBRARIES = {
     "protobuf": (["protobuf"], "libprotobuf-dev"),
     "seccomp": (["libseccomp"], "libseccomp-dev"),
     "archive": (["libarchive"], "libarchive-dev"),
+    "squashfs": (["libsquashfs1"], "libsquashfs-dev"),
     "yaml": (["yaml-0.1"], "libyaml-dev"),
     "crypto": (["libcrypto"], "libssl-dev"),
     "gtest": (["gtest", "gmock"], "libgtest-dev libgmock-dev"),

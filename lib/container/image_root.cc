@@ -116,7 +116,11 @@ absl::StatusOr<ImageSpec> ResolveImage(const spec::ContainerSpec& spec) {
   // stops `image prune` from removing them meanwhile.
   const auto& diff_ids = found->config.rootfs().diff_ids();
   for (auto it = diff_ids.rbegin(); it != diff_ids.rend(); ++it) {
-    result.lowers.push_back(store->LayerPath(*it));
+    // A squashfs layer is mounted here at its first use; the store owns
+    // that mount (store.h).
+    absl::StatusOr<std::string> lower = store->LayerLower(*it);
+    if (!lower.ok()) return Annotate(lower.status(), absl::StrCat("image ", spec.image()));
+    result.lowers.push_back(*std::move(lower));
   }
   result.containers_dir = absl::StrCat(store->root(), "/containers");
   return result;

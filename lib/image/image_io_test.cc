@@ -1,6 +1,7 @@
 #include "lib/image/image_io.h"
 
 #include <archive_entry.h>
+#include <dirent.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <sys/stat.h>
@@ -15,6 +16,7 @@
 #include "gtest/gtest.h"
 #include "lib/image/digest.h"
 #include "lib/image/fs_util.h"
+#include "lib/image/layer_mount.h"
 #include "lib/image/store.h"
 #include "lib/image/testing/tar_builder.h"
 #include "lib/image/testing/tree_snapshot.h"
@@ -27,6 +29,21 @@ using testing::RunShell;
 using testing::SnapshotTree;
 using testing::TarBuilder;
 using testing::WriteFile;
+
+// The number of loop devices whose backing file is `path`.
+int LoopDevicesBacking(const std::string& path) {
+  int count = 0;
+  DIR* dir = opendir("/sys/block");
+  if (dir == nullptr) return 0;
+  while (struct dirent* entry = readdir(dir)) {
+    std::string name = entry->d_name;
+    if (!absl::StartsWith(name, "loop")) continue;
+    std::string backing = ReadFile(absl::StrCat("/sys/block/", name, "/loop/backing_file"));
+    if (backing == path + "\n") ++count;
+  }
+  closedir(dir);
+  return count;
+}
 
 int CountEntries(const std::string& directory) {
   absl::StatusOr<UniqueFd> fd = OpenAt(AT_FDCWD, directory, O_RDONLY | O_DIRECTORY);
@@ -53,19 +70,23 @@ std::string SampleTar(Compression compression = Compression::kNone) {
       .Finish();
 }
 
-class ImageIoTest : public ::testing::Test {
+// Every case runs with both layer formats: directories and squashfs
+// images. Reading a squashfs layer's files needs a loop mount (root).
+class ImageIoTest : public ::testing::TestWithParam<LayerFormat> {
  protected:
   void SetUp() override {
     dir_ = testing::MakeTestDirectory("image");
     ASSERT_FALSE(dir_.empty());
     StoreOptions options;
     options.root = dir_ + "/store";
+    options.layer_format = GetParam();
     absl::StatusOr<Store> store = Store::Open(options);
     ASSERT_TRUE(store.ok()) << store.status();
     store_.emplace(*std::move(store));
   }
 
   void TearDown() override {
+    EXPECT_TRUE(store_->UnmountLayers().ok());
     ASSERT_TRUE(RemoveTreeAt(AT_FDCWD, dir_).ok());
     struct stat st;
     EXPECT_NE(lstat(dir_.c_str(), &st), 0);
@@ -93,7 +114,7 @@ class ImageIoTest : public ::testing::Test {
   std::optional<Store> store_;
 };
 
-TEST_F(ImageIoTest, ImportStoresOneLayerImage) {
+TEST_P(ImageIoTest, ImportStoresOneLayerImage) {
   std::string id = Import(SampleTar(), "box:1");
   absl::StatusOr<Image> image = store_->GetImage("box:1");
   ASSERT_TRUE(image.ok()) << image.status();
@@ -101,12 +122,16 @@ TEST_F(ImageIoTest, ImportStoresOneLayerImage) {
   ASSERT_EQ(image->manifest.layers_size(), 1);
   EXPECT_EQ(image->config.rootfs().diff_ids(0), DigestOf(SampleTar()));
   EXPECT_EQ(image->config.config().cmd(0), "/bin/tool");
-  std::string layer = store_->LayerPath(image->config.rootfs().diff_ids(0));
-  EXPECT_EQ(ReadFile(layer + "/etc/hostname"), "box\n");
+  if (GetParam() == LayerFormat::kDirectory || LoopMountsAvailable()) {
+    absl::StatusOr<std::string> layer =
+        store_->LayerLower(image->config.rootfs().diff_ids(0));
+    ASSERT_TRUE(layer.ok()) << layer.status();
+    EXPECT_EQ(ReadFile(*layer + "/etc/hostname"), "box\n");
+  }
   EXPECT_TRUE(store_->GetImage(id.substr(7, 12)).ok()) << "short id lookup";
 }
 
-TEST_F(ImageIoTest, CompressionDetectedByContent) {
+TEST_P(ImageIoTest, CompressionDetectedByContent) {
   for (Compression compression : {Compression::kGzip, Compression::kZstd}) {
     std::string name = absl::StrCat("c", CompressionName(compression), ":1");
     Import(SampleTar(compression), name);
@@ -118,7 +143,7 @@ TEST_F(ImageIoTest, CompressionDetectedByContent) {
   }
 }
 
-TEST_F(ImageIoTest, SameLayerStoredOnce) {
+TEST_P(ImageIoTest, SameLayerStoredOnce) {
   Import(SampleTar(), "a:1");
   Import(SampleTar(), "b:1");
   EXPECT_EQ(CountEntries(store_->root() + "/layers"), 1);
@@ -129,7 +154,7 @@ TEST_F(ImageIoTest, SameLayerStoredOnce) {
   EXPECT_GE(images->size(), 1u);
 }
 
-TEST_F(ImageIoTest, RemoveAndPrune) {
+TEST_P(ImageIoTest, RemoveAndPrune) {
   Import(SampleTar(), "a:1");
   ASSERT_TRUE(store_->RemoveImage("a:1").ok());
   EXPECT_FALSE(store_->GetImage("a:1").ok());
@@ -140,7 +165,7 @@ TEST_F(ImageIoTest, RemoveAndPrune) {
   ExpectStoreEmpty();
 }
 
-TEST_F(ImageIoTest, DockerArchiveRoundTripKeepsId) {
+TEST_P(ImageIoTest, DockerArchiveRoundTripKeepsId) {
   std::string id = Import(SampleTar(Compression::kGzip), "box:1");
   std::string archive = dir_ + "/saved.tar";
   absl::Status saved = SaveDockerArchive(*store_, {"box:1"}, archive);
@@ -155,7 +180,7 @@ TEST_F(ImageIoTest, DockerArchiveRoundTripKeepsId) {
   EXPECT_EQ(loaded->images[0].names, std::vector<std::string>{"box:1"});
 }
 
-TEST_F(ImageIoTest, SkopeoReadsDockerArchive) {
+TEST_P(ImageIoTest, SkopeoReadsDockerArchive) {
   if (RunShell("skopeo --version >/dev/null 2>&1") != 0) {
     GTEST_SKIP() << "skopeo is not installed (scripts/setup installs it)";
   }
@@ -170,7 +195,7 @@ TEST_F(ImageIoTest, SkopeoReadsDockerArchive) {
   EXPECT_TRUE(absl::StrContains(output, DigestOf(SampleTar()))) << output;
 }
 
-TEST_F(ImageIoTest, UmociUnpacksOciLayoutLikeUs) {
+TEST_P(ImageIoTest, UmociUnpacksOciLayoutLikeUs) {
   if (RunShell("umoci --version >/dev/null 2>&1") != 0) {
     GTEST_SKIP() << "umoci is not installed (scripts/setup installs it)";
   }
@@ -202,7 +227,7 @@ TEST_F(ImageIoTest, UmociUnpacksOciLayoutLikeUs) {
   EXPECT_EQ(loaded->layers_unpacked, 0);
 }
 
-TEST_F(ImageIoTest, WrongDigestLeavesNothing) {
+TEST_P(ImageIoTest, WrongDigestLeavesNothing) {
   Import(SampleTar(), "box:1");
   std::string layout = dir_ + "/layout";
   ASSERT_TRUE(SaveOciLayout(*store_, {"box:1"}, layout).ok());
@@ -243,7 +268,7 @@ std::string HostileDockerArchive(const std::string& layer_tar) {
       .Finish();
 }
 
-TEST_F(ImageIoTest, HostileArchiveLeavesNothing) {
+TEST_P(ImageIoTest, HostileArchiveLeavesNothing) {
   std::vector<std::string> layers = {
       TarBuilder().File("ok", "1").File("../../escape", "x").Finish(),
       TarBuilder().Symlink("up", "..").Hardlink("h", "up/etc/passwd").Finish(),
@@ -261,7 +286,7 @@ TEST_F(ImageIoTest, HostileArchiveLeavesNothing) {
   EXPECT_NE(lstat((store_->root() + "/escape").c_str(), &st), 0);
 }
 
-TEST_F(ImageIoTest, DockerArchiveWithSymlinkedLayer) {
+TEST_P(ImageIoTest, DockerArchiveWithSymlinkedLayer) {
   std::string layer = SampleTar();
   std::string config = absl::StrCat(
       "{\"architecture\":\"amd64\",\"os\":\"linux\",\"rootfs\":{\"type\":\"layers\","
@@ -282,7 +307,7 @@ TEST_F(ImageIoTest, DockerArchiveWithSymlinkedLayer) {
   EXPECT_EQ(loaded->images[0].id, DigestOf(config));
 }
 
-TEST_F(ImageIoTest, DecompressionLimitRejectsBomb) {
+TEST_P(ImageIoTest, DecompressionLimitRejectsBomb) {
   StoreOptions options;
   options.root = store_->root();
   options.max_layer_bytes = 1 << 20;
@@ -299,7 +324,7 @@ TEST_F(ImageIoTest, DecompressionLimitRejectsBomb) {
   ExpectStoreEmpty();
 }
 
-TEST_F(ImageIoTest, TruncatedGzipIsAnError) {
+TEST_P(ImageIoTest, TruncatedGzipIsAnError) {
   std::string gz = SampleTar(Compression::kGzip);
   ASSERT_TRUE(WriteFile(dir_ + "/cut.tar.gz", gz.substr(0, gz.size() / 2)));
   absl::StatusOr<std::string> id = ImportTarball(*store_, dir_ + "/cut.tar.gz", {});
@@ -307,7 +332,7 @@ TEST_F(ImageIoTest, TruncatedGzipIsAnError) {
   ExpectStoreEmpty();
 }
 
-TEST_F(ImageIoTest, InterruptedLoadShowsNoImage) {
+TEST_P(ImageIoTest, InterruptedLoadShowsNoImage) {
   ASSERT_TRUE(WriteFile(dir_ + "/a.tar", SampleTar()));
   pid_t child = fork();
   ASSERT_GE(child, 0);
@@ -330,7 +355,7 @@ TEST_F(ImageIoTest, InterruptedLoadShowsNoImage) {
   EXPECT_EQ(CountEntries(store_->root() + "/tmp"), 1) << "stale staging not removed";
 }
 
-TEST_F(ImageIoTest, ConcurrentLoadsFromTwoProcesses) {
+TEST_P(ImageIoTest, ConcurrentLoadsFromTwoProcesses) {
   Import(SampleTar(Compression::kGzip), "box:1");
   std::string archive = dir_ + "/saved.tar";
   ASSERT_TRUE(SaveDockerArchive(*store_, {"box:1"}, archive).ok());
@@ -342,7 +367,7 @@ TEST_F(ImageIoTest, ConcurrentLoadsFromTwoProcesses) {
     child = fork();
     ASSERT_GE(child, 0);
     if (child == 0) {
-      absl::StatusOr<Store> store = Store::Open({store_->root()});
+      absl::StatusOr<Store> store = Store::Open({store_->root(), 0, GetParam()});
       _exit(store.ok() && LoadImages(*store, archive, {}).ok() ? 0 : 1);
     }
   }
@@ -357,7 +382,7 @@ TEST_F(ImageIoTest, ConcurrentLoadsFromTwoProcesses) {
   EXPECT_EQ(CountEntries(store_->root() + "/layers"), 1);
 }
 
-TEST_F(ImageIoTest, CommitTurnsUpperDirIntoLayer) {
+TEST_P(ImageIoTest, CommitTurnsUpperDirIntoLayer) {
   Import(SampleTar(), "base:1");
   std::string upper = dir_ + "/upper";
   ASSERT_EQ(mkdir(upper.c_str(), 0755), 0);
@@ -381,6 +406,82 @@ TEST_F(ImageIoTest, CommitTurnsUpperDirIntoLayer) {
   EXPECT_EQ(image->config.history_size(), 2);
   EXPECT_EQ(image->config.config().cmd(0), "/bin/tool") << "base config kept";
 }
+
+TEST_P(ImageIoTest, LayerFormatRecordedByName) {
+  std::string diff_id = DigestOf(SampleTar());
+  Import(SampleTar(), "box:1");
+  struct stat st;
+  bool squashfs = GetParam() == LayerFormat::kSquashfs;
+  EXPECT_EQ(lstat(store_->LayerImagePath(diff_id).c_str(), &st) == 0, squashfs);
+  EXPECT_EQ(lstat(store_->LayerPath(diff_id).c_str(), &st) == 0, !squashfs);
+  EXPECT_TRUE(store_->HasLayer(diff_id));
+}
+
+TEST_P(ImageIoTest, StoredLayersNotConvertedAgain) {
+  Import(SampleTar(Compression::kGzip), "box:1");
+  std::string archive = dir_ + "/saved.tar";
+  ASSERT_TRUE(SaveDockerArchive(*store_, {"box:1"}, archive).ok());
+  absl::StatusOr<LoadResult> loaded = LoadImages(*store_, archive, {});
+  ASSERT_TRUE(loaded.ok()) << loaded.status();
+  EXPECT_EQ(loaded->layers_unpacked, 0);
+  EXPECT_EQ(loaded->layers_reused, 1);
+}
+
+// Mounts of squashfs layers, which directory layers do not have.
+class SquashfsStoreTest : public ImageIoTest {};
+
+TEST_P(SquashfsStoreTest, RemovingImageDetachesLayerMount) {
+  if (!LoopMountsAvailable()) GTEST_SKIP() << "mounting squashfs needs root and loop devices";
+  std::string diff_id = DigestOf(SampleTar());
+  Import(SampleTar(), "a:1");
+  Import(SampleTar(), "b:1");
+  absl::StatusOr<std::string> lower = store_->LayerLower(diff_id);
+  ASSERT_TRUE(lower.ok()) << lower.status();
+  EXPECT_EQ(*lower, store_->LayerMountPath(diff_id));
+  EXPECT_TRUE(IsMountPoint(*lower));
+  EXPECT_EQ(ReadFile(*lower + "/bin/tool"), "#!/bin/sh\necho hi\n");
+  EXPECT_EQ(LoopDevicesBacking(store_->LayerImagePath(diff_id)), 1);
+  absl::StatusOr<std::string> again = store_->LayerLower(diff_id);
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_EQ(LoopDevicesBacking(store_->LayerImagePath(diff_id)), 1) << "mounted once";
+
+  // The layer stays mounted while an image uses it.
+  ASSERT_TRUE(store_->RemoveImage("a:1").ok());
+  EXPECT_TRUE(IsMountPoint(*lower));
+  ASSERT_TRUE(store_->RemoveImage("b:1").ok());
+  EXPECT_FALSE(IsMountPoint(*lower));
+  EXPECT_EQ(LoopDevicesBacking(store_->LayerImagePath(diff_id)), 0);
+
+  absl::StatusOr<PruneStats> pruned = store_->Prune();
+  ASSERT_TRUE(pruned.ok()) << pruned.status();
+  EXPECT_EQ(pruned->layers, 1);
+  ExpectStoreEmpty();
+}
+
+TEST_P(SquashfsStoreTest, PruneDetachesMountOfUnusedLayer) {
+  if (!LoopMountsAvailable()) GTEST_SKIP() << "mounting squashfs needs root and loop devices";
+  std::string diff_id = DigestOf(SampleTar());
+  Import(SampleTar(), "a:1");
+  ASSERT_TRUE(store_->LayerLower(diff_id).ok());
+  // Mounted again after the image went, as a container started just
+  // before `image rm` would leave it.
+  ASSERT_TRUE(store_->RemoveImage("a:1").ok());
+  ASSERT_EQ(MountSquashfsImage(store_->LayerImagePath(diff_id), store_->LayerMountPath(diff_id)),
+            absl::OkStatus());
+  absl::StatusOr<PruneStats> pruned = store_->Prune();
+  ASSERT_TRUE(pruned.ok()) << pruned.status();
+  EXPECT_EQ(LoopDevicesBacking(store_->LayerImagePath(diff_id)), 0);
+  ExpectStoreEmpty();
+}
+
+INSTANTIATE_TEST_SUITE_P(Formats, ImageIoTest,
+                         ::testing::Values(LayerFormat::kDirectory, LayerFormat::kSquashfs),
+                         [](const ::testing::TestParamInfo<LayerFormat>& info) {
+                           return info.param == LayerFormat::kSquashfs ? "Squashfs"
+                                                                       : "Directory";
+                         });
+INSTANTIATE_TEST_SUITE_P(Squashfs, SquashfsStoreTest,
+                         ::testing::Values(LayerFormat::kSquashfs));
 
 }  // namespace
 }  // namespace pycontain::image

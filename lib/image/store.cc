@@ -14,12 +14,14 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 #include "google/protobuf/util/json_util.h"
 #include "lib/base/log.h"
 #include "lib/base/status.h"
 #include "lib/image/digest.h"
 #include "lib/image/fs_util.h"
 #include "lib/image/json.h"
+#include "lib/image/layer_mount.h"
 
 namespace pycontain::image {
 
@@ -38,6 +40,9 @@ absl::StatusOr<std::vector<std::string>> ListDirectory(const std::string& path) 
   std::sort(names.begin(), names.end());
   return names;
 }
+
+constexpr absl::string_view kSquashfsSuffix = ".squashfs";
+constexpr absl::string_view kMountSuffix = ".mnt";
 
 bool IsHexPrefix(absl::string_view text) {
   if (absl::StartsWith(text, kSha256Prefix)) text.remove_prefix(7);
@@ -96,6 +101,96 @@ std::string Store::BlobPath(absl::string_view digest) const {
 
 std::string Store::LayerPath(absl::string_view diff_id) const {
   return absl::StrCat(root_, "/layers/", DigestHex(diff_id));
+}
+
+std::string Store::LayerImagePath(absl::string_view diff_id) const {
+  return absl::StrCat(LayerPath(diff_id), kSquashfsSuffix);
+}
+
+std::string Store::LayerMountPath(absl::string_view diff_id) const {
+  return absl::StrCat(LayerPath(diff_id), kMountSuffix);
+}
+
+bool Store::HasLayer(absl::string_view diff_id) const {
+  struct stat st;
+  return lstat(LayerPath(diff_id).c_str(), &st) == 0 ||
+         lstat(LayerImagePath(diff_id).c_str(), &st) == 0;
+}
+
+LayerFormat Store::NewLayerFormat() const {
+  if (options_.layer_format != LayerFormat::kAuto) return options_.layer_format;
+  const char* forced = getenv("PYCONTAIN_LAYER_FORMAT");
+  if (forced != nullptr && absl::string_view(forced) == "directory") {
+    return LayerFormat::kDirectory;
+  }
+  if (forced != nullptr && absl::string_view(forced) == "squashfs") {
+    return LayerFormat::kSquashfs;
+  }
+  return LoopMountsAvailable() ? LayerFormat::kSquashfs : LayerFormat::kDirectory;
+}
+
+absl::StatusOr<std::string> Store::LayerLower(absl::string_view diff_id) const {
+  absl::Status valid = ValidateDigest(diff_id);
+  if (!valid.ok()) return valid;
+  std::string directory = LayerPath(diff_id);
+  struct stat st;
+  if (lstat(directory.c_str(), &st) == 0) return directory;
+  std::string image = LayerImagePath(diff_id);
+  std::string mountpoint = LayerMountPath(diff_id);
+  if (IsMountPoint(mountpoint)) return mountpoint;
+
+  absl::StatusOr<UniqueFd> lock = Lock(LOCK_SH);
+  if (!lock.ok()) return lock.status();
+  // An exclusive lock on the image itself, so that two processes starting
+  // containers of one image mount it once.
+  absl::StatusOr<UniqueFd> image_fd = OpenAt(AT_FDCWD, image, O_RDONLY);
+  if (!image_fd.ok()) {
+    if (image_fd.status().code() != absl::StatusCode::kNotFound &&
+        ErrnoOf(image_fd.status()) != ENOENT) {
+      return image_fd.status();
+    }
+    return absl::NotFoundError(absl::StrCat("layer ", diff_id, " is not in the store at ", root_));
+  }
+  while (flock(image_fd->get(), LOCK_EX) != 0) {
+    if (errno != EINTR) return ErrnoError(errno, "lock", image);
+  }
+  if (IsMountPoint(mountpoint)) return mountpoint;
+  if (mkdir(mountpoint.c_str(), 0700) != 0 && errno != EEXIST) {
+    return ErrnoError(errno, "create directory", mountpoint);
+  }
+  absl::Status mounted = MountSquashfsImage(image, mountpoint);
+  if (!mounted.ok()) return Annotate(mounted, absl::StrCat("layer ", diff_id));
+  return mountpoint;
+}
+
+absl::Status Store::UnmountLayers() const {
+  std::string directory = absl::StrCat(root_, "/layers");
+  absl::StatusOr<std::vector<std::string>> names = ListDirectory(directory);
+  if (!names.ok()) return names.status();
+  for (const std::string& name : *names) {
+    if (!absl::EndsWith(name, kMountSuffix)) continue;
+    absl::Status detached = DetachMount(absl::StrCat(directory, "/", name));
+    if (!detached.ok()) return detached;
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Store::DetachUnusedLayerMounts(const std::vector<std::string>& diff_ids) const {
+  absl::StatusOr<std::vector<format::ImageRecord>> records = ReadRecords();
+  if (!records.ok()) return records.status();
+  absl::flat_hash_set<std::string> used;
+  for (const format::ImageRecord& record : *records) {
+    absl::StatusOr<Image> image = LoadImage(record);
+    if (!image.ok()) return Annotate(image.status(), record.id());
+    used.insert(image->config.rootfs().diff_ids().begin(),
+                image->config.rootfs().diff_ids().end());
+  }
+  for (const std::string& diff_id : diff_ids) {
+    if (used.contains(diff_id)) continue;
+    absl::Status detached = DetachMount(LayerMountPath(diff_id));
+    if (!detached.ok()) return detached;
+  }
+  return absl::OkStatus();
 }
 
 absl::StatusOr<UniqueFd> Store::Lock(int operation) const {
@@ -218,7 +313,9 @@ absl::Status Store::RemoveImage(absl::string_view reference) const {
     return ErrnoError(errno, "remove image record", path);
   }
   Logf(LogLevel::kDebug, "", "image: removed %s", record.id());
-  return absl::OkStatus();
+  std::vector<std::string> diff_ids(image->config.rootfs().diff_ids().begin(),
+                                    image->config.rootfs().diff_ids().end());
+  return DetachUnusedLayerMounts(diff_ids);
 }
 
 absl::StatusOr<PruneStats> Store::Prune() const {
@@ -254,11 +351,20 @@ absl::StatusOr<PruneStats> Store::Prune() const {
     absl::StatusOr<std::vector<std::string>> names = ListDirectory(sweep.directory);
     if (!names.ok()) return names.status();
     for (const std::string& name : *names) {
-      if (sweep.keep != nullptr && sweep.keep->contains(name)) continue;
-      absl::Status removed =
-          RemoveTreeAt(AT_FDCWD, absl::StrCat(sweep.directory, "/", name));
+      // A squashfs layer is "<hex>.squashfs" with its mount point
+      // "<hex>.mnt"; only the image counts as a layer removed.
+      absl::string_view hex = name;
+      bool is_mount = absl::ConsumeSuffix(&hex, kMountSuffix);
+      if (!is_mount) absl::ConsumeSuffix(&hex, kSquashfsSuffix);
+      if (sweep.keep != nullptr && sweep.keep->contains(std::string(hex))) continue;
+      std::string path = absl::StrCat(sweep.directory, "/", name);
+      if (is_mount) {
+        absl::Status detached = DetachMount(path);
+        if (!detached.ok()) return detached;
+      }
+      absl::Status removed = RemoveTreeAt(AT_FDCWD, path);
       if (!removed.ok()) return removed;
-      if (sweep.count != nullptr) ++*sweep.count;
+      if (sweep.count != nullptr && !is_mount) ++*sweep.count;
     }
   }
   return stats;

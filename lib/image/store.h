@@ -4,6 +4,12 @@
 //                                each stored once
 //   <root>/layers/<diff hex>/    each layer unpacked once, whiteouts as
 //                                overlayfs whiteouts, ready as an overlay lower
+//   <root>/layers/<diff hex>.squashfs
+//                                or the layer as a squashfs image instead
+//                                (the name records the format), and
+//   <root>/layers/<diff hex>.mnt/
+//                                where it is mounted read-only through a loop
+//                                device, at its first use after each boot
 //   <root>/images/<id hex>.json  one record per image (ImageRecord): its
 //                                manifest and its name:tag references
 //   <root>/tmp/                  staging for loads in progress
@@ -19,6 +25,14 @@
 // interrupted load therefore leaves no image visible. At worst it leaves
 // complete blobs or layers that no image uses, which Prune removes. The
 // next transaction removes leftover staging directories.
+//
+// Squashfs layer mounts belong to the store, not to a container: each is
+// made once and shared by every container that uses the layer, stays
+// while the machine runs (a loop device and a mount per layer in use), and
+// goes when the layer's last image is removed (RemoveImage), when Prune
+// removes the layer, or with UnmountLayers. A mount is therefore not a
+// leak of the container that made it. After a reboot none is mounted, and
+// LayerLower mounts again.
 //
 // Thread safety: a Store is immutable and may be shared; a Transaction is
 // used by one thread. Processes coordinate through the lock file, so two
@@ -47,11 +61,26 @@ namespace pycontain::image {
 // for other users.
 std::string DefaultStoreRoot();
 
+// How the store keeps a layer it loads.
+enum class LayerFormat {
+  // Squashfs where this process can mount it (LoopMountsAvailable in
+  // layer_mount.h: root with loop devices), directories elsewhere, such as
+  // rootless. $PYCONTAIN_LAYER_FORMAT set to "directory" or "squashfs"
+  // overrides it.
+  kAuto,
+  // Unpacked into a directory with ApplyLayer.
+  kDirectory,
+  // Converted into a squashfs image (squashfs_layer.h), mounted when used.
+  kSquashfs,
+};
+
 struct StoreOptions {
   // Empty: DefaultStoreRoot().
   std::string root;
   // Limit on each layer's uncompressed size; 0: none.
   uint64_t max_layer_bytes = 0;
+  // The format of layers loaded from now on; a store reads both.
+  LayerFormat layer_format = LayerFormat::kAuto;
 };
 
 // An image in the store: its record, manifest and config.
@@ -80,6 +109,26 @@ class Store {
   std::string BlobPath(absl::string_view digest) const;
   // The unpacked layer with this diff id (a directory).
   std::string LayerPath(absl::string_view diff_id) const;
+  // The layer as a squashfs image, and the directory it is mounted on.
+  std::string LayerImagePath(absl::string_view diff_id) const;
+  std::string LayerMountPath(absl::string_view diff_id) const;
+  // Whether the layer is stored, in either format.
+  bool HasLayer(absl::string_view diff_id) const;
+  // The format new layers get: options().layer_format with kAuto resolved.
+  LayerFormat NewLayerFormat() const;
+
+  // Returns the directory that holds the layer's tree, for an overlay
+  // lower: the unpacked directory, or the squashfs image's mount point,
+  // mounted first if it is not (the first use after loading or after a
+  // reboot). Holds the shared lock while it mounts, so Prune waits.
+  // Errors: NotFound for a layer not in the store; those of
+  // MountSquashfsImage.
+  absl::StatusOr<std::string> LayerLower(absl::string_view diff_id) const;
+
+  // Detaches every squashfs layer mount of this store, in this mount
+  // namespace. For discarding a store, such as a test's; containers that
+  // still use a layer keep it until they end.
+  absl::Status UnmountLayers() const;
 
   // Reads a (small) blob. Errors: NotFound.
   absl::StatusOr<std::string> ReadBlob(absl::string_view digest) const;
@@ -93,11 +142,12 @@ class Store {
 
   // Removes a reference. For "name:tag", the name goes, and the image with
   // it when no name is left; for an id, the image with all its names.
-  // Blobs and layers stay until Prune. Errors: NotFound.
+  // Blobs and layers stay until Prune, but the mounts of squashfs layers
+  // that no image uses any more are detached. Errors: NotFound.
   absl::Status RemoveImage(absl::string_view reference) const;
 
-  // Removes blobs and unpacked layers that no image references, and any
-  // leftover staging directories.
+  // Removes blobs and layers that no image references (detaching their
+  // mounts first), and any leftover staging directories.
   absl::StatusOr<PruneStats> Prune() const;
 
   // Takes the store's shared lock, which keeps Prune and transactions out
@@ -117,6 +167,7 @@ class Store {
   absl::StatusOr<std::vector<format::ImageRecord>> ReadRecords() const;
   absl::StatusOr<Image> LoadImage(const format::ImageRecord& record) const;
   absl::Status WriteRecord(const format::ImageRecord& record) const;
+  absl::Status DetachUnusedLayerMounts(const std::vector<std::string>& diff_ids) const;
 
   std::string root_;
   StoreOptions options_;

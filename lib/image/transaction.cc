@@ -10,6 +10,7 @@
 #include <utility>
 
 #include "absl/container/flat_hash_set.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "lib/base/log.h"
 #include "lib/base/status.h"
@@ -17,6 +18,7 @@
 #include "lib/image/fs_util.h"
 #include "lib/image/json.h"
 #include "lib/image/layer_apply.h"
+#include "lib/image/squashfs_layer.h"
 #include "lib/image/store.h"
 
 namespace pycontain::image {
@@ -136,7 +138,7 @@ absl::StatusOr<Transaction::LayerResult> Transaction::AddLayer(
     absl::Status valid = ValidateDigest(expected_diff_id);
     if (!valid.ok()) return valid;
     std::string key(expected_diff_id);
-    if (staged_layers_.contains(key) || PathExists(store_->LayerPath(key))) {
+    if (staged_layers_.contains(key) || store_->HasLayer(key)) {
       result.diff_id = key;
       result.reused = true;
       return result;
@@ -155,13 +157,22 @@ absl::StatusOr<Transaction::LayerResult> Transaction::AddLayer(
 
   absl::StatusOr<std::string> directory = MakeTempDirAt(staging_.get(), "layer-");
   if (!directory.ok()) return directory.status();
-  absl::StatusOr<UniqueFd> root =
-      OpenAt(staging_.get(), *directory, O_PATH | O_DIRECTORY);
-  if (!root.ok()) return root.status();
-  ApplyOptions apply;
-  apply.whiteouts = WhiteoutMode::kOverlay;
-  absl::StatusOr<ApplyStats> applied =
-      ApplyLayer((*stream)->tar(), root->get(), apply);
+  bool squashfs = store_->NewLayerFormat() == LayerFormat::kSquashfs;
+  absl::StatusOr<ApplyStats> applied;
+  std::string unpacked = *directory;  // what moves into the store
+  if (squashfs) {
+    unpacked = absl::StrCat(*directory, "/layer.squashfs");
+    applied = WriteSquashfsLayer((*stream)->tar(),
+                                 absl::StrCat(staging_path_, "/", unpacked),
+                                 SquashfsOptions{});
+  } else {
+    absl::StatusOr<UniqueFd> root =
+        OpenAt(staging_.get(), *directory, O_PATH | O_DIRECTORY);
+    if (!root.ok()) return root.status();
+    ApplyOptions apply;
+    apply.whiteouts = WhiteoutMode::kOverlay;
+    applied = ApplyLayer((*stream)->tar(), root->get(), apply);
+  }
   if (!applied.ok() && (*stream)->limit_exceeded()) {
     return absl::ResourceExhaustedError(absl::StrCat(
         "layer ", digest, " is larger than the limit of ",
@@ -182,8 +193,9 @@ absl::StatusOr<Transaction::LayerResult> Transaction::AddLayer(
 
   result.diff_id = (*stream)->diff_id();
   result.compression = (*stream)->compression();
-  std::string staged = absl::StrCat("diff-", DigestHex(result.diff_id));
-  if (renameat(staging_.get(), directory->c_str(), staging_.get(),
+  std::string staged = absl::StrCat("diff-", DigestHex(result.diff_id),
+                                    squashfs ? ".squashfs" : "");
+  if (renameat(staging_.get(), unpacked.c_str(), staging_.get(),
                staged.c_str()) != 0) {
     if (errno != EEXIST && errno != ENOTEMPTY) {
       return ErrnoError(errno, "rename staged layer", staged);
@@ -191,8 +203,9 @@ absl::StatusOr<Transaction::LayerResult> Transaction::AddLayer(
   } else {
     staged_layers_[result.diff_id] = absl::StrCat(staging_path_, "/", staged);
   }
-  Logf(LogLevel::kDebug, "", "image: unpacked layer %s (%s, %d entries)",
-       result.diff_id, CompressionName(result.compression), applied->entries);
+  Logf(LogLevel::kDebug, "", "image: %s layer %s (%s, %d entries)",
+       squashfs ? "converted to squashfs" : "unpacked", result.diff_id,
+       CompressionName(result.compression), applied->entries);
   return result;
 }
 
@@ -221,8 +234,7 @@ absl::StatusOr<std::string> Transaction::AddImage(
         " layers but its config lists ", config.rootfs().diff_ids_size()));
   }
   for (const std::string& diff_id : config.rootfs().diff_ids()) {
-    if (!staged_layers_.contains(diff_id) &&
-        !PathExists(store_->LayerPath(diff_id))) {
+    if (!staged_layers_.contains(diff_id) && !store_->HasLayer(diff_id)) {
       return absl::FailedPreconditionError(
           absl::StrCat("layer ", diff_id, " was not unpacked"));
     }
@@ -258,7 +270,9 @@ absl::Status Transaction::Commit() {
     }
   }
   for (const auto& [diff_id, path] : staged_layers_) {
-    std::string target = store_->LayerPath(diff_id);
+    std::string target = absl::EndsWith(path, ".squashfs")
+                             ? store_->LayerImagePath(diff_id)
+                             : store_->LayerPath(diff_id);
     if (rename(path.c_str(), target.c_str()) != 0 && errno != EEXIST &&
         errno != ENOTEMPTY) {
       return ErrnoError(errno, "store layer", target);
