@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <fstream>
 #include <sstream>
 
@@ -105,6 +106,26 @@ absl::Status AddIncluded(Node* root, const Node& included, const yaml::Mark& mar
     }
   }
   return absl::OkStatus();
+}
+
+// Fails when `chain` (entries "PATH:SERVICE") already contains the service
+// `name` of `path`; the message lists the services, with their files when
+// the cycle crosses files.
+absl::Status CheckExtendsCycle(const std::vector<std::string>& chain, const std::string& path,
+                               const std::string& name, const yaml::Mark& mark,
+                               const std::string& field) {
+  std::string link = absl::StrCat(path, ":", name);
+  auto start = std::find(chain.begin(), chain.end(), link);
+  if (start == chain.end()) return absl::OkStatus();
+  std::vector<std::string> cycle(start, chain.end());
+  cycle.push_back(link);
+  bool one_file = std::all_of(cycle.begin(), cycle.end(), [&path](const std::string& entry) {
+    return entry.compare(0, path.size() + 1, path + ":") == 0;
+  });
+  if (one_file) {
+    for (std::string& entry : cycle) entry = entry.substr(path.size() + 1);
+  }
+  return Invalid(mark, field, absl::StrCat("extends cycle: ", absl::StrJoin(cycle, " -> ")));
 }
 
 }  // namespace
@@ -237,14 +258,7 @@ absl::StatusOr<Node> FileLoader::ResolveService(const std::string& path,
                                                 const std::string& base_dir,
                                                 const std::string& name, const yaml::Mark& mark,
                                                 std::vector<std::string>* chain) {
-  std::string link = absl::StrCat(path, ":", name);
-  for (const std::string& earlier : *chain) {
-    if (earlier != link) continue;
-    chain->push_back(link);
-    return Invalid(mark, absl::StrCat("services.", name, ".extends"),
-                   absl::StrCat("extends cycle: ", absl::StrJoin(*chain, " -> ")));
-  }
-  chain->push_back(link);
+  chain->push_back(absl::StrCat(path, ":", name));
 
   absl::StatusOr<const Node*> tree = ReadTree(path, base_dir);
   if (!tree.ok()) return tree.status();
@@ -261,8 +275,12 @@ absl::StatusOr<Node> FileLoader::ResolveService(const std::string& path,
   const Node* file = extends->Find("file");
   std::string base_path = file != nullptr ? file->scalar : path;
   std::string base_base_dir = file != nullptr ? DirectoryOf(file->scalar) : base_dir;
-  absl::StatusOr<Node> base = ResolveService(base_path, base_base_dir,
-                                             extends->Find("service")->scalar, extends->mark, chain);
+  const std::string& base_name = extends->Find("service")->scalar;
+  absl::Status cycle = CheckExtendsCycle(*chain, base_path, base_name, extends->mark,
+                                         absl::StrCat("services.", name, ".extends"));
+  if (!cycle.ok()) return cycle;
+  absl::StatusOr<Node> base =
+      ResolveService(base_path, base_base_dir, base_name, extends->mark, chain);
   if (!base.ok()) return base.status();
 
   result.Erase("extends");

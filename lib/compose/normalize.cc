@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <functional>
+#include <optional>
 
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
@@ -492,9 +493,12 @@ void NormalizeResource(Node* node) {
   if (node->IsNull()) *node = Node::Mapping(node->mark);
   if (Node* external = node->Find("external")) {
     if (external->IsMapping()) {
-      Node* name = external->Find("name");
-      if (name != nullptr && node->Find("name") == nullptr) node->Set("name", *name);
+      // Copy first: Set may move the entries that `external` points into.
+      const Node* name = external->Find("name");
+      std::optional<Node> external_name;
+      if (name != nullptr && node->Find("name") == nullptr) external_name = *name;
       *external = PlainNode("true", external->mark);
+      if (external_name.has_value()) node->Set("name", *std::move(external_name));
     } else {
       ToBool(external);
     }

@@ -551,7 +551,8 @@ absl::Status CheckValues(const Node& node, const Type& type, const std::string& 
 
 absl::Status Check(const Node& node, const Type& type, const std::string& path,
                    std::vector<Warning>* warnings) {
-  if (type.any) return absl::OkStatus();
+  // `!reset` removes the value in a merge, whatever its shape.
+  if (type.any || node.tag == "!reset") return absl::OkStatus();
   switch (node.kind) {
     case Node::Kind::kNull:
       if (type.null_ok) return absl::OkStatus();
