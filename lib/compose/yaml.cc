@@ -134,7 +134,8 @@ class Builder {
   absl::StatusOr<Node> BuildSequence(const Event& event, int depth);
   absl::StatusOr<Node> BuildMapping(const Event& event, int depth);
   absl::StatusOr<Node> ExpandAlias(const Event& event, int depth);
-  absl::Status ApplyMerge(const Node& merge_value, std::vector<Entry>& merged,
+  absl::Status ApplyMerge(const Mark& key_mark, const Node& merge_value,
+                          std::vector<Entry>& merged,
                           absl::flat_hash_set<std::string>& merged_keys) const;
   absl::Status Remember(const yaml_char_t* anchor, const Node& node);
 
@@ -313,7 +314,8 @@ absl::StatusOr<Node> Builder::BuildMapping(const Event& event, int depth) {
   Node node = Node::Mapping(MarkAt(event->start_mark));
   node.tag = TagOf(event->data.mapping_start.tag);
   absl::flat_hash_map<std::string, Mark> written;
-  std::vector<Node> merge_values;
+  // The value of each merge key, with the mark of its key.
+  std::vector<std::pair<Mark, Node>> merge_values;
 
   while (true) {
     Event key_event;
@@ -346,7 +348,7 @@ absl::StatusOr<Node> Builder::BuildMapping(const Event& event, int depth) {
     if (!value.ok()) return value.status();
 
     if (is_merge) {
-      merge_values.push_back(*std::move(value));
+      merge_values.emplace_back(key_mark, *std::move(value));
       continue;
     }
     node.entries.push_back(Entry{std::move(key->scalar), key_mark, *std::move(value)});
@@ -359,14 +361,16 @@ absl::StatusOr<Node> Builder::BuildMapping(const Event& event, int depth) {
   std::vector<Entry> merged;
   absl::flat_hash_set<std::string> merged_keys;
   for (const auto& [key, mark] : written) merged_keys.insert(key);
-  for (const Node& value : merge_values) {
-    if (absl::Status status = ApplyMerge(value, merged, merged_keys); !status.ok()) return status;
+  for (const auto& [key_mark, value] : merge_values) {
+    absl::Status status = ApplyMerge(key_mark, value, merged, merged_keys);
+    if (!status.ok()) return status;
   }
   for (Entry& entry : merged) node.entries.push_back(std::move(entry));
   return node;
 }
 
-absl::Status Builder::ApplyMerge(const Node& merge_value, std::vector<Entry>& merged,
+absl::Status Builder::ApplyMerge(const Mark& key_mark, const Node& merge_value,
+                                 std::vector<Entry>& merged,
                                  absl::flat_hash_set<std::string>& merged_keys) const {
   auto merge_one = [&](const Node& mapping) {
     for (const Entry& entry : mapping.entries) {
@@ -380,14 +384,17 @@ absl::Status Builder::ApplyMerge(const Node& merge_value, std::vector<Entry>& me
   if (merge_value.IsSequence()) {
     for (const Node& item : merge_value.items) {
       if (!item.IsMapping()) {
-        return ErrorAt(item.mark, "merge key \"<<\" lists a value that is not a mapping");
+        return ErrorAt(key_mark, absl::StrCat("merge key \"<<\" lists a value that is not a "
+                                              "mapping (at ", item.mark.line, ":",
+                                              item.mark.column, ")"));
       }
     }
     for (const Node& item : merge_value.items) merge_one(item);
     return absl::OkStatus();
   }
-  return ErrorAt(merge_value.mark,
-                 "merge key \"<<\" needs a mapping or a list of mappings, such as <<: *base");
+  return ErrorAt(key_mark, absl::StrCat("merge key \"<<\" needs a mapping or a list of mappings, "
+                                        "such as <<: *base, not the value at ",
+                                        merge_value.mark.line, ":", merge_value.mark.column));
 }
 
 }  // namespace

@@ -90,29 +90,36 @@ struct Entry {
 };
 
 // Parses `text`, the content of `file_name` (used only in marks and error
-// messages). An empty document is a kNull node.
-// Errors: InvalidArgument "FILE:LINE:COLUMN: what" for a syntax error, a
-// duplicate key, an undefined alias, a merge key whose value is not a
-// mapping or a list of mappings, a non-scalar key, or more than one
-// document, or nesting deeper than 512 levels. Aliases are expanded with a
-// budget (10000 nodes per alias expansion, and 1000000 nodes or 64 MiB of
-// scalar text in all), so "billion laughs" input fails with
-// InvalidArgument instead of exhausting memory. A merged mapping keeps the
-// marks of the anchor it came from. Input that is not UTF-8 (or UTF-16 with
-// a byte order mark) fails with a byte offset in place of a line.
+// messages). An empty document is a kNull node. Nodes copied from an anchor
+// (by an alias or a merge key) keep the anchor's marks.
+//
+// Aliases are expanded with a budget: 10000 nodes per alias expansion, and
+// 1000000 nodes or 64 MiB of scalar text in all. So "billion laughs" input
+// fails with InvalidArgument instead of exhausting memory.
+//
+// Errors: InvalidArgument "FILE:LINE:COLUMN: what" for
+//   - a syntax error (libyaml's message),
+//   - a duplicate key, or a key that is a list or a mapping,
+//   - an undefined alias, or an alias beyond the budget,
+//   - a merge key whose value is not a mapping or a list of mappings,
+//   - more than one document, or nesting deeper than 512 levels.
+// Input that is not UTF-8 (or UTF-16 with a byte order mark) fails with
+// "FILE: what (byte offset N)".
 absl::StatusOr<Node> Parse(absl::string_view text, absl::string_view file_name);
 
-// Writes `node` as block-style YAML, two-space indentation, keys in entry
-// order, lists of mappings as `- key: value`, `{}` and `[]` for empty
-// collections, like `docker compose config`. Parse(Emit(node)) has the same
-// kinds and text as `node`. A scalar is double-quoted (with escapes) when
-// plain text would read back differently: empty, leading or trailing space,
-// an indicator character first, `: ` or ` #` inside, control characters,
-// null-like text, or a `quoted` scalar that looks like a bool or number
-// (`"yes"`, `"0755"`, `"1.0"`). A plain scalar such as `yes` stays plain.
-// Multi-line text is a `|` block where the block can hold it exactly.
-// Tags are not written. Text that is not UTF-8 cannot round-trip: each
-// invalid byte is written as the code point with its number.
+// Writes `node` as block-style YAML in the layout of `docker compose
+// config`: two-space indentation, keys in entry order, lists of mappings as
+// `- key: value`, and `{}` and `[]` for empty collections.
+// Parse(Emit(node)) has the same kinds and text as `node`.
+//
+// A scalar is double-quoted (with escapes) when plain text would read back
+// differently. That covers empty text, leading or trailing space, an
+// indicator character first, `: ` or ` #` inside, control characters and
+// null-like text. It also covers a `quoted` scalar that looks like a bool
+// or a number (`"yes"`, `"0755"`, `"1.0"`), while a plain `yes` stays
+// plain. Multi-line text is a `|` block where the block can hold it
+// exactly. Tags are not written. Text that is not UTF-8 cannot round-trip,
+// because each invalid byte is written as the code point with its number.
 std::string Emit(const Node& node);
 
 }  // namespace pycontain::compose::yaml

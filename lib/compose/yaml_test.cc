@@ -274,10 +274,10 @@ TEST(Parse, QuotedMergeKeyIsOrdinaryKey) {
 
 TEST(Parse, MergeOfScalarIsError) {
   EXPECT_EQ(ParseError("a: &a text\nb:\n  <<: *a\n"),
-            "compose.yaml:1:4: merge key \"<<\" needs a mapping or a list of mappings, such as "
-            "<<: *base");
-  EXPECT_EQ(ParseError("a: &a text\nb:\n  <<: [*a]\n"),
-            "compose.yaml:1:4: merge key \"<<\" lists a value that is not a mapping");
+            "compose.yaml:3:3: merge key \"<<\" needs a mapping or a list of mappings, such as "
+            "<<: *base, not the value at 1:4");
+  EXPECT_EQ(ParseError("a: &a text\nb:\n  <<: [{x: 1}, *a]\n"),
+            "compose.yaml:3:3: merge key \"<<\" lists a value that is not a mapping (at 1:4)");
 }
 
 TEST(Parse, DuplicateKeyIsError) {
