@@ -4,6 +4,7 @@
 //   pycontain run [OPTIONS] IMAGE [COMMAND [ARG...]]
 //   pycontain gc
 //   pycontain compose [OPTIONS] config [SERVICE...]
+//   pycontain volume create|ls|inspect|rm|prune
 //
 // The exit status mirrors the command's: its exit code, or 128 + the signal
 // that killed it. Like `docker run`, 125 means pycontain itself failed, 126
@@ -26,9 +27,11 @@
 #include "examples/cli/compose_command.h"
 #include "examples/cli/gc_command.h"
 #include "examples/cli/image_command.h"
+#include "examples/cli/mount_flags.h"
 #include "examples/cli/network_command.h"
 #include "examples/cli/resource_flags.h"
 #include "examples/cli/security_flags.h"
+#include "examples/cli/volume_command.h"
 #include "lib/base/status.h"
 #include "lib/base/units.h"
 #include "lib/container/container.h"
@@ -69,6 +72,20 @@ Options:
   --tmpfs DIR[:OPTIONS] mount a tmpfs at DIR, nosuid and nodev, with
                         comma-separated tmpfs options such as size=16m or
                         mode=1777 (repeatable)
+  -v, --volume SOURCE:DEST[:OPTIONS]
+                        bind host path SOURCE (absolute, must exist) or
+                        mount volume SOURCE (created on first use) at DEST;
+                        -v DEST alone mounts a new anonymous volume.
+                        OPTIONS: ro, rw, nocopy (volumes: do not copy the
+                        image's DEST into a new volume), private, rprivate,
+                        slave, rslave, shared, rshared (binds) (repeatable)
+  --mount type=bind|volume|tmpfs,source=S,target=DEST[,KEY=VALUE...]
+                        the long form, as CSV: quote a field holding commas
+                        or colons ("source=/a,b"). Keys: readonly,
+                        bind-propagation, volume-nocopy, tmpfs-size (bytes,
+                        such as 16m), tmpfs-mode (octal) (repeatable)
+  --rm                  remove the container's anonymous volumes when it
+                        exits (without it they stay: pycontain volume ls)
   --name ID             container id (default: 12 random hex digits)
   --hostname NAME       hostname inside the container (default: the id)
   -e, --env NAME=VALUE  set an environment variable (repeatable)
@@ -100,6 +117,7 @@ Exit status: the command's, or 128+N when signal N ended it; 125 when
 pycontain failed, 126 when the command could not be run, 127 when it was
 not found.
 
+`pycontain volume` manages volumes (see pycontain volume --help).
 `pycontain compose` loads Compose projects (see pycontain compose --help).
 `pycontain gc` removes the cgroups, mounts and state directories of
 containers whose owning process died (see pycontain gc --help).
@@ -219,6 +237,11 @@ std::string ParseRunOptions(Arguments& args, pycontain::spec::ContainerSpec& spe
       *stats = true;
       continue;
     }
+    if (arg == "--rm") {
+      args.take();
+      spec.set_remove_anonymous_volumes(true);
+      continue;
+    }
     std::string value, error;
     std::string flag = arg.substr(0, arg.find('='));
     if (args.Match("--rootfs", "", &value, &error)) {
@@ -227,6 +250,17 @@ std::string ParseRunOptions(Arguments& args, pycontain::spec::ContainerSpec& spe
       spec.set_image(value);
     } else if (args.Match("--tmpfs", "", &value, &error)) {
       *spec.add_mounts() = TmpfsMount(value);
+    } else if (args.Match("--volume", "-v", &value, &error) ||
+               args.Match("--mount", "", &value, &error)) {
+      if (!error.empty()) return error;
+      bool long_form = flag == "--mount";
+      absl::StatusOr<pycontain::spec::Mount> mount =
+          long_form ? pycontain::cli::ParseMountFlag(value) : pycontain::cli::ParseVolumeFlag(value);
+      if (!mount.ok()) return std::string(mount.status().message());
+      absl::Status source = pycontain::cli::CheckBindSource(
+          absl::StrCat(long_form ? "--mount " : "-v ", value), *mount);
+      if (!source.ok()) return std::string(source.message());
+      *spec.add_mounts() = std::move(*mount);
     } else if (args.Match("--name", "", &value, &error)) {
       spec.set_id(value);
     } else if (args.Match("--hostname", "", &value, &error)) {
@@ -329,6 +363,7 @@ int main(int argc, char** argv) {
   if (command == "image") return pycontain::cli::ImageCommand(args.rest());
   if (command == "gc") return pycontain::cli::GcCommand(args.rest());
   if (command == "compose") return pycontain::cli::ComposeCommand(args.rest());
+  if (command == "volume") return pycontain::cli::VolumeCommand(args.rest());
   if (command == "-h" || command == "--help" || command == "help") {
     PrintUsage(stdout);
     return 0;

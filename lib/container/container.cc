@@ -158,6 +158,8 @@ absl::StatusOr<Container> Container::Start(const spec::ContainerSpec& spec,
   Container container;
   container.id_ = prepared->id;
   container.state_ = std::move(prepared->state);
+  container.volumes_ = std::move(prepared->volumes);
+  container.volumes_.Keep(spec.remove_anonymous_volumes());
   container.image_root_ = std::move(prepared->image_root);
   container.cgroup_ = std::move(*cgroup);
   container.process_ = std::move(*process);

@@ -32,6 +32,7 @@
 #include "lib/container/image_root.h"
 #include "lib/container/network.h"
 #include "lib/container/state_dir.h"
+#include "lib/container/volume_mounts.h"
 #include "lib/ns/process.h"
 #include "lib/overlay/diff.h"
 #include "lib/security/security.h"
@@ -107,6 +108,9 @@ class Container {
   void FillCgroupResult(const ns::ExitStatus& status, spec::RunResult& result);
 
   std::string id_;
+  // Declared before state_, so that the container's record in the state
+  // directory is gone before its volumes are released.
+  ContainerVolumes volumes_;
   StateDir state_;
   // The overlay root; removed after the process is reaped, before state_.
   std::optional<ImageRoot> image_root_;

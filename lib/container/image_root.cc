@@ -44,6 +44,24 @@ void AddWritableTmpfs(spec::ContainerSpec& spec) {
   spec.mutable_mounts()->Swap(&mounts);
 }
 
+// The image's VOLUME paths get an anonymous volume each, as in `docker
+// run`, unless the spec mounts something there. They go first, so that the
+// spec's mounts below them land on them.
+void AddImageVolumes(const std::vector<std::string>& paths, spec::ContainerSpec& spec) {
+  google::protobuf::RepeatedPtrField<spec::Mount> mounts;
+  for (const std::string& path : paths) {
+    std::string destination = path;
+    while (destination.size() > 1 && destination.back() == '/') destination.pop_back();
+    if (HasMountAt(spec, destination)) continue;
+    spec::Mount* mount = mounts.Add();
+    mount->set_destination(destination);
+    mount->set_type("volume");
+  }
+  if (mounts.empty()) return;
+  for (const spec::Mount& mount : spec.mounts()) *mounts.Add() = mount;
+  spec.mutable_mounts()->Swap(&mounts);
+}
+
 image::RunOverrides OverridesFrom(const spec::Process& process) {
   image::RunOverrides overrides;
   overrides.command.assign(process.args().begin(), process.args().end());
@@ -107,10 +125,7 @@ absl::StatusOr<ImageSpec> ResolveImage(const spec::ContainerSpec& spec) {
   process->mutable_user()->set_user(from_image.user().user());
   process->mutable_user()->set_group(from_image.user().group());
   if (spec.root().readonly()) AddWritableTmpfs(result.spec);
-  // TODO: defaults->volumes (the image's VOLUME paths) get no anonymous
-  // volumes, and named volumes do not exist yet; both become mounts here.
-  // Containers that outlive the caller (run -d, ps, stop, start, rm, logs,
-  // commit, export) need the upper directory to be kept by name.
+  AddImageVolumes(defaults->volumes, result.spec);
 
   // TODO: the layers stay in use while the container runs, but nothing
   // stops `image prune` from removing them meanwhile.

@@ -26,7 +26,9 @@ struct ImageSpec {
   // The caller's spec with process args, env, cwd and user filled from the
   // image config by `docker run`'s rules: process.args replace Cmd and
   // follow Entrypoint. A read-only root also gets tmpfs mounts at /tmp and
-  // /run unless the spec mounts something there.
+  // /run unless the spec mounts something there. Each VOLUME path of the
+  // image config gets a mount of type "volume" without a source (an
+  // anonymous volume) unless the spec mounts something there.
   spec::ContainerSpec spec;
   // The image's unpacked layers, top first.
   std::vector<std::string> lowers;

@@ -18,6 +18,7 @@
 #include "lib/base/path.h"
 #include "lib/base/status.h"
 #include "lib/container/image_root.h"
+#include "lib/container/mount_check.h"
 #include "lib/container/user.h"
 #include "lib/ns/rootfs_plan.h"
 #include "lib/spec/validate.h"
@@ -254,6 +255,8 @@ absl::StatusOr<PreparedContainer> PrepareContainer(const spec::ContainerSpec& re
   if (!status.ok()) return status;
   status = security::ValidateSecurity(spec.security());
   if (!status.ok()) return status;
+  status = CheckFilesystemOptions({spec.mounts().begin(), spec.mounts().end()});
+  if (!status.ok()) return status;
 
   PreparedContainer prepared;
   prepared.id = spec.id().empty() ? RandomId() : spec.id();
@@ -324,6 +327,12 @@ absl::StatusOr<PreparedContainer> PrepareContainer(const spec::ContainerSpec& re
     rootfs.before_root_steps.push_back(prepared.image_root->AttachStep());
     rootfs.root = prepared.image_root->AttachStep().target;
   }
+  // Volumes become bind mounts of their directories in the store. An empty
+  // one is seeded from the root, but not from the host's (embedded) root.
+  absl::StatusOr<ContainerVolumes> volumes =
+      AttachVolumes(prepared.id, host_root ? "" : root, rootfs.mounts);
+  if (!volumes.ok()) return volumes.status();
+  prepared.volumes = std::move(*volumes);
   absl::StatusOr<ns::RootfsPlan> rootfs_plan = ns::PlanRootfs(rootfs);
   if (!rootfs_plan.ok()) return rootfs_plan.status();
   plan.rootfs_steps = std::move(rootfs_plan->steps);

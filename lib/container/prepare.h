@@ -13,6 +13,7 @@
 #include "lib/container/image_root.h"
 #include "lib/container/network.h"
 #include "lib/container/state_dir.h"
+#include "lib/container/volume_mounts.h"
 #include "lib/ns/plan.h"
 #include "lib/security/security.h"
 #include "lib/spec/container.pb.h"
@@ -25,6 +26,9 @@ inline constexpr char kDefaultPath[] =
 
 struct PreparedContainer {
   std::string id;
+  // The volumes the container mounts; before state, so that they are
+  // released after the state directory is gone.
+  ContainerVolumes volumes;
   StateDir state;
   // The overlay root of a container from an image; after state, so that it
   // goes first.

@@ -98,6 +98,9 @@ struct ImportOptions {
   // Default command and environment of the new image.
   std::vector<std::string> cmd;
   std::vector<std::string> env;
+  // VOLUME paths of the new image (absolute paths in the container), as
+  // `docker import --change "VOLUME /data"` sets them. Default: none.
+  std::vector<std::string> volumes;
 };
 
 // Imports the tarball at `path` (plain or compressed) as a one-layer image,

@@ -113,6 +113,9 @@ absl::StatusOr<std::string> ImportTarball(const Store& store, absl::string_view 
   for (const std::string& variable : options.env) {
     config.mutable_config()->add_env(variable);
   }
+  for (const std::string& volume : options.volumes) {
+    (*config.mutable_config()->mutable_volumes())[volume];
+  }
   config.mutable_rootfs()->set_type("layers");
   config.mutable_rootfs()->add_diff_ids(layer->second);
   format::History* history = config.add_history();

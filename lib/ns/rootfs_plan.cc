@@ -80,6 +80,18 @@ class Planner {
     plan_.steps.push_back(std::move(step));
   }
 
+  // Adds a kMakeDirectory step for each directory between the root and
+  // `target` (a result of Resolve), so that a destination whose parents do
+  // not exist yet is made inside the root. An earlier mount may hide what
+  // exists now, so existing directories get a step too.
+  void AddParentDirectories(const std::string& target) {
+    size_t start = options_.root.size();
+    for (size_t slash = target.find('/', start + 1); slash != std::string::npos;
+         slash = target.find('/', slash + 1)) {
+      AddDirectory(target.substr(0, slash), 0755);
+    }
+  }
+
   void PlanRootMount();
   absl::Status PlanProc();
   absl::Status PlanDev();
@@ -222,6 +234,7 @@ ParsedOptions ParseMountOptions(const spec::Mount& mount) {
 absl::Status Planner::PlanMount(int index, const spec::Mount& mount) {
   absl::StatusOr<std::string> target = Resolve(mount.destination());
   if (!target.ok()) return Annotate(target.status(), absl::StrCat("mounts[", index, "]"));
+  AddParentDirectories(*target);
 
   ParsedOptions options = ParseMountOptions(mount);
   bool bind = mount.type() == "bind" || (options.flags & MS_BIND);
@@ -243,12 +256,15 @@ absl::Status Planner::PlanMount(int index, const spec::Mount& mount) {
           absl::StrJoin(options.data, ", ")));
     }
     AddMount(mount.source(), *target, "", options.flags, "");
-    // A bind mount takes the source's flags; read-only needs a remount.
-    if (options.readonly) {
-      AddMount("", *target, "",
-               MS_REMOUNT | MS_BIND | MS_RDONLY | (options.flags & ~(MS_BIND | MS_REC)),
-               "");
+    // A bind mount takes the source's flags, so others need a remount.
+    unsigned long remount_flags = options.flags & ~(MS_BIND | MS_REC);
+    if (remount_flags != 0) {
+      AddMount("", *target, "", MS_REMOUNT | MS_BIND | remount_flags, "");
     }
+    // mount_setattr changes only the read-only flag, also on every mount
+    // that rbind copied from below the source, which a remount would leave
+    // writable.
+    if (options.readonly) Add(RootfsStep::Kind::kReadOnlyRecursive, *target);
   } else {
     AddDirectory(*target, 0755);
     std::string source = mount.source().empty() ? mount.type() : mount.source();
@@ -277,6 +293,12 @@ absl::StatusOr<RootfsPlan> Planner::Plan() {
 
 absl::StatusOr<RootfsPlan> PlanRootfs(const RootfsOptions& options) {
   return Planner(options).Plan();
+}
+
+bool IsMountFlagOption(absl::string_view option) {
+  spec::Mount mount;
+  mount.add_options(std::string(option));
+  return ParseMountOptions(mount).data.empty();
 }
 
 }  // namespace pycontain::ns

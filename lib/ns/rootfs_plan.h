@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "lib/ns/plan.h"
 #include "lib/spec/container.pb.h"
 
@@ -55,6 +56,11 @@ struct RootfsPlan {
 // unknown option or propagation; the errno of a failed path resolution
 // (for example ELOOP for a symlink loop in the root).
 absl::StatusOr<RootfsPlan> PlanRootfs(const RootfsOptions& options);
+
+// Whether the planner takes `option` (an entry of spec::Mount.options) as a
+// mount flag or a propagation, such as "ro" or "rslave", rather than as
+// data for the filesystem, such as "size=16m".
+bool IsMountFlagOption(absl::string_view option);
 
 }  // namespace pycontain::ns
 

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <string>
+#include <vector>
 
 #include "absl/strings/match.h"
 #include "gmock/gmock.h"
@@ -16,6 +17,7 @@ namespace pycontain::ns {
 namespace {
 
 using ::testing::HasSubstr;
+using ::testing::ElementsAre;
 
 class RootfsPlanTest : public ::testing::Test {
  protected:
@@ -110,23 +112,59 @@ TEST_F(RootfsPlanTest, HostRootIsReadOnlyWithFreshTmp) {
   EXPECT_EQ(tmp->fstype, "tmpfs");
 }
 
-TEST_F(RootfsPlanTest, ReadOnlyBindNeedsRemount) {
+TEST_F(RootfsPlanTest, ReadOnlyBindIsMadeReadOnlyRecursively) {
   spec::Mount mount;
   mount.set_destination("/data");
   mount.set_type("bind");
   mount.set_source("/etc");
+  mount.add_options("rbind");
   mount.add_options("ro");
   absl::StatusOr<RootfsPlan> plan = PlanRootfs({.root = root_, .mounts = {mount}});
   ASSERT_TRUE(plan.ok()) << plan.status();
-  int binds = 0;
+  std::vector<RootfsStep::Kind> kinds;
+  for (const RootfsStep& step : plan->steps) {
+    if (step.target == root_ + "/data") kinds.push_back(step.kind);
+  }
+  // The bind, then mount_setattr(AT_RECURSIVE), which also covers the
+  // submounts that rbind copied.
+  EXPECT_THAT(kinds, ElementsAre(RootfsStep::Kind::kMakeDirectory, RootfsStep::Kind::kMount,
+                                 RootfsStep::Kind::kReadOnlyRecursive));
+  const RootfsStep* bind = Find(*plan, RootfsStep::Kind::kMount, root_ + "/data");
+  ASSERT_NE(bind, nullptr);
+  EXPECT_EQ(bind->flags, static_cast<unsigned long>(MS_BIND | MS_REC));
+}
+
+TEST_F(RootfsPlanTest, BindFlagsNeedRemount) {
+  spec::Mount mount;
+  mount.set_destination("/data");
+  mount.set_type("bind");
+  mount.set_source("/etc");
+  mount.add_options("nosuid");
+  absl::StatusOr<RootfsPlan> plan = PlanRootfs({.root = root_, .mounts = {mount}});
+  ASSERT_TRUE(plan.ok()) << plan.status();
   bool remounted = false;
   for (const RootfsStep& step : plan->steps) {
-    if (step.target != root_ + "/data" || step.kind != RootfsStep::Kind::kMount) continue;
-    ++binds;
-    if (step.flags & MS_REMOUNT) remounted = (step.flags & MS_RDONLY) != 0;
+    if (step.target == root_ + "/data" && (step.flags & MS_REMOUNT)) {
+      remounted = (step.flags & MS_NOSUID) != 0;
+    }
   }
-  EXPECT_EQ(binds, 2);
   EXPECT_TRUE(remounted);
+}
+
+TEST_F(RootfsPlanTest, MissingParentsAreMadeInsideRoot) {
+  spec::Mount mount;
+  mount.set_destination("/a/b/c");
+  mount.set_type("tmpfs");
+  absl::StatusOr<RootfsPlan> plan = PlanRootfs({.root = root_, .mounts = {mount}});
+  ASSERT_TRUE(plan.ok()) << plan.status();
+  std::vector<std::string> made;
+  for (const RootfsStep& step : plan->steps) {
+    if (step.kind == RootfsStep::Kind::kMakeDirectory &&
+        absl::StartsWith(step.target, root_ + "/a")) {
+      made.push_back(step.target);
+    }
+  }
+  EXPECT_THAT(made, ElementsAre(root_ + "/a", root_ + "/a/b", root_ + "/a/b/c"));
 }
 
 TEST_F(RootfsPlanTest, TmpfsOptionsBecomeData) {

@@ -7,6 +7,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_split.h"
 
 namespace pycontain::spec {
 namespace {
@@ -109,6 +110,40 @@ absl::Status ValidateNamespaces(const ContainerSpec& spec) {
   return ValidateIdMappings("namespaces.gid_mappings", namespaces.gid_mappings());
 }
 
+bool HasDotDot(absl::string_view path) {
+  for (absl::string_view component : absl::StrSplit(path, '/')) {
+    if (component == "..") return true;
+  }
+  return false;
+}
+
+// Checks what the planner would otherwise resolve silently: ".." in a
+// destination stays at the root, so "/../etc" is taken for a typo or an
+// attack rather than for "/etc".
+absl::Status ValidateMountPaths(absl::string_view field, const Mount& mount) {
+  if (HasDotDot(mount.destination())) {
+    return FieldError(absl::StrCat(field, ".destination"),
+                      absl::StrFormat("\"%s\" contains \"..\"; give the path "
+                                      "inside the container without it",
+                                      absl::CHexEscape(mount.destination())));
+  }
+  bool volume = mount.type() == "volume";
+  if (volume && !mount.source().empty()) {
+    absl::Status status = ValidateVolumeName(mount.source());
+    if (!status.ok()) {
+      return FieldError(absl::StrCat(field, ".source"), status.message());
+    }
+  }
+  for (const std::string& option : mount.options()) {
+    if (option == "nocopy" && !volume) {
+      return FieldError(absl::StrCat(field, ".options"),
+                        absl::StrCat("\"nocopy\" applies only to type \"volume\", not \"",
+                                     absl::CHexEscape(mount.type()), "\""));
+    }
+  }
+  return absl::OkStatus();
+}
+
 absl::Status ValidateMounts(const ContainerSpec& spec) {
   for (int i = 0; i < spec.mounts_size(); ++i) {
     const Mount& mount = spec.mounts(i);
@@ -130,11 +165,26 @@ absl::Status ValidateMounts(const ContainerSpec& spec) {
     if (HasNul(mount.destination()) || HasNul(mount.source())) {
       return FieldError(field, "paths must not contain a NUL byte");
     }
+    absl::Status status = ValidateMountPaths(field, mount);
+    if (!status.ok()) return status;
   }
   return absl::OkStatus();
 }
 
 }  // namespace
+
+absl::Status ValidateVolumeName(absl::string_view name) {
+  bool valid = name.size() >= 2 && name.size() <= kMaxVolumeNameLength;
+  for (size_t i = 0; valid && i < name.size(); ++i) {
+    char c = name[i];
+    valid = absl::ascii_isalnum(c) || (i > 0 && (c == '_' || c == '.' || c == '-'));
+  }
+  if (valid) return absl::OkStatus();
+  return absl::InvalidArgumentError(absl::StrFormat(
+      "\"%s\" is not a valid volume name: use 2 to %d letters, digits, '_', '.' "
+      "and '-', starting with a letter or digit",
+      absl::CHexEscape(name), kMaxVolumeNameLength));
+}
 
 absl::Status ValidateId(absl::string_view id) {
   if (id.empty() || id.size() > kMaxIdLength) {

@@ -26,6 +26,15 @@ absl::Status ValidateSpec(const ContainerSpec& spec);
 // at most kMaxIdLength bytes).
 absl::Status ValidateId(absl::string_view id);
 
+// Largest volume name: a volume is a directory named after it, and Linux
+// file names are at most NAME_MAX (255) bytes.
+inline constexpr int kMaxVolumeNameLength = 255;
+
+// Returns OK when `name` is a valid volume name, as Docker's:
+// [a-zA-Z0-9][a-zA-Z0-9_.-]+, so at least 2 bytes, at most
+// kMaxVolumeNameLength. The error (InvalidArgument) names the value.
+absl::Status ValidateVolumeName(absl::string_view name);
+
 }  // namespace pycontain::spec
 
 #endif  // PYCONTAIN_LIB_SPEC_VALIDATE_H_

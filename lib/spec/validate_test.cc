@@ -91,6 +91,47 @@ TEST(ValidateSpec, MountNeedsAbsoluteDestinationAndBindSource) {
   ExpectInvalid(spec, "mounts[0].source");
 }
 
+TEST(ValidateSpec, MountDestinationWithDotDot) {
+  ContainerSpec spec = Minimal();
+  Mount* mount = spec.add_mounts();
+  mount->set_type("tmpfs");
+  mount->set_destination("/data/../../etc");
+  ExpectInvalid(spec, "mounts[0].destination");
+  mount->set_destination("/data/..x/y..");
+  EXPECT_TRUE(ValidateSpec(spec).ok());
+}
+
+TEST(ValidateSpec, VolumeSourceAndNocopy) {
+  ContainerSpec spec = Minimal();
+  Mount* mount = spec.add_mounts();
+  mount->set_type("volume");
+  mount->set_destination("/data");
+  EXPECT_TRUE(ValidateSpec(spec).ok()) << "an empty source is an anonymous volume";
+  mount->set_source("cache_1.x-y");
+  mount->add_options("nocopy");
+  EXPECT_TRUE(ValidateSpec(spec).ok());
+  mount->set_source("-cache");
+  ExpectInvalid(spec, "mounts[0].source");
+  mount->set_source("/host/path");
+  ExpectInvalid(spec, "mounts[0].source");
+  mount->set_source("data");
+  mount->set_type("bind");
+  mount->set_source("/data");
+  ExpectInvalid(spec, "mounts[0].options");
+}
+
+TEST(ValidateVolumeName, AcceptsAndRejects) {
+  EXPECT_TRUE(ValidateVolumeName("ab").ok());
+  EXPECT_TRUE(ValidateVolumeName("0data.v1_x-y").ok());
+  EXPECT_FALSE(ValidateVolumeName("a").ok()) << "Docker needs two characters";
+  EXPECT_FALSE(ValidateVolumeName("").ok());
+  EXPECT_FALSE(ValidateVolumeName("_data").ok());
+  EXPECT_FALSE(ValidateVolumeName("a/b").ok());
+  EXPECT_FALSE(ValidateVolumeName("a:b").ok());
+  EXPECT_FALSE(ValidateVolumeName(std::string(256, 'a')).ok());
+  EXPECT_TRUE(ValidateVolumeName(std::string(255, 'a')).ok());
+}
+
 TEST(ValidateSpec, ZeroTimeout) {
   ContainerSpec spec = Minimal();
   spec.mutable_timeout()->set_seconds(0);
