@@ -54,7 +54,6 @@ TEST(CtfLayoutTest, ChallengeFrontServiceWithItsDotEnv) {
   EXPECT_EQ(ScalarAt(*front, "pids_limit"), "64");
   EXPECT_EQ(ScalarAt(*front, "cpus"), "0.5");
   EXPECT_EQ(ScalarAt(*front, "deploy.resources.limits.memory"), "67108864");
-  EXPECT_EQ(ScalarAt(*front, "deploy.resources.limits.pids"), "64");
   EXPECT_EQ(ScalarAt(*front, "ulimits.nproc"), "64");
   EXPECT_EQ(ScalarAt(*front, "ulimits.nofile.soft"), "1024");
   EXPECT_EQ(ScalarAt(*front, "ulimits.nofile.hard"), "2048");
