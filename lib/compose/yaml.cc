@@ -112,7 +112,7 @@ class Event {
 // Builds the tree from libyaml's parser events, one node per recursive call.
 class Builder {
  public:
-  Builder(absl::string_view text, absl::string_view file_name) : file_(file_name) {
+  Builder(absl::string_view text, absl::string_view file_name) : text_(text), file_(file_name) {
     yaml_parser_initialize(&parser_);
     yaml_parser_set_input_string(&parser_, reinterpret_cast<const unsigned char*>(text.data()),
                                  text.size());
@@ -139,6 +139,9 @@ class Builder {
                           absl::flat_hash_set<std::string>& merged_keys) const;
   absl::Status Remember(const yaml_char_t* anchor, const Node& node);
 
+  bool LineIndentedWithTab(size_t line) const;
+
+  absl::string_view text_;
   std::string file_;
   yaml_parser_t parser_;
   absl::flat_hash_map<std::string, Anchor> anchors_;
@@ -161,12 +164,31 @@ absl::Status Builder::ParserError() const {
       break;
   }
 
-  std::string message = ErrorAt(MarkAt(parser_.problem_mark), problem).message().data();
+  std::string message = std::string(ErrorAt(MarkAt(parser_.problem_mark), problem).message());
   if (parser_.context != nullptr) {
     absl::StrAppend(&message, " (", parser_.context, " at ", parser_.context_mark.line + 1, ":",
                     parser_.context_mark.column + 1, ")");
   }
+  if (LineIndentedWithTab(parser_.problem_mark.line)) {
+    absl::StrAppend(&message, "; indent YAML with spaces, not tabs");
+  }
   return absl::InvalidArgumentError(message);
+}
+
+// Whether the 0-based `line` of the input starts with blanks that include
+// a tab, which libyaml reports only as a character that cannot start a
+// token.
+bool Builder::LineIndentedWithTab(size_t line) const {
+  size_t start = 0;
+  for (size_t i = 0; i < line; ++i) {
+    start = text_.find('\n', start);
+    if (start == absl::string_view::npos) return false;
+    ++start;
+  }
+  for (size_t i = start; i < text_.size() && (text_[i] == ' ' || text_[i] == '\t'); ++i) {
+    if (text_[i] == '\t') return true;
+  }
+  return false;
 }
 
 absl::Status Builder::Next(Event& event) {

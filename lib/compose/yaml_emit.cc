@@ -169,7 +169,7 @@ std::string DoubleQuoted(absl::string_view text) {
 }
 
 // Writes nodes in block style. `indent` is the column of a node's lines,
-// and `after_prefix` says that the current line already holds "key:" or
+// and `after_prefix` means that the current line already holds "key:" or
 // "-", so a scalar follows after a space and a collection on the next line.
 class Writer {
  public:
@@ -225,8 +225,13 @@ bool Writer::WriteLiteral(absl::string_view text, int indent) {
 
   // `trailing` counts the final newlines: none is "|-", one is "|" and
   // more are kept with "|+".
-  out_ += trailing == 0 ? "|-" : trailing == 1 ? "|" : "|+";
-  out_ += '\n';
+  if (trailing == 0) {
+    out_ += "|-\n";
+  } else if (trailing == 1) {
+    out_ += "|\n";
+  } else {
+    out_ += "|+\n";
+  }
   indent = std::max(indent, 2);
   for (absl::string_view line : lines) {
     if (!line.empty()) {

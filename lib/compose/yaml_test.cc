@@ -308,12 +308,18 @@ TEST(Parse, SecondDocumentIsError) {
 }
 
 TEST(Parse, SyntaxErrorCarriesLibyamlProblemAndPosition) {
-  std::string error = ParseError("services:\n  web:\n    image: a\n   bad: [\n");
-  EXPECT_THAT(error, HasSubstr("compose.yaml:"));
+  EXPECT_EQ(ParseError("services:\n  web:\n    image: a\n   bad: [\n"),
+            "compose.yaml:4:4: did not find expected key (while parsing a block mapping at 2:3)");
   EXPECT_THAT(ParseError("a: b: c\n"),
               "compose.yaml:1:5: mapping values are not allowed in this context");
   EXPECT_THAT(ParseError("a: [1, 2\n"), HasSubstr("did not find expected ',' or ']'"));
   EXPECT_THAT(ParseError("a: \"open\n"), HasSubstr("found unexpected end of stream"));
+}
+
+TEST(Parse, TabIndentationIsExplained) {
+  EXPECT_EQ(ParseError("services:\n\tweb: {}\n"),
+            "compose.yaml:2:1: found character that cannot start any token (while scanning for "
+            "the next token at 2:1); indent YAML with spaces, not tabs");
 }
 
 TEST(Parse, InvalidUtf8IsError) {
