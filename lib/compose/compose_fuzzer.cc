@@ -89,5 +89,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
 
   (void)pycontain::compose::Interpolate(text, lookup, yaml::Mark{"fuzz.txt", 1, 1});
   (void)pycontain::compose::ParseEnvFile(text, "fuzz.env", lookup);
+  (void)pycontain::compose::ParseEnvFile(text, "fuzz.env", lookup,
+                                         pycontain::compose::EnvFileFormat::kRaw);
   return 0;
 }

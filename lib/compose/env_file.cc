@@ -14,6 +14,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "lib/base/status.h"
 #include "lib/base/unique_fd.h"
@@ -265,15 +266,73 @@ absl::StatusOr<std::string> EnvParser::QuotedValue(const std::string& name) {
   return Interpolate(raw, [this](absl::string_view var) { return Resolve(var); }, value_mark);
 }
 
+// The raw format, with the rules of Docker's `--env-file`: leading
+// whitespace and `#` lines are skipped, a line splits at its first `=`, and
+// the value is the rest of the line, byte for byte.
+absl::StatusOr<std::vector<EnvVar>> ParseRawEnvFile(absl::string_view text,
+                                                    absl::string_view file_name,
+                                                    const Lookup& lookup) {
+  absl::ConsumePrefix(&text, kUtf8ByteOrderMark);
+  std::vector<EnvVar> vars;
+  absl::flat_hash_map<std::string, size_t> index;
+  int line_number = 0;
+  for (absl::string_view line : absl::StrSplit(text, '\n')) {
+    ++line_number;
+    absl::ConsumeSuffix(&line, "\r");
+    size_t start = 0;
+    while (start < line.size() && IsBlank(line[start])) ++start;
+    line.remove_prefix(start);
+    if (line.empty() || line[0] == '#') continue;
+
+    size_t equals = line.find('=');
+    absl::string_view name = line.substr(0, equals);
+    std::string where = absl::StrCat(file_name, ":", line_number, ": ");
+    if (name.empty()) {
+      return absl::InvalidArgumentError(absl::StrCat(where, "missing variable name before \"=\""));
+    }
+    for (char c : name) {
+      if (IsBlank(c)) {
+        return absl::InvalidArgumentError(
+            absl::StrCat(where, "variable name \"", name, "\" contains whitespace"));
+      }
+    }
+
+    std::optional<std::string> value;
+    if (equals != absl::string_view::npos) {
+      value = std::string(line.substr(equals + 1));
+    } else if (lookup) {
+      value = lookup(name);
+    }
+    if (!value.has_value()) continue;
+
+    yaml::Mark mark{std::string(file_name), line_number, static_cast<int>(start) + 1};
+    auto [it, inserted] = index.try_emplace(name, vars.size());
+    if (inserted) {
+      vars.push_back(EnvVar{std::string(name), *std::move(value), std::move(mark)});
+    } else {
+      vars[it->second].value = *std::move(value);
+      vars[it->second].mark = std::move(mark);
+    }
+  }
+  return vars;
+}
+
 }  // namespace
 
 absl::StatusOr<std::vector<EnvVar>> ParseEnvFile(absl::string_view text,
                                                  absl::string_view file_name,
-                                                 const Lookup& lookup) {
-  return EnvParser(text, file_name, lookup).Run();
+                                                 const Lookup& lookup, EnvFileFormat format) {
+  switch (format) {
+    case EnvFileFormat::kCompose:
+      return EnvParser(text, file_name, lookup).Run();
+    case EnvFileFormat::kRaw:
+      return ParseRawEnvFile(text, file_name, lookup);
+  }
+  return absl::InvalidArgumentError("unknown env file format");
 }
 
-absl::StatusOr<std::vector<EnvVar>> ReadEnvFile(const std::string& path, const Lookup& lookup) {
+absl::StatusOr<std::vector<EnvVar>> ReadEnvFile(const std::string& path, const Lookup& lookup,
+                                                EnvFileFormat format) {
   UniqueFd fd(open(path.c_str(), O_RDONLY | O_CLOEXEC));
   if (fd.get() < 0) return ErrnoError(errno, "open env file", path);
 
@@ -286,7 +345,7 @@ absl::StatusOr<std::vector<EnvVar>> ReadEnvFile(const std::string& path, const L
     if (n == 0) break;
     text.append(buffer, static_cast<size_t>(n));
   }
-  return ParseEnvFile(text, path, lookup);
+  return ParseEnvFile(text, path, lookup, format);
 }
 
 }  // namespace pycontain::compose

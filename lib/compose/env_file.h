@@ -12,6 +12,11 @@
 //   FROM_ENVIRONMENT                 the lookup's value; skipped when unset
 //   YAML_STYLE: value                `:` works like `=`, as in docker compose
 //
+// That is the default format. A service's `env_file:` entry may instead say
+// `format: raw`, which takes each `NAME=value` line as written, like
+// `docker run --env-file`: no quotes, escapes, interpolation or inline
+// comments, and whitespace kept around the value.
+//
 // Names contain ASCII letters, digits and `_ . - [ ]`. Interpolation (see
 // interpolate.h) resolves a variable through the lookup first and then
 // through the variables defined earlier in the same file, like docker
@@ -33,6 +38,14 @@
 
 namespace pycontain::compose {
 
+enum class EnvFileFormat {
+  // docker compose's format, described above.
+  kCompose,
+  // `format: raw`: `NAME=value` lines as written (value up to the line end),
+  // `#` comment lines, blank lines, and names alone taken from the lookup.
+  kRaw,
+};
+
 // One variable from an env file.
 struct EnvVar {
   std::string name;
@@ -53,15 +66,18 @@ struct EnvVar {
 // Errors: InvalidArgument "FILE:LINE: what" for an invalid name, an
 // unterminated quoted value, or text after a closing quote, and the
 // errors of Interpolate ("FILE:LINE:COLUMN: required variable ...").
-absl::StatusOr<std::vector<EnvVar>> ParseEnvFile(absl::string_view text,
-                                                 absl::string_view file_name,
-                                                 const Lookup& lookup);
+// In the raw format, only a missing name or one with whitespace is an
+// error.
+absl::StatusOr<std::vector<EnvVar>> ParseEnvFile(
+    absl::string_view text, absl::string_view file_name, const Lookup& lookup,
+    EnvFileFormat format = EnvFileFormat::kCompose);
 
 // Reads the env file at `path` and parses it with ParseEnvFile (marks name
 // `path`). Errors: NotFound "open env file PATH: No such file or
 // directory" and the other errno errors of open and read (with the errno
 // as a payload, see lib/base/status.h), and those of ParseEnvFile.
-absl::StatusOr<std::vector<EnvVar>> ReadEnvFile(const std::string& path, const Lookup& lookup);
+absl::StatusOr<std::vector<EnvVar>> ReadEnvFile(const std::string& path, const Lookup& lookup,
+                                                EnvFileFormat format = EnvFileFormat::kCompose);
 
 }  // namespace pycontain::compose
 

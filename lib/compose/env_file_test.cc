@@ -220,6 +220,40 @@ TEST_F(EnvFileTest, EmptyLookupMeansNothingIsSet) {
   EXPECT_EQ((*vars)[0].value, "none");
 }
 
+TEST_F(EnvFileTest, RawFormatKeepsValuesAsWritten) {
+  absl::StatusOr<std::vector<EnvVar>> vars = ParseEnvFile(
+      "# comment\n"
+      "\n"
+      "JSON='{\"key\": \"value\"}'\n"
+      "  SPACED= a b # not a comment \n"
+      "DOLLAR=$HOME ${X:?} \\n\r\n"
+      "HOME\n"
+      "NOT_SET\n"
+      "EQUALS=a=b\n",
+      "raw.env", lookup_, EnvFileFormat::kRaw);
+  ASSERT_TRUE(vars.ok()) << vars.status();
+  ASSERT_EQ(vars->size(), 5u);
+  EXPECT_EQ((*vars)[0].name, "JSON");
+  EXPECT_EQ((*vars)[0].value, "'{\"key\": \"value\"}'");
+  EXPECT_EQ((*vars)[1].name, "SPACED");
+  EXPECT_EQ((*vars)[1].value, " a b # not a comment ");
+  EXPECT_EQ(yaml::ToString((*vars)[1].mark), "raw.env:4:3");
+  EXPECT_EQ((*vars)[2].value, "$HOME ${X:?} \\n");
+  EXPECT_EQ((*vars)[3].name, "HOME");
+  EXPECT_EQ((*vars)[3].value, "/home/ctf");
+  EXPECT_EQ((*vars)[4].value, "a=b");
+}
+
+TEST_F(EnvFileTest, RawFormatRejectsBadNames) {
+  absl::StatusOr<std::vector<EnvVar>> vars =
+      ParseEnvFile("A=1\nB C=2\n", "raw.env", lookup_, EnvFileFormat::kRaw);
+  ASSERT_FALSE(vars.ok());
+  EXPECT_EQ(vars.status().message(), "raw.env:2: variable name \"B C\" contains whitespace");
+  vars = ParseEnvFile("=2\n", "raw.env", lookup_, EnvFileFormat::kRaw);
+  ASSERT_FALSE(vars.ok());
+  EXPECT_EQ(vars.status().message(), "raw.env:1: missing variable name before \"=\"");
+}
+
 TEST_F(EnvFileTest, ReadFromDisk) {
   std::string path = ::testing::TempDir() + "/env_file_test.env";
   {
