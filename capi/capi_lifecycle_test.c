@@ -1,6 +1,7 @@
 /* Tests of the C API's container lifecycle and log callback, in C99,
  * against libpycontain.so: create, start, state, wait with and without a
- * timeout, exec, kill and destroy on real containers as root. */
+ * timeout, exec, kill, pause, resume and destroy on real containers as
+ * root. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <signal.h>
@@ -8,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "pycontain.h"
@@ -163,6 +166,166 @@ static void test_destroy_kills_running(void) {
   CHECK(count_children() == 0);
 }
 
+static off_t file_size(int fd) {
+  struct stat info;
+  return fstat(fd, &info) == 0 ? info.st_size : -1;
+}
+
+static void sleep_ms(long ms) {
+  struct timespec delay = {ms / 1000, (ms % 1000) * 1000000L};
+  nanosleep(&delay, NULL);
+}
+
+/* Returns the "frozen" value of the cgroup v2 cgroup.events of `pid`
+ * (0 or 1), or -1 when the process has no cgroup v2 directory to read. */
+static int cgroup_frozen(int pid) {
+  char path[1024];
+  snprintf(path, sizeof(path), "/proc/%d/cgroup", pid);
+  FILE *file = fopen(path, "r");
+  if (file == NULL) return -1;
+  char line[512], cgroup[512] = "";
+  while (fgets(line, sizeof(line), file) != NULL) {
+    if (strncmp(line, "0::", 3) == 0) {
+      snprintf(cgroup, sizeof(cgroup), "%s", line + 3);
+      cgroup[strcspn(cgroup, "\n")] = '\0';
+    }
+  }
+  fclose(file);
+  if (cgroup[0] == '\0') return -1;
+  const char *mounts[] = {"/sys/fs/cgroup/unified", "/sys/fs/cgroup"};
+  for (size_t i = 0; i < sizeof(mounts) / sizeof(mounts[0]); ++i) {
+    snprintf(path, sizeof(path), "%s%s/cgroup.events", mounts[i], cgroup);
+    file = fopen(path, "r");
+    if (file == NULL) continue;
+    int frozen = -1, value = 0;
+    while (fgets(line, sizeof(line), file) != NULL) {
+      if (sscanf(line, "frozen %d", &value) == 1) frozen = value;
+    }
+    fclose(file);
+    return frozen;
+  }
+  return -1;
+}
+
+/* Starts a container whose shell writes a line to a memfd as fast as it
+ * can; returns it with the memfd in *fd. */
+static pycontain_container *start_counter(int *fd) {
+  *fd = memfd_create("counter", MFD_CLOEXEC);
+  char spec[1024];
+  const char *root = getenv("PYCONTAIN_TEST_BUSYBOX_ROOTFS");
+  snprintf(spec, sizeof(spec),
+           "{\"root\": {\"path\": \"%s\"}, \"process\": {\"args\": "
+           "[\"/bin/sh\", \"-c\", \"while :; do echo x; done\"], "
+           "\"stdio\": {\"stdoutFd\": %d}}}",
+           root, *fd);
+  return create_started(spec);
+}
+
+/* Returns how many bytes the counter wrote during `ms` milliseconds. */
+static off_t growth_during(int fd, long ms) {
+  off_t before = file_size(fd);
+  sleep_ms(ms);
+  return file_size(fd) - before;
+}
+
+static void test_pause_stops_processes(void) {
+  current_test = "pause_stops_processes";
+  int fd = -1;
+  pycontain_container *container = start_counter(&fd);
+  if (container == NULL) return;
+  int pid = pycontain_container_pid(container);
+  CHECK(growth_during(fd, 200) > 0);
+
+  pycontain_error *error = NULL;
+  CHECK_CODE(PYCONTAIN_OK, pycontain_container_pause(container, &error), error);
+  CHECK(pycontain_container_state(container) == PYCONTAIN_STATE_PAUSED);
+  CHECK(pycontain_container_pid(container) == pid);
+  int frozen = cgroup_frozen(pid);
+  CHECK(frozen == 1 || frozen == -1);
+  CHECK(growth_during(fd, 300) == 0);
+
+  /* A second pause, and exec into a paused container, are rejected. */
+  CHECK_CODE(PYCONTAIN_ERROR_FAILED_PRECONDITION, pycontain_container_pause(container, NULL),
+             NULL);
+  pycontain_process *process = NULL;
+  CHECK_CODE(PYCONTAIN_ERROR_FAILED_PRECONDITION,
+             pycontain_container_exec(container, "{\"args\": [\"/bin/true\"]}", NULL,
+                                      &process, NULL),
+             NULL);
+  CHECK(process == NULL);
+  /* A wait times out: the paused process cannot exit. */
+  pycontain_wait_options options = {sizeof(options), PYCONTAIN_WAIT_TIMEOUT, 50000000};
+  pycontain_run_result *result = NULL;
+  CHECK_CODE(PYCONTAIN_ERROR_TIMED_OUT,
+             pycontain_container_wait(container, &options, &result, NULL), NULL);
+
+  CHECK_CODE(PYCONTAIN_OK, pycontain_container_resume(container, &error), error);
+  CHECK(pycontain_container_state(container) == PYCONTAIN_STATE_RUNNING);
+  frozen = cgroup_frozen(pid);
+  CHECK(frozen == 0 || frozen == -1);
+  CHECK(growth_during(fd, 200) > 0);
+  CHECK_CODE(PYCONTAIN_ERROR_FAILED_PRECONDITION, pycontain_container_resume(container, NULL),
+             NULL);
+
+  CHECK_CODE(PYCONTAIN_OK, pycontain_container_kill(container, SIGKILL, NULL), NULL);
+  CHECK_CODE(PYCONTAIN_OK, pycontain_container_wait(container, NULL, &result, NULL), NULL);
+  pycontain_run_result_destroy(result);
+  CHECK_CODE(PYCONTAIN_ERROR_FAILED_PRECONDITION, pycontain_container_pause(container, NULL),
+             NULL);
+  pycontain_container_destroy(container);
+  close(fd);
+}
+
+static void test_pause_before_start_fails(void) {
+  current_test = "pause_before_start_fails";
+  pycontain_container *container = NULL;
+  CHECK_CODE(PYCONTAIN_OK,
+             pycontain_container_create(shell_spec("true", ""), NULL, &container, NULL),
+             NULL);
+  if (container == NULL) return;
+  pycontain_error *error = NULL;
+  CHECK_CODE(PYCONTAIN_ERROR_FAILED_PRECONDITION, pycontain_container_pause(container, &error),
+             error);
+  pycontain_error_destroy(error);
+  CHECK_CODE(PYCONTAIN_ERROR_FAILED_PRECONDITION, pycontain_container_resume(container, NULL),
+             NULL);
+  CHECK_CODE(PYCONTAIN_ERROR_INVALID_ARGUMENT, pycontain_container_pause(NULL, NULL), NULL);
+  CHECK(pycontain_container_state(container) == PYCONTAIN_STATE_CREATED);
+  pycontain_container_destroy(container);
+}
+
+static void test_kill_paused_container(void) {
+  current_test = "kill_paused_container";
+  int fd = -1;
+  pycontain_container *container = start_counter(&fd);
+  if (container == NULL) return;
+  CHECK_CODE(PYCONTAIN_OK, pycontain_container_pause(container, NULL), NULL);
+  CHECK_CODE(PYCONTAIN_OK, pycontain_container_kill(container, SIGKILL, NULL), NULL);
+  pycontain_wait_options options = {sizeof(options), PYCONTAIN_WAIT_TIMEOUT, 5000000000LL};
+  pycontain_run_result *result = NULL;
+  pycontain_error *error = NULL;
+  CHECK_CODE(PYCONTAIN_OK, pycontain_container_wait(container, &options, &result, &error),
+             error);
+  pycontain_error_destroy(error);
+  if (result != NULL) CHECK(pycontain_run_result_signal(result) == SIGKILL);
+  pycontain_run_result_destroy(result);
+  CHECK(pycontain_container_state(container) == PYCONTAIN_STATE_STOPPED);
+  pycontain_container_destroy(container);
+  close(fd);
+}
+
+static void test_destroy_paused_container(void) {
+  current_test = "destroy_paused_container";
+  int fd = -1;
+  pycontain_container *container = start_counter(&fd);
+  if (container == NULL) return;
+  CHECK_CODE(PYCONTAIN_OK, pycontain_container_pause(container, NULL), NULL);
+  CHECK(count_children() == 1);
+  pycontain_container_destroy(container);
+  CHECK(count_children() == 0);
+  close(fd);
+}
+
 struct log_record {
   int lines;
   int lines_with_id;
@@ -211,6 +374,10 @@ int main(void) {
   test_exec_and_kill();
   test_spec_timeout_kills();
   test_destroy_kills_running();
+  test_pause_stops_processes();
+  test_pause_before_start_fails();
+  test_kill_paused_container();
+  test_destroy_paused_container();
   test_log_callback();
   return finish_tests("capi_lifecycle_test");
 }

@@ -173,6 +173,31 @@ int KillContainer(pycontain_container* container, int signal, pycontain_error** 
       container->waiter.Signal(signal, absl::StrCat("container ", container->id));
   if (!status.ok()) return Fail(status, error);
   Logf(LogLevel::kDebug, container->id, "sent signal %d", signal);
+
+  // The v1 freezer delays even SIGKILL until the processes are thawed.
+  if (signal == SIGKILL && container->state.load() == PYCONTAIN_STATE_PAUSED) {
+    absl::MutexLock lock(&container->mutex);
+    if (container->running.has_value() && container->running->paused()) {
+      status = container->running->Resume();
+      if (!status.ok()) return Fail(status, error);
+    }
+    container->state.store(PYCONTAIN_STATE_RUNNING);
+  }
+  return PYCONTAIN_OK;
+}
+
+// Pauses (`pause` true) or resumes the container.
+int SetPaused(pycontain_container* container, bool pause, pycontain_error** error) {
+  absl::MutexLock lock(&container->mutex);
+  if (!container->running.has_value() || container->collected.load() ||
+      container->waiter.Exited()) {
+    return Fail(absl::FailedPreconditionError(
+                    absl::StrCat("container ", container->id, " is not running")),
+                error);
+  }
+  absl::Status status = pause ? container->running->Pause() : container->running->Resume();
+  if (!status.ok()) return Fail(status, error);
+  container->state.store(pause ? PYCONTAIN_STATE_PAUSED : PYCONTAIN_STATE_RUNNING);
   return PYCONTAIN_OK;
 }
 
@@ -222,16 +247,17 @@ PYCONTAIN_API const char* pycontain_container_id(const pycontain_container* cont
 PYCONTAIN_API int pycontain_container_state(const pycontain_container* container) {
   if (container == nullptr) return PYCONTAIN_STATE_STOPPED;
   int state = container->state.load();
-  if (state == PYCONTAIN_STATE_RUNNING && container->waiter.Exited()) {
+  if ((state == PYCONTAIN_STATE_RUNNING || state == PYCONTAIN_STATE_PAUSED) &&
+      container->waiter.Exited()) {
     return PYCONTAIN_STATE_STOPPED;
   }
   return state;
 }
 
 PYCONTAIN_API int pycontain_container_pid(const pycontain_container* container) {
-  if (container == nullptr || pycontain_container_state(container) != PYCONTAIN_STATE_RUNNING) {
-    return 0;
-  }
+  if (container == nullptr) return 0;
+  int state = pycontain_container_state(container);
+  if (state != PYCONTAIN_STATE_RUNNING && state != PYCONTAIN_STATE_PAUSED) return 0;
   return container->pid.load();
 }
 
@@ -243,6 +269,24 @@ PYCONTAIN_API int pycontain_container_wait(pycontain_container* container,
     absl::Status status = pycontain::capi::RequireNonNull(container, "container");
     if (!status.ok()) return Fail(status, error);
     return pycontain::capi::WaitContainer(container, options, result, error);
+  });
+}
+
+PYCONTAIN_API int pycontain_container_pause(pycontain_container* container,
+                                            pycontain_error** error) {
+  return Guard(error, [&] {
+    absl::Status status = pycontain::capi::RequireNonNull(container, "container");
+    if (!status.ok()) return Fail(status, error);
+    return pycontain::capi::SetPaused(container, true, error);
+  });
+}
+
+PYCONTAIN_API int pycontain_container_resume(pycontain_container* container,
+                                             pycontain_error** error) {
+  return Guard(error, [&] {
+    absl::Status status = pycontain::capi::RequireNonNull(container, "container");
+    if (!status.ok()) return Fail(status, error);
+    return pycontain::capi::SetPaused(container, false, error);
   });
 }
 

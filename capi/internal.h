@@ -7,8 +7,10 @@
 #include <cstring>
 #include <new>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "capi/pycontain.h"
@@ -104,6 +106,23 @@ int Guard(pycontain_error** error, Body&& body) noexcept {
 
 // Builds a result object from a RunResult, with its JSON.
 pycontain_run_result* NewRunResult(spec::RunResult proto);
+
+// Returns a malloc'd copy of `text` for a TRANSFERRED string, which
+// pycontain_string_free frees. Throws std::bad_alloc when out of memory.
+char* NewString(absl::string_view text);
+
+// Returns `text`, or "" for NULL.
+std::string StringOrEmpty(const char* text);
+
+// Copies `count` borrowed strings. InvalidArgument naming `what` for a NULL
+// array with count > 0 or a NULL element.
+absl::StatusOr<std::vector<std::string>> ReadStrings(const char* const* strings,
+                                                     size_t count, absl::string_view what);
+
+// Returns a path that opens the file behind `fd` again (/proc/self/fd/N),
+// for the layers below that take paths. Only regular files and pipes or
+// FIFOs are accepted: InvalidArgument naming `what` otherwise.
+absl::StatusOr<std::string> PathOfFd(int fd, absl::string_view what);
 
 }  // namespace pycontain::capi
 

@@ -50,10 +50,12 @@
  * Requires Linux 5.3 (clone3 and pidfds). Running containers needs root,
  * or an unprivileged user namespace for rootless mode.
  *
- * Growth: images, volumes, networks, compose projects and garbage
- * collection arrive as new handle types and functions beside these, each
- * with a size-prefixed options struct. Existing functions and structs keep
- * their layout; new option fields are only ever appended.
+ * Growth: volumes and compose projects arrive as new handle types and
+ * functions beside these, each with a size-prefixed options struct.
+ * Existing functions and structs keep their layout; new option fields are
+ * only ever appended. Functions added after version 0.1 name the version
+ * that added them ("Since 0.2"); the library exports them under the
+ * symbol version PYCONTAIN_0.2.
  */
 #ifndef PYCONTAIN_CAPI_PYCONTAIN_H_
 #define PYCONTAIN_CAPI_PYCONTAIN_H_
@@ -78,7 +80,7 @@ extern "C" {
 /* The version of this header. The library's soname changes only when the
  * major version does. */
 #define PYCONTAIN_VERSION_MAJOR 0
-#define PYCONTAIN_VERSION_MINOR 1
+#define PYCONTAIN_VERSION_MINOR 2
 #define PYCONTAIN_VERSION_PATCH 0
 /* major * 10000 + minor * 100 + patch, for #if comparisons. */
 #define PYCONTAIN_VERSION                                         \
@@ -157,6 +159,12 @@ PYCONTAIN_API const char *pycontain_error_step(const pycontain_error *error);
  * field names, such as "process.cwd"; otherwise "". Never NULL. Valid until
  * the error is destroyed. */
 PYCONTAIN_API const char *pycontain_error_field(const pycontain_error *error);
+
+/* ---- Strings -------------------------------------------------------- */
+
+/* Frees a string that a pycontain function returned as TRANSFERRED, such
+ * as the JSON of pycontain_network_inspect. NULL does nothing. Since 0.2. */
+PYCONTAIN_API void pycontain_string_free(char *string);
 
 /* ---- Logging --------------------------------------------------------- */
 
@@ -265,7 +273,9 @@ enum pycontain_state {
   /* The first process runs. */
   PYCONTAIN_STATE_RUNNING = 1,
   /* The first process has exited (whether or not a wait collected it). */
-  PYCONTAIN_STATE_STOPPED = 2
+  PYCONTAIN_STATE_STOPPED = 2,
+  /* Every process is frozen by pycontain_container_pause. Since 0.2. */
+  PYCONTAIN_STATE_PAUSED = 3
 };
 
 typedef struct pycontain_create_options {
@@ -304,7 +314,7 @@ PYCONTAIN_API int pycontain_container_state(
     const pycontain_container *container);
 
 /* The first process's pid in the caller's PID namespace, or 0 unless
- * RUNNING. */
+ * RUNNING or PAUSED. */
 PYCONTAIN_API int pycontain_container_pid(const pycontain_container *container);
 
 /* Wait flags. */
@@ -335,12 +345,34 @@ PYCONTAIN_API int pycontain_container_wait(
     pycontain_run_result **result, pycontain_error **error);
 
 /* Sends `signal` to the first process (in a new PID namespace, SIGKILL ends
- * every process of the container). Safe while another thread waits.
+ * every process of the container). SIGKILL to a PAUSED container also
+ * resumes it, so that its processes can die; other signals stay pending
+ * until pycontain_container_resume. Safe while another thread waits.
  * Errors: FAILED_PRECONDITION before start; INVALID_ARGUMENT for a bad
  * signal number; NOT_FOUND (errno ESRCH) once a wait has reaped the
  * process. */
 PYCONTAIN_API int pycontain_container_kill(pycontain_container *container,
                                            int signal, pycontain_error **error);
+
+/* Freezes every process of the container through its cgroup's freezer
+ * (cgroup v2 cgroup.freeze, Linux 5.2, or the v1 freezer), like `docker
+ * pause`: they keep their memory but get no CPU time, and signals other
+ * than SIGKILL wait until they are thawed. Returns once the kernel reports
+ * the cgroup frozen; the state is then PAUSED. A wait keeps waiting (a
+ * spec or wait timeout still kills). Safe while another thread waits.
+ *
+ * Errors: FAILED_PRECONDITION unless RUNNING (not started, already paused,
+ * or exited), or when the container has no cgroup (rootless without a
+ * delegated cgroup v2 subtree); TIMED_OUT when the kernel did not report
+ * the cgroup frozen within 5 seconds; SYSTEM with errno for a failed write
+ * to the cgroup. Since 0.2. */
+PYCONTAIN_API int pycontain_container_pause(pycontain_container *container,
+                                            pycontain_error **error);
+
+/* Thaws a PAUSED container; the state becomes RUNNING again. Errors:
+ * FAILED_PRECONDITION unless PAUSED; otherwise as for pause. Since 0.2. */
+PYCONTAIN_API int pycontain_container_resume(pycontain_container *container,
+                                             pycontain_error **error);
 
 /* A process started in a running container by pycontain_container_exec.
  * Use it from one thread at a time, except that kill is safe while
@@ -357,9 +389,9 @@ typedef struct pycontain_exec_options {
  * spec Process: args, env, cwd, user, stdio) in all of the container's
  * namespaces, like `docker exec`, and returns it in *process (owned by the
  * caller). Returns once the command has been exec'd. Errors:
- * FAILED_PRECONDITION before start or once a wait has reaped the first
- * process;
- * INVALID_ARGUMENT for bad JSON; setup errors as for start. */
+ * FAILED_PRECONDITION before start, while PAUSED, or once a wait has
+ * reaped the first process; INVALID_ARGUMENT for bad JSON; setup errors as
+ * for start. */
 PYCONTAIN_API int pycontain_container_exec(
     pycontain_container *container, const char *process_json,
     const pycontain_exec_options *options, pycontain_process **process,
@@ -382,6 +414,348 @@ PYCONTAIN_API int pycontain_process_wait(pycontain_process *process,
 /* Sends `signal` to the process. Errors as for pycontain_container_kill. */
 PYCONTAIN_API int pycontain_process_kill(pycontain_process *process,
                                          int signal, pycontain_error **error);
+
+/* ---- Images ---------------------------------------------------------- */
+
+/* Images live in a content-addressed store: blobs by sha256 digest, each
+ * layer unpacked once, one record per image with its "name:tag" names.
+ * The store is the options' store_root when given, else $PYCONTAIN_ROOT,
+ * else /var/lib/pycontain for root and $XDG_DATA_HOME/pycontain (default
+ * ~/.local/share/pycontain) for other users. A container whose spec names
+ * an `image` finds it in the default store, so a program that runs images
+ * it loaded into another store_root sets PYCONTAIN_ROOT instead.
+ *
+ * An image is named by a reference: "name:tag" (":latest" when the tag is
+ * missing), its id "sha256:<64 hex digits>", or a unique prefix of at
+ * least 4 hex digits of the id.
+ *
+ * Thread safety: every image function is thread-safe, also against other
+ * processes using the same store: a lock file in the store orders
+ * writers. Since 0.2. */
+
+/* Images returned by load, import and list: an immutable snapshot, so it
+ * may be read from several threads at once; destroy it once. The store may
+ * change after it was taken. */
+typedef struct pycontain_image_records pycontain_image_records;
+
+PYCONTAIN_API void pycontain_image_records_destroy(pycontain_image_records *records);
+
+/* The number of images. */
+PYCONTAIN_API size_t pycontain_image_records_count(
+    const pycontain_image_records *records);
+
+/* The id ("sha256:<hex>") of image `index`, or NULL when index >= count.
+ * Valid until the records are destroyed. */
+PYCONTAIN_API const char *pycontain_image_records_id(
+    const pycontain_image_records *records, size_t index);
+
+/* The number of "name:tag" names of image `index` (0 for an image without
+ * a name, or when index >= count). */
+PYCONTAIN_API size_t pycontain_image_records_name_count(
+    const pycontain_image_records *records, size_t index);
+
+/* Name `name_index` of image `index`, such as "busybox:latest", or NULL
+ * when either index is out of range. Valid until the records are
+ * destroyed. */
+PYCONTAIN_API const char *pycontain_image_records_name(
+    const pycontain_image_records *records, size_t index, size_t name_index);
+
+/* When image `index` was added to the store, in seconds since the Unix
+ * epoch, or -1 when index >= count. */
+PYCONTAIN_API int64_t pycontain_image_records_loaded(
+    const pycontain_image_records *records, size_t index);
+
+/* All images as a JSON array of objects with "id", "names", "loaded" (as
+ * above), "manifest" (the manifest's digest) and "config" (the image's
+ * OCI config object, as stored). Never NULL. Valid until the records are
+ * destroyed. */
+PYCONTAIN_API const char *pycontain_image_records_json(
+    const pycontain_image_records *records);
+
+/* Options of list and remove. */
+typedef struct pycontain_image_options {
+  size_t size; /* sizeof(pycontain_image_options) */
+  /* Reserved for flags; must be 0. */
+  uint64_t flags;
+  /* The store's directory (borrowed); NULL or "": the default store. */
+  const char *store_root;
+} pycontain_image_options;
+
+typedef struct pycontain_image_load_options {
+  size_t size; /* sizeof(pycontain_image_load_options) */
+  /* Reserved for flags; must be 0. */
+  uint64_t flags;
+  /* As in pycontain_image_options. */
+  const char *store_root;
+  /* "os/architecture[/variant]" (borrowed), such as "linux/arm64": images
+   * of an OCI index that name another platform are skipped. An empty part
+   * matches anything. NULL or "": linux on the running machine's
+   * architecture. */
+  const char *platform;
+  /* The repository for OCI index entries that name only a tag (umoci and
+   * skopeo write "latest", not "busybox:latest"). NULL or "": the base name
+   * of the path less ".tar"; for pycontain_image_load_fd, "image". */
+  const char *repository;
+} pycontain_image_load_options;
+
+/* Loads every image of `path` (borrowed) into the store: a docker-archive
+ * (`docker save`) or OCI archive, plain or gzip/zstd compressed, or an OCI
+ * image layout directory. Every digest given is verified. On success
+ * *images receives the loaded images (owned by the caller), with all their
+ * names. A load that fails leaves the store as it was.
+ *
+ * Errors: INVALID_ARGUMENT for a path that is neither format, a bad
+ * platform or bad options; NOT_FOUND for a missing path, or when no image
+ * matches the platform; SYSTEM with errno for a failed system call;
+ * INTERNAL for a digest mismatch or corrupt archive. */
+PYCONTAIN_API int pycontain_image_load(const char *path,
+                                       const pycontain_image_load_options *options,
+                                       pycontain_image_records **images,
+                                       pycontain_error **error);
+
+/* Loads an archive read from `fd` (borrowed; left open) as
+ * pycontain_image_load does from a path. `fd` must be a regular file,
+ * which is read from its start, or a pipe or FIFO, which is read to its
+ * end. Errors: as for pycontain_image_load; INVALID_ARGUMENT for another
+ * kind of file (such as a socket). */
+PYCONTAIN_API int pycontain_image_load_fd(int fd,
+                                          const pycontain_image_load_options *options,
+                                          pycontain_image_records **images,
+                                          pycontain_error **error);
+
+enum pycontain_image_format {
+  /* A `docker save` tar file: uncompressed layers, manifest.json and
+   * repositories, which `docker load` and pycontain_image_load read. */
+  PYCONTAIN_IMAGE_FORMAT_DOCKER_ARCHIVE = 0,
+  /* An OCI image layout directory; each name becomes an index entry. */
+  PYCONTAIN_IMAGE_FORMAT_OCI_LAYOUT = 1
+};
+
+typedef struct pycontain_image_save_options {
+  size_t size; /* sizeof(pycontain_image_save_options) */
+  /* Reserved for flags; must be 0. */
+  uint64_t flags;
+  /* As in pycontain_image_options. */
+  const char *store_root;
+  /* A pycontain_image_format; 0: docker-archive. */
+  int format;
+} pycontain_image_save_options;
+
+/* Writes the `count` images named by `references` (an array of borrowed
+ * strings) to `path` (borrowed): a docker-archive file, replaced when it
+ * exists, or an OCI layout directory, which must be missing or empty.
+ *
+ * Errors: INVALID_ARGUMENT for count 0, a NULL reference or an unknown
+ * format; NOT_FOUND for an unknown image; SYSTEM with errno for a failed
+ * write. A failed save may leave a partial file at `path`. */
+PYCONTAIN_API int pycontain_image_save(const char *const *references, size_t count,
+                                       const char *path,
+                                       const pycontain_image_save_options *options,
+                                       pycontain_error **error);
+
+/* Writes the images as a docker-archive to `fd` (borrowed; left open), a
+ * regular file or a pipe or FIFO, at its current offset. The archive is
+ * made in a temporary file first ($TMPDIR, else /var/tmp), so that
+ * directory needs room for it. Errors: as for pycontain_image_save;
+ * INVALID_ARGUMENT for the OCI layout format, which is a directory, or
+ * another kind of file; SYSTEM with errno EPIPE when the reader of a pipe
+ * went away (SIGPIPE must be ignored or handled for that). */
+PYCONTAIN_API int pycontain_image_save_fd(const char *const *references, size_t count,
+                                          int fd,
+                                          const pycontain_image_save_options *options,
+                                          pycontain_error **error);
+
+typedef struct pycontain_image_import_options {
+  size_t size; /* sizeof(pycontain_image_import_options) */
+  /* Reserved for flags; must be 0. */
+  uint64_t flags;
+  /* As in pycontain_image_options. */
+  const char *store_root;
+  /* Names for the new image, "name:tag" (borrowed array of name_count
+   * strings). None: an image known only by its id. */
+  const char *const *names;
+  size_t name_count;
+  /* Recorded in the image's history (borrowed); NULL: none. */
+  const char *comment;
+  /* The image's default command (Cmd) and environment (Env, NAME=value),
+   * borrowed arrays; none: empty. */
+  const char *const *cmd;
+  size_t cmd_count;
+  const char *const *env;
+  size_t env_count;
+} pycontain_image_import_options;
+
+/* Imports the tar file `path` (borrowed; plain or compressed) of a root
+ * filesystem as a new one-layer image, like `docker import`. On success
+ * *image receives a record of the one new image (owned by the caller).
+ *
+ * Errors: INVALID_ARGUMENT for a NULL name or array, or a name that is not
+ * a valid reference; NOT_FOUND for a missing path; SYSTEM with errno for a
+ * failed system call; INTERNAL for a corrupt tar file. */
+PYCONTAIN_API int pycontain_image_import(const char *path,
+                                         const pycontain_image_import_options *options,
+                                         pycontain_image_records **image,
+                                         pycontain_error **error);
+
+/* Returns every image of the store in *images (owned by the caller),
+ * ordered by id. Errors: SYSTEM with errno when the store cannot be read. */
+PYCONTAIN_API int pycontain_image_list(const pycontain_image_options *options,
+                                       pycontain_image_records **images,
+                                       pycontain_error **error);
+
+/* Removes `reference` (borrowed). For "name:tag" the name goes, and the
+ * image with it when it has no other name; for an id (or id prefix) the
+ * image goes with all its names. Blobs and layers that no image uses any
+ * more stay until a prune (`pycontain image prune`). Running containers
+ * keep their root filesystems. Errors: NOT_FOUND for an unknown reference;
+ * INVALID_ARGUMENT for an ambiguous id prefix. */
+PYCONTAIN_API int pycontain_image_remove(const char *reference,
+                                         const pycontain_image_options *options,
+                                         pycontain_error **error);
+
+/* ---- Networks -------------------------------------------------------- */
+
+/* Named networks that containers join with a spec's
+ * "network": {"mode": "BRIDGE", "name": NAME} (or MACVLAN, IPVLAN). A
+ * bridge network is a Linux bridge with a /28 subnet (by default), NAT for
+ * outbound traffic and name resolution between its containers.
+ *
+ * Networks are recorded under the state root: the options' state_root,
+ * else $PYCONTAIN_STATE_DIR, else /run/pycontain for root. Containers look
+ * networks up in the default state root, so give state_root only for
+ * networks that no container of this process joins, or set
+ * PYCONTAIN_STATE_DIR instead.
+ *
+ * Records are returned as JSON objects with lowerCamelCase names: "name",
+ * "id", "driver" ("BRIDGE", "MACVLAN" or "IPVLAN"), "subnet", "gateway",
+ * "subnet6", "gateway6", "mtu", "bridge", "parent", "internal", "created"
+ * (RFC 3339) and "endpoints" (the attached containers, each with
+ * "containerId", "name", "ip", "ip6" and more). Fields with default
+ * values (empty, 0, false) are left out.
+ *
+ * Needs CAP_NET_ADMIN in the host namespace, and the nft command for
+ * bridge networks. Thread safety: every network function is thread-safe,
+ * also against other processes: a lock in the state root orders changes.
+ * Since 0.2. */
+
+enum pycontain_network_driver {
+  /* A Linux bridge with NAT. */
+  PYCONTAIN_NETWORK_BRIDGE = 0,
+  /* macvlan links on a parent interface's L2 segment, without NAT. */
+  PYCONTAIN_NETWORK_MACVLAN = 1,
+  /* ipvlan links on a parent interface, without NAT. */
+  PYCONTAIN_NETWORK_IPVLAN = 2
+};
+
+/* Flags of pycontain_network_create. */
+/* Add an IPv6 subnet: subnet6, or a random fd00::/8 /64 when NULL. */
+#define PYCONTAIN_NETWORK_IPV6 ((uint64_t)1)
+/* No outbound NAT and no published ports: containers reach only each
+ * other and the gateway. */
+#define PYCONTAIN_NETWORK_INTERNAL ((uint64_t)2)
+
+/* Options of every network call. Fields marked "create" are read only by
+ * pycontain_network_create and must be 0 (NULL) for the other calls. All
+ * strings are borrowed. */
+typedef struct pycontain_network_options {
+  size_t size; /* sizeof(pycontain_network_options) */
+  /* create: PYCONTAIN_NETWORK_* flags. Must be 0 for the other calls. */
+  uint64_t flags;
+  /* A network namespace file (such as /proc/PID/ns/net) that plays the
+   * host: bridges and NAT rules are made there. NULL or "": the caller's
+   * namespace. A network can only be changed from the namespace it was
+   * created in. */
+  const char *host_netns_path;
+  /* The state root whose networks to use; NULL or "": the default. */
+  const char *state_root;
+  /* create: a pycontain_network_driver; 0: bridge. */
+  int driver;
+  /* create: MTU of the bridge and links in bytes; 0: 1500. */
+  uint32_t mtu;
+  /* create: IPv4 subnet ("10.1.2.0/24") and gateway; NULL: the next free
+   * /28 of the pool and its first address. */
+  const char *subnet;
+  const char *gateway;
+  /* create, with PYCONTAIN_NETWORK_IPV6: IPv6 subnet and gateway. */
+  const char *subnet6;
+  const char *gateway6;
+  /* create: the parent interface of a macvlan or ipvlan network. */
+  const char *parent;
+  /* create: the IPv4 pool that subnets are taken from; NULL:
+   * 10.213.0.0/24. */
+  const char *pool;
+} pycontain_network_options;
+
+/* Creates the network `name` (borrowed; [A-Za-z0-9][A-Za-z0-9_.-]*, at
+ * most 64 bytes) and, for a bridge network, its bridge and rules. When
+ * record_json is not NULL, *record_json receives the new network's record
+ * (TRANSFERRED: free it with pycontain_string_free).
+ *
+ * Errors: INVALID_ARGUMENT naming a bad name or option; ALREADY_EXISTS for
+ * a taken name or an overlapping subnet; RESOURCE_EXHAUSTED when the pool
+ * has no free subnet; UNIMPLEMENTED when the kernel lacks the driver's
+ * link type; PERMISSION_DENIED without CAP_NET_ADMIN; SYSTEM with errno
+ * for other failed system calls or a failed nft command. */
+PYCONTAIN_API int pycontain_network_create(const char *name,
+                                           const pycontain_network_options *options,
+                                           char **record_json,
+                                           pycontain_error **error);
+
+/* Returns the record of network `name` (borrowed) in *record_json
+ * (TRANSFERRED: free it with pycontain_string_free). Errors: NOT_FOUND. */
+PYCONTAIN_API int pycontain_network_inspect(const char *name,
+                                            const pycontain_network_options *options,
+                                            char **record_json, pycontain_error **error);
+
+/* Returns a JSON array of every network's record, ordered by name, in
+ * *records_json (TRANSFERRED: free it with pycontain_string_free). */
+PYCONTAIN_API int pycontain_network_list(const pycontain_network_options *options,
+                                         char **records_json, pycontain_error **error);
+
+/* Removes network `name` (borrowed): its bridge, rules and record.
+ * Errors: NOT_FOUND; FAILED_PRECONDITION naming the containers still
+ * attached. */
+PYCONTAIN_API int pycontain_network_remove(const char *name,
+                                           const pycontain_network_options *options,
+                                           pycontain_error **error);
+
+/* ---- Garbage collection ---------------------------------------------- */
+
+/* Use orphan_min_age_ns instead of the default of 60 seconds. */
+#define PYCONTAIN_GC_ORPHAN_MIN_AGE ((uint64_t)1)
+
+typedef struct pycontain_gc_options {
+  size_t size; /* sizeof(pycontain_gc_options) */
+  uint64_t flags; /* PYCONTAIN_GC_* */
+  /* The state root to collect in (borrowed); NULL or "": the default
+   * ($PYCONTAIN_STATE_DIR, else /run/pycontain for root). */
+  const char *state_root;
+  /* With PYCONTAIN_GC_ORPHAN_MIN_AGE: how old, in nanoseconds, an empty
+   * cgroup under pycontain's parent without a state directory must be
+   * before it is removed; negative: keep such cgroups. */
+  int64_t orphan_min_age_ns;
+} pycontain_gc_options;
+
+/* Removes what containers left behind when the process that owned them
+ * died without cleaning up (killed, crashed, or from an earlier boot):
+ * processes still in their cgroups, the cgroups, mounts below their state
+ * directories, the state directories, and network endpoints and links.
+ * Containers whose owner still runs are kept, so it is safe to call while
+ * other processes run containers.
+ *
+ * When report_json is not NULL, *report_json receives (TRANSFERRED: free
+ * it with pycontain_string_free) a JSON object of string arrays:
+ * "containers" (removed, each "ID (reason)"), "cgroups", "mounts",
+ * "endpoints" ("network/container"), "links", "kept" (ids whose owner
+ * runs) and "errors" (what could not be removed; the rest was still
+ * collected). Every array is present, possibly empty.
+ *
+ * Errors: INVALID_ARGUMENT for bad options; the errno of reading the state
+ * root. A failure to remove one object is listed in "errors" instead.
+ * Thread-safe; two concurrent calls may both report an object that one of
+ * them removed. Since 0.2. */
+PYCONTAIN_API int pycontain_gc(const pycontain_gc_options *options, char **report_json,
+                               pycontain_error **error);
 
 #ifdef __cplusplus
 } /* extern "C" */

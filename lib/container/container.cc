@@ -235,15 +235,58 @@ void Container::FillCgroupResult(const ns::ExitStatus& status, spec::RunResult& 
   *result.mutable_accounting() = std::move(*accounting);
 }
 
+Container::~Container() {
+  // A moved-from object owns no cgroup.
+  if (!paused_ || !cgroup_.valid()) return;
+  absl::Status thawed = cgroup_.Thaw();
+  if (!thawed.ok()) {
+    // Still worth going on: a v2 freezer lets the SIGKILL that follows
+    // through, and removing the cgroup kills what is left.
+    Logf(LogLevel::kWarning, id_, "cannot thaw the paused container: %s", thawed.message());
+  }
+}
+
 absl::Status Container::Kill(int signal) {
   if (signal == SIGKILL) sent_sigkill_ = true;
-  return Annotate(process_.Signal(signal), absl::StrCat("container ", id_));
+  absl::Status status = process_.Signal(signal);
+  if (!status.ok()) return Annotate(status, absl::StrCat("container ", id_));
+  if (signal == SIGKILL && paused_) return Resume();
+  return absl::OkStatus();
+}
+
+absl::Status Container::Pause() {
+  if (!process_.running()) {
+    return absl::FailedPreconditionError(absl::StrCat("container ", id_, " is not running"));
+  }
+  if (paused_) {
+    return absl::FailedPreconditionError(absl::StrCat("container ", id_, " is already paused"));
+  }
+  absl::Status status = cgroup_.Freeze();
+  if (!status.ok()) return Annotate(status, absl::StrCat("pause container ", id_));
+  paused_ = true;
+  Logf(LogLevel::kDebug, id_, "froze the cgroup");
+  return absl::OkStatus();
+}
+
+absl::Status Container::Resume() {
+  if (!paused_) {
+    return absl::FailedPreconditionError(absl::StrCat("container ", id_, " is not paused"));
+  }
+  absl::Status status = cgroup_.Thaw();
+  if (!status.ok()) return Annotate(status, absl::StrCat("resume container ", id_));
+  paused_ = false;
+  Logf(LogLevel::kDebug, id_, "thawed the cgroup");
+  return absl::OkStatus();
 }
 
 absl::StatusOr<ns::ChildProcess> Container::Exec(const spec::Process& process) {
   if (!process_.running()) {
     return absl::FailedPreconditionError(
         absl::StrCat("container ", id_, " is not running"));
+  }
+  if (paused_) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("container ", id_, " is paused; resume it before exec"));
   }
   if (process.args().empty()) {
     return absl::InvalidArgumentError("process.args: a command is required");

@@ -54,7 +54,8 @@ class Container {
   Container(Container&&) = default;
   Container& operator=(Container&&) = default;
   // Kills and reaps the container if it still runs, and removes its state.
-  ~Container() = default;
+  // A paused container is thawed first, so that its processes can die.
+  ~Container();
 
   // Validates `spec`, sets the container up and starts its command. Returns
   // once the command has been exec'd. The command starts in its own cgroup
@@ -81,16 +82,30 @@ class Container {
   absl::StatusOr<spec::RunResult> Wait(std::optional<absl::Duration> timeout);
   absl::StatusOr<spec::RunResult> Wait() { return Wait(timeout_); }
 
-  // Sends `signal` to the first process.
+  // Sends `signal` to the first process. SIGKILL to a paused container
+  // also thaws it, because the v1 freezer delays even fatal signals until
+  // the processes run again.
   absl::Status Kill(int signal);
+
+  // Freezes every process of the container (its cgroup's freezer), like
+  // `docker pause`: they stay in memory but get no CPU time until Resume.
+  // Returns once the kernel reports the cgroup frozen. Errors:
+  // FailedPrecondition when the container has ended, is already paused or
+  // has no cgroup (rootless without a delegated subtree); those of
+  // cgroup::Cgroup::Freeze.
+  absl::Status Pause();
+  // Thaws a paused container. Errors: FailedPrecondition when it is not
+  // paused; those of cgroup::Cgroup::Thaw.
+  absl::Status Resume();
+  bool paused() const { return paused_; }
 
   // Starts `process` inside the running container, in all of its
   // namespaces (like `docker exec`). The user, PATH lookup and environment
   // defaults follow the same rules as the first process. Returns once the
   // command has been exec'd and moved into the container's cgroups; the
   // returned owner kills it when dropped.
-  // Errors: FailedPrecondition when the container has ended; those of
-  // ns::Join and cgroup::Cgroup::Attach.
+  // Errors: FailedPrecondition when the container has ended or is paused;
+  // those of ns::Join and cgroup::Cgroup::Attach.
   absl::StatusOr<ns::ChildProcess> Exec(const spec::Process& process);
 
   // Lists what the container changed in its root filesystem (like `docker
@@ -130,6 +145,8 @@ class Container {
   std::optional<ContainerNetwork> network_;
   // Set when Kill sent SIGKILL, which then is no OOM kill.
   bool sent_sigkill_ = false;
+  // Set between Pause and Resume (or a SIGKILL from Kill).
+  bool paused_ = false;
 };
 
 // Starts a container for `spec`, waits for it to exit and removes it.
