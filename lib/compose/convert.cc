@@ -10,8 +10,8 @@
 namespace pycontain::compose {
 namespace {
 
-absl::Status InvalidPort(absl::string_view spec, absl::string_view why) {
-  return absl::InvalidArgumentError(absl::StrCat("invalid port \"", spec, "\": ", why));
+absl::Status InvalidPort(absl::string_view spec, absl::string_view reason) {
+  return absl::InvalidArgumentError(absl::StrCat("invalid port \"", spec, "\": ", reason));
 }
 
 // A port or range "a-b" as first and last port.

@@ -1,8 +1,10 @@
 #include "lib/compose/finalize.h"
 
+#include <errno.h>
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <fstream>
 #include <functional>
 #include <map>
 #include <set>
@@ -10,6 +12,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "lib/base/status.h"
 #include "lib/compose/loader.h"
 #include "lib/compose/merge.h"
 #include "lib/compose/normalize.h"
@@ -19,8 +22,10 @@ namespace {
 
 using yaml::Node;
 
-absl::Status Invalid(const yaml::Mark& mark, absl::string_view path, absl::string_view what) {
-  return absl::InvalidArgumentError(absl::StrCat(yaml::ToString(mark), ": ", path, ": ", what));
+absl::Status Invalid(const yaml::Mark& mark, absl::string_view path,
+                     absl::string_view problem) {
+  return absl::InvalidArgumentError(
+      absl::StrCat(yaml::ToString(mark), ": ", path, ": ", problem));
 }
 
 bool Contains(const std::vector<std::string>& list, absl::string_view value) {
@@ -75,6 +80,27 @@ absl::StatusOr<std::set<std::string>> ActiveServices(const Node& services,
 
 // ---- environment ----
 
+// Reads an env file in the `raw` format: each line NAME=VALUE is taken as
+// written, without quotes, comments or interpolation. Blank lines are
+// skipped.
+absl::StatusOr<Environment> ReadRawEnvironmentFile(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return ErrnoError(errno, "open env file", path);
+  Environment variables;
+  std::string line;
+  for (int number = 1; std::getline(in, line); ++number) {
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (line.empty()) continue;
+    size_t equals = line.find('=');
+    if (equals == 0 || equals == std::string::npos) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(path, ":", number, ": expected NAME=VALUE in a raw env file"));
+    }
+    variables[line.substr(0, equals)] = line.substr(equals + 1);
+  }
+  return variables;
+}
+
 absl::Status MergeEnvFiles(Node* service, const std::string& path,
                            const Environment& environment, Environment* variables) {
   const Node* env_files = service->Find("env_file");
@@ -82,10 +108,11 @@ absl::Status MergeEnvFiles(Node* service, const std::string& path,
   for (const Node& item : env_files->items) {
     const std::string& file = item.Find("path")->scalar;
     const Node* format = item.Find("format");
-    if (format != nullptr && !format->scalar.empty()) {
+    bool raw = format != nullptr && format->scalar == "raw";
+    if (format != nullptr && !raw && !format->scalar.empty()) {
       return Invalid(format->mark, absl::StrCat(path, ".env_file"),
                      absl::StrCat("unsupported format \"", format->scalar,
-                                  "\" (omit it for the Compose env file format)"));
+                                  "\" (use raw, or omit it for the Compose env file format)"));
     }
     struct stat info;
     if (stat(file.c_str(), &info) != 0) {
@@ -93,7 +120,8 @@ absl::Status MergeEnvFiles(Node* service, const std::string& path,
       return absl::NotFoundError(absl::StrCat(yaml::ToString(item.mark), ": ", path,
                                               ".env_file: env file ", file, " not found"));
     }
-    absl::StatusOr<Environment> read = ReadEnvironmentFile(file, environment);
+    absl::StatusOr<Environment> read =
+        raw ? ReadRawEnvironmentFile(file) : ReadEnvironmentFile(file, environment);
     if (!read.ok()) return read.status();
     for (auto& [name, value] : *read) (*variables)[name] = std::move(value);
   }
@@ -101,9 +129,9 @@ absl::Status MergeEnvFiles(Node* service, const std::string& path,
   return absl::OkStatus();
 }
 
-// environment: env_file values, then the service's own entries; a `KEY`
-// entry without a value takes the project environment's value, else the
-// env file's, else stays null.
+// Builds `environment` from the env_file values and then the service's own
+// entries. A `KEY` entry without a value takes the project environment's
+// value, else the env file's. Without either it stays null.
 absl::Status ResolveEnvironment(Node* service, const std::string& path,
                                 const Environment& environment) {
   Environment from_files;

@@ -21,12 +21,12 @@ namespace {
 
 using yaml::Node;
 
-absl::StatusOr<std::string> ReadText(const std::string& path, absl::string_view what) {
+absl::StatusOr<std::string> ReadText(const std::string& path, absl::string_view kind) {
   std::ifstream in(path, std::ios::binary);
-  if (!in) return ErrnoError(errno, absl::StrCat("open ", what), path);
+  if (!in) return ErrnoError(errno, absl::StrCat("open ", kind), path);
   std::stringstream text;
   text << in.rdbuf();
-  if (in.bad()) return ErrnoError(errno, absl::StrCat("read ", what), path);
+  if (in.bad()) return ErrnoError(errno, absl::StrCat("read ", kind), path);
   return text.str();
 }
 
@@ -43,8 +43,10 @@ bool FileExists(const std::string& path) {
   return stat(path.c_str(), &info) == 0 && S_ISREG(info.st_mode);
 }
 
-absl::Status Invalid(const yaml::Mark& mark, absl::string_view path, absl::string_view what) {
-  return absl::InvalidArgumentError(absl::StrCat(yaml::ToString(mark), ": ", path, ": ", what));
+absl::Status Invalid(const yaml::Mark& mark, absl::string_view path,
+                     absl::string_view problem) {
+  return absl::InvalidArgumentError(
+      absl::StrCat(yaml::ToString(mark), ": ", path, ": ", problem));
 }
 
 // The strings of a scalar or a list of scalars.
@@ -56,7 +58,7 @@ std::vector<std::string> Strings(const Node* node) {
   return strings;
 }
 
-// Where one `include` entry points.
+// The files, project directory and env files of one `include` entry.
 struct IncludeEntry {
   std::vector<std::string> paths;
   std::string project_directory;

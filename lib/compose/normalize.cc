@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <functional>
 #include <optional>
 
 #include "absl/strings/match.h"
@@ -18,8 +17,9 @@ namespace {
 using yaml::Mark;
 using yaml::Node;
 
-absl::Status Invalid(const Mark& mark, absl::string_view path, absl::string_view what) {
-  return absl::InvalidArgumentError(absl::StrCat(yaml::ToString(mark), ": ", path, ": ", what));
+absl::Status Invalid(const Mark& mark, absl::string_view path, absl::string_view problem) {
+  return absl::InvalidArgumentError(
+      absl::StrCat(yaml::ToString(mark), ": ", path, ": ", problem));
 }
 
 // ---- scalars ----
@@ -45,8 +45,8 @@ void ToNumber(Node* node) {
   }
 }
 
-// Byte sizes become a count of bytes, kept a string as `docker compose
-// config` prints them ("16m" is "16777216"); -1 stays -1 (unlimited).
+// Byte sizes become a count of bytes ("16m" is "16777216"), kept a string
+// because `docker compose config` prints them so. -1 (unlimited) stays.
 void ToByteSize(Node* node) {
   if (!node->IsScalar()) return;
   if (node->scalar == "-1") {
@@ -81,8 +81,8 @@ void ToList(Node* node) {
 
 // ---- mappings from "KEY=VALUE" lists ----
 
-// Converts a list of "KEY=VALUE" (or "KEY") to a mapping; a list item
-// without `separator` maps to null, or to "" when `bare_is_empty`.
+// Converts a list of "KEY=VALUE" items to a mapping. A "KEY" item without
+// '=' maps to null, or to "" when `bare_is_empty`.
 void ListToMapping(Node* node, bool bare_is_empty) {
   if (node->IsMapping()) {
     for (yaml::Entry& entry : node->entries) ToString(&entry.value);
@@ -401,91 +401,89 @@ void NormalizeServiceRefs(Node* node) {
 
 // ---- the field table ----
 
-using Normalizer = std::function<absl::Status(Node*, const std::string&, const FileContext&)>;
+using Normalizer = absl::Status (*)(Node*, absl::string_view, const FileContext&);
 
 template <void (*F)(Node*)>
-absl::Status Simple(Node* node, const std::string&, const FileContext&) {
+absl::Status Simple(Node* node, absl::string_view, const FileContext&) {
   F(node);
+  return absl::OkStatus();
+}
+
+template <void (*F)(Node*, const FileContext&)>
+absl::Status WithPaths(Node* node, absl::string_view, const FileContext& context) {
+  F(node, context);
   return absl::OkStatus();
 }
 
 void ToEnvironment(Node* node) { ListToMapping(node, /*bare_is_empty=*/false); }
 void ToLabels(Node* node) { ListToMapping(node, /*bare_is_empty=*/true); }
 
+absl::Status ToCommandField(Node* node, absl::string_view path, const FileContext&) {
+  return ToCommand(node, path);
+}
+
+absl::Status NormalizePortsField(Node* node, absl::string_view path, const FileContext&) {
+  return NormalizePorts(node, path);
+}
+
 struct FieldNormalizer {
   absl::string_view name;
   Normalizer normalize;
 };
 
-const std::vector<FieldNormalizer>& ServiceNormalizers() {
-  static const auto* table = new std::vector<FieldNormalizer>{
-      {"annotations", Simple<ToLabels>},
-      {"attach", Simple<ToBool>},
-      {"build", [](Node* n, const std::string&, const FileContext& c) {
-         NormalizeBuild(n, c);
-         return absl::OkStatus();
-       }},
-      {"cap_add", Simple<ToStringItems>},
-      {"cap_drop", Simple<ToStringItems>},
-      {"command", [](Node* n, const std::string& p, const FileContext&) { return ToCommand(n, p); }},
-      {"cpu_count", Simple<ToInteger>},
-      {"cpu_percent", Simple<ToInteger>},
-      {"cpu_period", Simple<ToInteger>},
-      {"cpu_quota", Simple<ToInteger>},
-      {"cpu_shares", Simple<ToInteger>},
-      {"cpus", Simple<ToNumber>},
-      {"depends_on", Simple<NormalizeDependsOn>},
-      {"deploy", Simple<NormalizeDeploy>},
-      {"dns", Simple<ToList>},
-      {"dns_search", Simple<ToList>},
-      {"entrypoint",
-       [](Node* n, const std::string& p, const FileContext&) { return ToCommand(n, p); }},
-      {"env_file", [](Node* n, const std::string&, const FileContext& c) {
-         NormalizeEnvFiles(n, c);
-         return absl::OkStatus();
-       }},
-      {"environment", Simple<ToEnvironment>},
-      {"expose", Simple<ToStringItems>},
-      {"extends", [](Node* n, const std::string&, const FileContext& c) {
-         NormalizeExtends(n, c);
-         return absl::OkStatus();
-       }},
-      {"extra_hosts", Simple<ExtraHostsToMapping>},
-      {"healthcheck", Simple<NormalizeHealthcheck>},
-      {"init", Simple<ToBool>},
-      {"labels", Simple<ToLabels>},
-      {"mem_limit", Simple<ToByteSize>},
-      {"mem_reservation", Simple<ToByteSize>},
-      {"mem_swappiness", Simple<ToInteger>},
-      {"memswap_limit", Simple<ToByteSize>},
-      {"networks", Simple<NormalizeServiceNetworks>},
-      {"oom_kill_disable", Simple<ToBool>},
-      {"oom_score_adj", Simple<ToInteger>},
-      {"pids_limit", Simple<ToInteger>},
-      {"ports", [](Node* n, const std::string& p, const FileContext&) {
-         return NormalizePorts(n, p);
-       }},
-      {"privileged", Simple<ToBool>},
-      {"profiles", Simple<ToStringItems>},
-      {"read_only", Simple<ToBool>},
-      {"scale", Simple<ToInteger>},
-      {"configs", Simple<NormalizeServiceRefs>},
-      {"secrets", Simple<NormalizeServiceRefs>},
-      {"security_opt", Simple<ToStringItems>},
-      {"shm_size", Simple<ToByteSize>},
-      {"stdin_open", Simple<ToBool>},
-      {"stop_grace_period", Simple<ToDuration>},
-      {"sysctls", Simple<ToLabels>},
-      {"tmpfs", Simple<ToList>},
-      {"tty", Simple<ToBool>},
-      {"ulimits", Simple<NormalizeUlimits>},
-      {"use_api_socket", Simple<ToBool>},
-      {"volumes", [](Node* n, const std::string& p, const FileContext& c) {
-         return NormalizeVolumes(n, p, c);
-       }},
-  };
-  return *table;
-}
+// The service fields that need more than a string scalar, by name.
+constexpr FieldNormalizer kServiceNormalizers[] = {
+    {"annotations", Simple<ToLabels>},
+    {"attach", Simple<ToBool>},
+    {"build", WithPaths<NormalizeBuild>},
+    {"cap_add", Simple<ToStringItems>},
+    {"cap_drop", Simple<ToStringItems>},
+    {"command", ToCommandField},
+    {"configs", Simple<NormalizeServiceRefs>},
+    {"cpu_count", Simple<ToInteger>},
+    {"cpu_percent", Simple<ToInteger>},
+    {"cpu_period", Simple<ToInteger>},
+    {"cpu_quota", Simple<ToInteger>},
+    {"cpu_shares", Simple<ToInteger>},
+    {"cpus", Simple<ToNumber>},
+    {"depends_on", Simple<NormalizeDependsOn>},
+    {"deploy", Simple<NormalizeDeploy>},
+    {"dns", Simple<ToList>},
+    {"dns_search", Simple<ToList>},
+    {"entrypoint", ToCommandField},
+    {"env_file", WithPaths<NormalizeEnvFiles>},
+    {"environment", Simple<ToEnvironment>},
+    {"expose", Simple<ToStringItems>},
+    {"extends", WithPaths<NormalizeExtends>},
+    {"extra_hosts", Simple<ExtraHostsToMapping>},
+    {"healthcheck", Simple<NormalizeHealthcheck>},
+    {"init", Simple<ToBool>},
+    {"labels", Simple<ToLabels>},
+    {"mem_limit", Simple<ToByteSize>},
+    {"mem_reservation", Simple<ToByteSize>},
+    {"mem_swappiness", Simple<ToInteger>},
+    {"memswap_limit", Simple<ToByteSize>},
+    {"networks", Simple<NormalizeServiceNetworks>},
+    {"oom_kill_disable", Simple<ToBool>},
+    {"oom_score_adj", Simple<ToInteger>},
+    {"pids_limit", Simple<ToInteger>},
+    {"ports", NormalizePortsField},
+    {"privileged", Simple<ToBool>},
+    {"profiles", Simple<ToStringItems>},
+    {"read_only", Simple<ToBool>},
+    {"scale", Simple<ToInteger>},
+    {"secrets", Simple<NormalizeServiceRefs>},
+    {"security_opt", Simple<ToStringItems>},
+    {"shm_size", Simple<ToByteSize>},
+    {"stdin_open", Simple<ToBool>},
+    {"stop_grace_period", Simple<ToDuration>},
+    {"sysctls", Simple<ToLabels>},
+    {"tmpfs", Simple<ToList>},
+    {"tty", Simple<ToBool>},
+    {"ulimits", Simple<NormalizeUlimits>},
+    {"use_api_socket", Simple<ToBool>},
+    {"volumes", NormalizeVolumes},
+};
 
 // ---- top-level resources ----
 
@@ -563,7 +561,7 @@ absl::Status NormalizeService(Node* service, absl::string_view path, const FileC
     // Normalizers build new nodes; `!override` must survive for the merge.
     std::string tag = entry.value.tag;
     bool handled = false;
-    for (const FieldNormalizer& normalizer : ServiceNormalizers()) {
+    for (const FieldNormalizer& normalizer : kServiceNormalizers) {
       if (normalizer.name != entry.key) continue;
       absl::Status status = normalizer.normalize(&entry.value, field_path, context);
       if (!status.ok()) return status;

@@ -38,7 +38,7 @@
 
 namespace pycontain::compose {
 
-// Where the relative paths of one file resolve from.
+// The directories that the relative paths of one file resolve from.
 struct FileContext {
   // Absolute directory for relative paths (build context, env_file, bind
   // sources, extends file, include paths).

@@ -17,11 +17,11 @@
 //      interpolation is the process environment over the --env-file files,
 //      or over `.env` in that directory when no --env-file is given: the
 //      process environment wins.
-//   2. Without -f, COMPOSE_FILE (from that environment, paths separated by
-//      COMPOSE_PATH_SEPARATOR or ':') names the files; else compose.yaml,
-//      compose.yml, docker-compose.yaml or docker-compose.yml is searched in
-//      the working directory and its parents, plus the matching
-//      `*.override.yaml|yml` beside it.
+//   2. Without -f, COMPOSE_FILE from that environment names the files,
+//      separated by COMPOSE_PATH_SEPARATOR or ':'. Without it, the first of
+//      compose.yaml, compose.yml, docker-compose.yaml and docker-compose.yml
+//      in the working directory or its nearest parent is used, plus the
+//      matching `*.override.yaml|yml` beside it.
 //   3. Each file is parsed (yaml.h), interpolated, validated (schema.h),
 //      normalized to the long syntax (normalize.h) with relative paths
 //      resolved from the project directory, and has its `include` entries
@@ -74,8 +74,8 @@ struct LoadOptions {
   // The process environment (see ProcessEnvironment); nothing else of the
   // process environment is read.
   Environment environment;
-  // Where relative -f paths and the default file search start; empty: the
-  // current directory.
+  // The directory that relative -f paths and the default file search start
+  // from; empty: the current directory.
   std::string working_directory;
 };
 
@@ -119,8 +119,8 @@ absl::StatusOr<Project> LoadProject(const LoadOptions& options);
 // the services it depends on (depends_on, and `service:NAME` in ipc, pid and
 // network_mode), breaking ties by name. A non-empty `services` limits the
 // result to those services and their dependencies.
-// Errors: InvalidArgument for a dependency cycle (LoadProject already
-// rejects them) or an unknown service in `services`.
+// Errors: NotFound for an unknown service in `services`, InvalidArgument
+// for a dependency cycle (LoadProject already rejects those).
 absl::StatusOr<std::vector<std::string>> DependencyOrder(
     const Project& project, const std::vector<std::string>& services = {});
 

@@ -16,7 +16,7 @@ namespace {
 
 using yaml::Node;
 
-// What a scalar must contain. kNone means that scalars are not accepted.
+// The content a scalar must have. kNone rejects scalars.
 enum class ScalarType { kNone, kString, kBool, kInteger, kNumber, kByteSize, kDuration };
 
 struct Field;
@@ -423,8 +423,10 @@ std::string Join(absl::string_view path, absl::string_view key) {
   return absl::StrCat(path, ".", key);
 }
 
-absl::Status Invalid(const yaml::Mark& mark, absl::string_view path, absl::string_view what) {
-  return absl::InvalidArgumentError(absl::StrCat(yaml::ToString(mark), ": ", path, ": ", what));
+absl::Status Invalid(const yaml::Mark& mark, absl::string_view path,
+                     absl::string_view problem) {
+  return absl::InvalidArgumentError(
+      absl::StrCat(yaml::ToString(mark), ": ", path, ": ", problem));
 }
 
 absl::string_view ScalarName(ScalarType scalar) {
