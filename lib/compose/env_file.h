@@ -12,7 +12,7 @@
 //   FROM_ENVIRONMENT                 the lookup's value; skipped when unset
 //   YAML_STYLE: value                `:` works like `=`, as in docker compose
 //
-// That is the default format. A service's `env_file:` entry may instead say
+// That is the default format. A service's `env_file:` entry may instead set
 // `format: raw`, which takes each `NAME=value` line as written, like
 // `docker run --env-file`: no quotes, escapes, interpolation or inline
 // comments, and whitespace kept around the value.

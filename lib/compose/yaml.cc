@@ -113,13 +113,20 @@ class Event {
 class Builder {
  public:
   Builder(absl::string_view text, absl::string_view file_name) : text_(text), file_(file_name) {
-    yaml_parser_initialize(&parser_);
-    yaml_parser_set_input_string(&parser_, reinterpret_cast<const unsigned char*>(text.data()),
+    initialized_ = yaml_parser_initialize(&parser_) != 0;
+    if (!initialized_) return;
+
+    // libyaml asserts that the input pointer is not null, which an empty
+    // string_view may have.
+    const char* data = text.data() != nullptr ? text.data() : "";
+    yaml_parser_set_input_string(&parser_, reinterpret_cast<const unsigned char*>(data),
                                  text.size());
   }
   Builder(const Builder&) = delete;
   Builder& operator=(const Builder&) = delete;
-  ~Builder() { yaml_parser_delete(&parser_); }
+  ~Builder() {
+    if (initialized_) yaml_parser_delete(&parser_);
+  }
 
   absl::StatusOr<Node> Document();
 
@@ -143,6 +150,7 @@ class Builder {
 
   absl::string_view text_;
   std::string file_;
+  bool initialized_ = false;
   yaml_parser_t parser_;
   absl::flat_hash_map<std::string, Anchor> anchors_;
   absl::flat_hash_set<std::string> open_anchors_;
@@ -198,6 +206,10 @@ absl::Status Builder::Next(Event& event) {
 }
 
 absl::StatusOr<Node> Builder::Document() {
+  if (!initialized_) {
+    return absl::ResourceExhaustedError(absl::StrCat(file_, ": out of memory while parsing YAML"));
+  }
+
   Event stream_start;
   if (absl::Status status = Next(stream_start); !status.ok()) return status;
 

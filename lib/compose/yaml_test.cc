@@ -132,6 +132,7 @@ TEST(Parse, NullsAreNullNodes) {
 TEST(Parse, EmptyDocumentIsNull) {
   EXPECT_TRUE(ParseOk("").IsNull());
   EXPECT_TRUE(ParseOk("# only a comment\n").IsNull());
+  EXPECT_TRUE(ParseOk(absl::string_view()).IsNull());
 }
 
 TEST(Parse, KeepsCustomTagsOnCollections) {
