@@ -195,6 +195,17 @@ class Container {
     Check(code, error);
   }
 
+  void SetPaused(bool pause) {
+    pycontain_error* error = nullptr;
+    int code;
+    {
+      py::gil_scoped_release release;
+      code = pause ? pycontain_container_pause(Get(), &error)
+                   : pycontain_container_resume(Get(), &error);
+    }
+    Check(code, error);
+  }
+
   Process Exec(const std::string& process_json) {
     pycontain_process* process = nullptr;
     pycontain_error* error = nullptr;
@@ -220,6 +231,218 @@ class Container {
 
   pycontain_container* container_ = nullptr;
 };
+
+// ---- Images, networks and gc: each returns the C call's JSON. ----
+
+// Returns the C string of an optional argument, or NULL for None.
+const char* OrNull(const std::optional<std::string>& text) {
+  return text.has_value() ? text->c_str() : nullptr;
+}
+
+// Takes a TRANSFERRED string from the C API.
+std::string TakeString(char* text) {
+  std::string copy = text == nullptr ? "" : text;
+  pycontain_string_free(text);
+  return copy;
+}
+
+std::string TakeRecords(pycontain_image_records* records) {
+  std::string json = pycontain_image_records_json(records);
+  pycontain_image_records_destroy(records);
+  return json;
+}
+
+// Loads from `path`, or from `fd` when path is None.
+std::string ImageLoad(std::optional<std::string> path, int fd,
+                      std::optional<std::string> store_root, std::optional<std::string> platform,
+                      std::optional<std::string> repository) {
+  pycontain_image_load_options options = {sizeof(options), 0, OrNull(store_root),
+                                          OrNull(platform), OrNull(repository)};
+  pycontain_image_records* records = nullptr;
+  pycontain_error* error = nullptr;
+  int code;
+  {
+    py::gil_scoped_release release;
+    code = path.has_value() ? pycontain_image_load(path->c_str(), &options, &records, &error)
+                            : pycontain_image_load_fd(fd, &options, &records, &error);
+  }
+  Check(code, error);
+  return TakeRecords(records);
+}
+
+// Saves to `path`, or to `fd` when path is None.
+void ImageSave(const std::vector<std::string>& references, std::optional<std::string> path,
+               int fd, std::optional<std::string> store_root, int format) {
+  std::vector<const char*> pointers;
+  for (const std::string& reference : references) pointers.push_back(reference.c_str());
+  pycontain_image_save_options options = {sizeof(options), 0, OrNull(store_root), format};
+  pycontain_error* error = nullptr;
+  int code;
+  {
+    py::gil_scoped_release release;
+    code = path.has_value()
+               ? pycontain_image_save(pointers.data(), pointers.size(), path->c_str(), &options,
+                                      &error)
+               : pycontain_image_save_fd(pointers.data(), pointers.size(), fd, &options, &error);
+  }
+  Check(code, error);
+}
+
+std::vector<const char*> Pointers(const std::vector<std::string>& strings) {
+  std::vector<const char*> pointers;
+  for (const std::string& text : strings) pointers.push_back(text.c_str());
+  return pointers;
+}
+
+std::string ImageImport(const std::string& path, std::optional<std::string> store_root,
+                        const std::vector<std::string>& names,
+                        std::optional<std::string> comment,
+                        const std::vector<std::string>& cmd,
+                        const std::vector<std::string>& env) {
+  std::vector<const char*> name_pointers = Pointers(names);
+  std::vector<const char*> cmd_pointers = Pointers(cmd);
+  std::vector<const char*> env_pointers = Pointers(env);
+  pycontain_image_import_options options = {};
+  options.size = sizeof(options);
+  options.store_root = OrNull(store_root);
+  options.names = name_pointers.data();
+  options.name_count = name_pointers.size();
+  options.comment = OrNull(comment);
+  options.cmd = cmd_pointers.data();
+  options.cmd_count = cmd_pointers.size();
+  options.env = env_pointers.data();
+  options.env_count = env_pointers.size();
+  pycontain_image_records* records = nullptr;
+  pycontain_error* error = nullptr;
+  int code;
+  {
+    py::gil_scoped_release release;
+    code = pycontain_image_import(path.c_str(), &options, &records, &error);
+  }
+  Check(code, error);
+  return TakeRecords(records);
+}
+
+std::string ImageList(std::optional<std::string> store_root) {
+  pycontain_image_options options = {sizeof(options), 0, OrNull(store_root)};
+  pycontain_image_records* records = nullptr;
+  pycontain_error* error = nullptr;
+  int code;
+  {
+    py::gil_scoped_release release;
+    code = pycontain_image_list(&options, &records, &error);
+  }
+  Check(code, error);
+  return TakeRecords(records);
+}
+
+void ImageRemove(const std::string& reference, std::optional<std::string> store_root) {
+  pycontain_image_options options = {sizeof(options), 0, OrNull(store_root)};
+  pycontain_error* error = nullptr;
+  int code;
+  {
+    py::gil_scoped_release release;
+    code = pycontain_image_remove(reference.c_str(), &options, &error);
+  }
+  Check(code, error);
+}
+
+// The options every network call shares.
+pycontain_network_options NetworkOptions(const std::optional<std::string>& host_netns,
+                                         const std::optional<std::string>& state_root) {
+  pycontain_network_options options = {};
+  options.size = sizeof(options);
+  options.host_netns_path = OrNull(host_netns);
+  options.state_root = OrNull(state_root);
+  return options;
+}
+
+std::string NetworkCreate(const std::string& name, int driver, std::optional<std::string> subnet,
+                          std::optional<std::string> gateway, bool ipv6,
+                          std::optional<std::string> subnet6,
+                          std::optional<std::string> gateway6, uint32_t mtu,
+                          std::optional<std::string> parent, bool internal,
+                          std::optional<std::string> pool, std::optional<std::string> host_netns,
+                          std::optional<std::string> state_root) {
+  pycontain_network_options options = NetworkOptions(host_netns, state_root);
+  if (ipv6) options.flags |= PYCONTAIN_NETWORK_IPV6;
+  if (internal) options.flags |= PYCONTAIN_NETWORK_INTERNAL;
+  options.driver = driver;
+  options.mtu = mtu;
+  options.subnet = OrNull(subnet);
+  options.gateway = OrNull(gateway);
+  options.subnet6 = OrNull(subnet6);
+  options.gateway6 = OrNull(gateway6);
+  options.parent = OrNull(parent);
+  options.pool = OrNull(pool);
+  char* json = nullptr;
+  pycontain_error* error = nullptr;
+  int code;
+  {
+    py::gil_scoped_release release;
+    code = pycontain_network_create(name.c_str(), &options, &json, &error);
+  }
+  Check(code, error);
+  return TakeString(json);
+}
+
+std::string NetworkInspect(const std::string& name, std::optional<std::string> host_netns,
+                           std::optional<std::string> state_root) {
+  pycontain_network_options options = NetworkOptions(host_netns, state_root);
+  char* json = nullptr;
+  pycontain_error* error = nullptr;
+  int code;
+  {
+    py::gil_scoped_release release;
+    code = pycontain_network_inspect(name.c_str(), &options, &json, &error);
+  }
+  Check(code, error);
+  return TakeString(json);
+}
+
+std::string NetworkList(std::optional<std::string> host_netns,
+                        std::optional<std::string> state_root) {
+  pycontain_network_options options = NetworkOptions(host_netns, state_root);
+  char* json = nullptr;
+  pycontain_error* error = nullptr;
+  int code;
+  {
+    py::gil_scoped_release release;
+    code = pycontain_network_list(&options, &json, &error);
+  }
+  Check(code, error);
+  return TakeString(json);
+}
+
+void NetworkRemove(const std::string& name, std::optional<std::string> host_netns,
+                   std::optional<std::string> state_root) {
+  pycontain_network_options options = NetworkOptions(host_netns, state_root);
+  pycontain_error* error = nullptr;
+  int code;
+  {
+    py::gil_scoped_release release;
+    code = pycontain_network_remove(name.c_str(), &options, &error);
+  }
+  Check(code, error);
+}
+
+std::string CollectGarbage(std::optional<std::string> state_root,
+                           std::optional<double> orphan_min_age) {
+  pycontain_gc_options options = {sizeof(options), 0, OrNull(state_root), 0};
+  if (orphan_min_age.has_value()) {
+    options.flags |= PYCONTAIN_GC_ORPHAN_MIN_AGE;
+    options.orphan_min_age_ns = static_cast<int64_t>(*orphan_min_age * 1e9);
+  }
+  char* json = nullptr;
+  pycontain_error* error = nullptr;
+  int code;
+  {
+    py::gil_scoped_release release;
+    code = pycontain_gc(&options, &json, &error);
+  }
+  Check(code, error);
+  return TakeString(json);
+}
 
 // The Python log handler; called with (level, container_id, message).
 py::object& LogHandler() {
@@ -302,11 +525,35 @@ PYBIND11_MODULE(_pycontain, m) {
   m.attr("STATE_CREATED") = static_cast<int>(PYCONTAIN_STATE_CREATED);
   m.attr("STATE_RUNNING") = static_cast<int>(PYCONTAIN_STATE_RUNNING);
   m.attr("STATE_STOPPED") = static_cast<int>(PYCONTAIN_STATE_STOPPED);
+  m.attr("STATE_PAUSED") = static_cast<int>(PYCONTAIN_STATE_PAUSED);
+  m.attr("IMAGE_FORMAT_DOCKER_ARCHIVE") = static_cast<int>(PYCONTAIN_IMAGE_FORMAT_DOCKER_ARCHIVE);
+  m.attr("IMAGE_FORMAT_OCI_LAYOUT") = static_cast<int>(PYCONTAIN_IMAGE_FORMAT_OCI_LAYOUT);
+  m.attr("NETWORK_BRIDGE") = static_cast<int>(PYCONTAIN_NETWORK_BRIDGE);
+  m.attr("NETWORK_MACVLAN") = static_cast<int>(PYCONTAIN_NETWORK_MACVLAN);
+  m.attr("NETWORK_IPVLAN") = static_cast<int>(PYCONTAIN_NETWORK_IPVLAN);
 
   m.def("version", &pycontain_version);
   m.def("set_error_factory", [](py::object factory) { ErrorFactory() = std::move(factory); });
   m.def("set_log_handler", &SetLogHandler, py::arg("handler"), py::arg("min_level"));
   m.def("run", &Run, py::arg("spec_json"));
+  m.def("image_load", &ImageLoad, py::arg("path"), py::arg("fd"), py::arg("store_root"),
+        py::arg("platform"), py::arg("repository"));
+  m.def("image_save", &ImageSave, py::arg("references"), py::arg("path"), py::arg("fd"),
+        py::arg("store_root"), py::arg("format"));
+  m.def("image_import", &ImageImport, py::arg("path"), py::arg("store_root"),
+        py::arg("names"), py::arg("comment"), py::arg("cmd"), py::arg("env"));
+  m.def("image_list", &ImageList, py::arg("store_root"));
+  m.def("image_remove", &ImageRemove, py::arg("reference"), py::arg("store_root"));
+  m.def("network_create", &NetworkCreate, py::arg("name"), py::arg("driver"),
+        py::arg("subnet"), py::arg("gateway"), py::arg("ipv6"), py::arg("subnet6"),
+        py::arg("gateway6"), py::arg("mtu"), py::arg("parent"), py::arg("internal"),
+        py::arg("pool"), py::arg("host_netns"), py::arg("state_root"));
+  m.def("network_inspect", &NetworkInspect, py::arg("name"), py::arg("host_netns"),
+        py::arg("state_root"));
+  m.def("network_list", &NetworkList, py::arg("host_netns"), py::arg("state_root"));
+  m.def("network_remove", &NetworkRemove, py::arg("name"), py::arg("host_netns"),
+        py::arg("state_root"));
+  m.def("gc", &CollectGarbage, py::arg("state_root"), py::arg("orphan_min_age"));
   m.def("_benchmark_cpp_runs", &BenchmarkCppRuns, py::arg("spec_json"),
         py::arg("iterations"));
   m.def("_benchmark_capi_work", &BenchmarkCapiWork, py::arg("spec_json"),
@@ -336,6 +583,8 @@ PYBIND11_MODULE(_pycontain, m) {
       .def("start", &Container::Start)
       .def("wait", &Container::Wait, py::arg("timeout"), py::arg("kill_on_timeout"))
       .def("kill", &Container::Kill, py::arg("signal"))
+      .def("pause", [](Container& container) { container.SetPaused(true); })
+      .def("resume", [](Container& container) { container.SetPaused(false); })
       .def("exec", &Container::Exec, py::arg("process_json"))
       .def("close", &Container::Close);
 }

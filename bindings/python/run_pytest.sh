@@ -11,6 +11,8 @@ export PYTHONDONTWRITEBYTECODE=1
 # A private state root, so that the leak checks see only this test's
 # containers and not those of other tests running at the same time.
 export PYCONTAIN_STATE_DIR=${TEST_TMPDIR}/state
+# A private image store too, which containers started with image= read.
+export PYCONTAIN_ROOT=${TEST_TMPDIR}/store
 export PYCONTAIN_EXTENSION=${runfiles}/bindings/python/pycontain/_pycontain.so
 cd "${runfiles}"
 # Debian's interpreter, which python3-pytest installs pytest for.

@@ -8,22 +8,29 @@
     with pycontain.Container(["sleep", "60"], rootfs="/srv/busybox") as box:
         print(box.exec(["ps"], capture_output=True, text=True).stdout)
 
+    pycontain.images.import_("rootfs.tar", "myapp:1")   # also load, save, list
+    pycontain.networks.create("web")                    # also inspect, list
+    pycontain.gc()                                      # what crashes left
+
 Without rootfs, a command runs on the host's root mounted read-only, in new
 PID, mount, UTS, IPC, network and cgroup namespaces. Running containers
 needs root, or unprivileged user namespaces for rootless mode.
 
 Log lines of the library go to the `pycontain` logger of the logging
 module. Errors derive from pycontain.Error: invalid specs raise SpecError
-(a ValueError), failed system calls KernelError (an OSError with errno).
+(a ValueError), failed system calls KernelError (an OSError with errno),
+unknown images and networks NotFoundError (a LookupError).
 """
 
 from . import _pycontain
-from ._errors import (ContainerFailed, Error, KernelError, SpecError, StateError,
-                      TimeoutExpired, UnsupportedError)
+from ._errors import (ContainerFailed, Error, KernelError, NotFoundError, SpecError,
+                      StateError, TimeoutExpired, UnsupportedError)
 from ._run import RunResult, run
 from ._container import Container, ExecProcess
 from ._stdio import DEVNULL, PIPE, STDOUT
 from . import _logging
+from . import images, networks
+from ._gc import GcReport, gc
 
 __version__ = _pycontain.VERSION
 
@@ -35,12 +42,17 @@ __all__ = [
     "ContainerFailed",
     "Error",
     "ExecProcess",
+    "GcReport",
     "KernelError",
+    "NotFoundError",
     "RunResult",
     "SpecError",
     "StateError",
     "TimeoutExpired",
     "UnsupportedError",
+    "gc",
+    "images",
+    "networks",
     "run",
 ]
 

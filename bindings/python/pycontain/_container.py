@@ -13,6 +13,7 @@ _STATE_NAMES = {
     _pycontain.STATE_CREATED: "created",
     _pycontain.STATE_RUNNING: "running",
     _pycontain.STATE_STOPPED: "stopped",
+    _pycontain.STATE_PAUSED: "paused",
 }
 
 
@@ -74,8 +75,8 @@ class Container:
     process in it), also when the block raised. Output captured with
     stdout=PIPE or stderr=PIPE is available from logs() at any time.
 
-    Thread safety: kill(), state and exec() may be called while another
-    thread waits in wait().
+    Thread safety: kill(), state, pause(), resume() and exec() may be called
+    while another thread waits in wait().
     """
 
     def __init__(self, args, *, stdin=None, stdout=None, stderr=None, input=None,
@@ -105,13 +106,14 @@ class Container:
 
     @property
     def state(self):
-        """"created", "running" or "stopped" (the first process exited)."""
+        """"created", "running", "paused" (frozen by pause()) or "stopped"
+        (the first process exited)."""
         return _STATE_NAMES[self._native.state]
 
     @property
     def pid(self):
         """The first process's pid in the caller's PID namespace, or 0 when
-        it is not running."""
+        it is not running or paused."""
         return self._native.pid
 
     def start(self):
@@ -134,14 +136,35 @@ class Container:
     def kill(self, signal=signal_module.SIGKILL):
         """Send `signal` to the first process. As the init of a new PID
         namespace it ignores signals it has no handler for, except SIGKILL,
-        which ends every process of the container."""
+        which ends every process of the container (and resumes a paused
+        one, so that its processes can exit)."""
         self._native.kill(int(signal))
+
+    def pause(self):
+        """Freeze every process of the container, like `docker pause`.
+
+        The processes keep their memory but get no CPU time, and signals
+        other than SIGKILL wait until resume(); state becomes "paused".
+        Uses the cgroup freezer (cgroup v2 cgroup.freeze, Linux 5.2, or the
+        v1 freezer). Raises StateError unless the container is running (or
+        when it has no cgroup, rootless without a delegated subtree), and
+        KernelError when the freezer cannot be written.
+        """
+        self._native.pause()
+
+    def resume(self):
+        """Thaw a paused container; state becomes "running" again. Raises
+        StateError unless the container is paused."""
+        self._native.resume()
 
     def stop(self, timeout=10.0):
         """Send SIGTERM, wait up to `timeout` seconds, then SIGKILL; return
-        the RunResult."""
+        the RunResult. A paused container is resumed first, so that it can
+        handle SIGTERM."""
         if self.result is not None:
             return self.result
+        if self.state == "paused":
+            self.resume()
         self.kill(signal_module.SIGTERM)
         try:
             return self.wait(timeout)

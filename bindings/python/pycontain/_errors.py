@@ -52,6 +52,10 @@ class KernelError(Error, OSError):
         return self.args[0]
 
 
+class NotFoundError(Error, LookupError):
+    """A named object, such as an image or a network, does not exist."""
+
+
 class StateError(Error, RuntimeError):
     """The container or process is in the wrong state for the call."""
 
@@ -112,6 +116,8 @@ def make_error(code, code_name, message, err, step, field):
         return SpecError(message, **kwargs)
     if code_name == "UNIMPLEMENTED":
         return UnsupportedError(message, **kwargs)
+    if code_name == "NOT_FOUND" and not err:
+        return NotFoundError(message, **kwargs)
     if code_name == "FAILED_PRECONDITION":
         return StateError(message, **kwargs)
     if code_name == "TIMED_OUT" and not err:

@@ -126,11 +126,12 @@ def run(args, *, input=None, capture_output=False, stdin=None, stdout=None,
     """Run `args` in a new container, wait for it and return a RunResult.
 
     Works like subprocess.run, with the container's settings as keyword
-    arguments: rootfs, memory, memory_swap, cpus, pids_limit, timeout,
-    network ("none" or "host"), env, cwd, user, read_only, volumes,
-    hostname, and spec (a dict merged into the ContainerSpec, for fields
-    without an argument). image, ports and seccomp raise
-    NotImplementedError until their layers exist.
+    arguments: image (a "name:tag" in pycontain.images), rootfs, memory,
+    memory_swap, cpus, pids_limit, timeout, network ("none", "host",
+    "container:ID" or a network of pycontain.networks), ports (such as
+    "8080:80" on a named network), seccomp ("default", "unconfined" or a
+    profile file), env, cwd, user, read_only, volumes, hostname, and spec (a
+    dict merged into the ContainerSpec, for fields without an argument).
 
     Differences from subprocess.run: an expired timeout kills the container
     and returns a result with timed_out=True (check=True then raises

@@ -28,15 +28,13 @@ FIELD_OF_ARGUMENT = {
     "user": "process.user",
     "volumes": "mounts",
     "network": "network.mode",
+    "image": "image",
+    "ports": "network.ports",
+    "seccomp": "security.seccomp",
 }
 
-# Arguments whose layer does not exist in this build. TODO: map each to its
-# spec field when the image, network and security layers add them.
-_PENDING_ARGUMENTS = {
-    "image": "images need the image layer",
-    "ports": "published ports need the network layer",
-    "seccomp": "seccomp profiles need the security layer",
-}
+# Arguments whose layer does not exist in this build.
+_PENDING_ARGUMENTS = {}
 
 _BYTE_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmgtp]?)(?:i?b)?\s*$", re.IGNORECASE)
 _UNIT_SHIFT = {"": 0, "k": 10, "m": 20, "g": 30, "t": 40, "p": 50}
@@ -126,6 +124,55 @@ def volume_mounts(volumes):
     return mounts
 
 
+def _network_dict(network, ports):
+    """Return the spec Network for run()'s network and ports arguments:
+    "none", "host", "container:ID" (or "container:/proc/PID/ns/net"), or
+    the name of a network made with pycontain.networks.create."""
+    network = str(network)
+    if network == "none":
+        result = {}
+    elif network == "host":
+        result = {"mode": "HOST"}
+    elif network.startswith("container:"):
+        target = network[len("container:"):]
+        key = "containerNamespacePath" if target.startswith("/") else "container"
+        result = {"mode": "CONTAINER", key: target}
+    else:
+        # The mode follows the network's driver, as `pycontain run` does.
+        from . import networks  # pylint: disable=import-outside-toplevel
+        from ._errors import NotFoundError  # pylint: disable=import-outside-toplevel
+        try:
+            driver = networks.inspect(network).driver
+        except NotFoundError:
+            raise SpecError(
+                f"network: no network named {network!r}; use 'none', 'host', "
+                "'container:ID' or a network from pycontain.networks.create()",
+                field="network") from None
+        result = {"mode": driver.upper(), "name": network}
+    if ports:
+        if isinstance(ports, str):
+            ports = [ports]
+        result["ports"] = [str(port) for port in ports]
+    return result
+
+
+def _seccomp_dict(seccomp):
+    """Return the spec Seccomp for run()'s seccomp argument: "default",
+    "unconfined", or the path of a profile file (OCI or Docker JSON)."""
+    if seccomp == "default":
+        return {"mode": "DEFAULT"}
+    if seccomp == "unconfined":
+        return {"mode": "UNCONFINED"}
+    try:
+        with open(seccomp, encoding="utf-8") as file:
+            profile = file.read()
+    except OSError as error:
+        raise SpecError(f"seccomp: cannot read the profile {seccomp!r}: {error.strerror}; "
+                        "use 'default', 'unconfined' or a profile file",
+                        field="seccomp") from None
+    return {"mode": "PROFILE", "profileJson": profile}
+
+
 def _merge(base, extra):
     for key, value in extra.items():
         if isinstance(value, dict) and isinstance(base.get(key), dict):
@@ -177,13 +224,13 @@ def build_spec(args, options):
     if options.get("volumes"):
         spec["mounts"] = volume_mounts(options["volumes"])
 
-    network = options.get("network", "none")
-    if network not in ("none", "host"):
-        raise UnsupportedError(
-            f"network: {network!r} needs the network layer; use 'none' or 'host'",
-            argument="network", code="UNIMPLEMENTED")
-    if network == "host":
-        spec["network"] = {"mode": "HOST"}
+    if options.get("image") is not None:
+        spec["image"] = str(options["image"])
+    network = _network_dict(options.get("network", "none"), options.get("ports"))
+    if network:
+        spec["network"] = network
+    if options.get("seccomp") is not None:
+        spec["security"] = {"seccomp": _seccomp_dict(options["seccomp"])}
 
     resources = {}
     if options.get("memory") is not None:

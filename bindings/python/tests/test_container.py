@@ -1,5 +1,6 @@
 """pycontain.Container on real containers: lifecycle, exec, logs, threads."""
 
+import os
 import signal
 import threading
 import time
@@ -117,3 +118,77 @@ def test_start_failure_leaves_it_created(busybox):
         container.start()
     assert container.state == "created"
     container.remove()
+
+
+def _frozen(pid):
+    """The cgroup v2 "frozen" flag of pid's cgroup, or None without one."""
+    with open(f"/proc/{pid}/cgroup") as file:
+        paths = [line.strip()[3:] for line in file if line.startswith("0::")]
+    for mount in ("/sys/fs/cgroup/unified", "/sys/fs/cgroup"):
+        events = f"{mount}{paths[0]}/cgroup.events" if paths else ""
+        if events and os.path.exists(events):
+            with open(events) as file:
+                fields = dict(line.split() for line in file)
+            return fields.get("frozen") == "1"
+    return None
+
+
+def _wait_for_growth(path, seconds=5.0):
+    """Return True once the file at `path` grows within `seconds`."""
+    size = os.stat(path).st_size
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        time.sleep(0.02)
+        if os.stat(path).st_size > size:
+            return True
+    return False
+
+
+def test_pause_freezes_and_resume_continues(busybox, tmp_path):
+    output = tmp_path / "lines"
+    with open(output, "wb") as file, pycontain.Container(
+            ["sh", "-c", "while :; do echo x; done"], rootfs=busybox, stdout=file) as box:
+        assert _wait_for_growth(output)
+        box.pause()
+        assert box.state == "paused"
+        assert box.pid > 0
+        assert _frozen(box.pid) in (True, None)
+        size = os.stat(output).st_size
+        time.sleep(0.3)
+        assert os.stat(output).st_size == size
+
+        with pytest.raises(pycontain.StateError):
+            box.pause()
+        with pytest.raises(pycontain.StateError):
+            box.exec(["true"])
+
+        box.resume()
+        assert box.state == "running"
+        assert _frozen(box.pid) in (False, None)
+        assert _wait_for_growth(output)
+        with pytest.raises(pycontain.StateError):
+            box.resume()
+
+
+def test_pause_before_start_is_state_error(busybox):
+    container = pycontain.Container(["true"], rootfs=busybox)
+    with pytest.raises(pycontain.StateError):
+        container.pause()
+    container.remove()
+
+
+def test_stop_paused_container(busybox):
+    # sh as PID 1 ignores SIGTERM, so stop() ends with SIGKILL.
+    with pycontain.Container(["sh", "-c", "sleep 30"], rootfs=busybox) as box:
+        box.pause()
+        result = box.stop(timeout=0.2)
+        assert box.state == "stopped"
+    assert result.signal == signal.SIGKILL
+
+
+def test_remove_paused_container(busybox):
+    container = pycontain.Container(["sleep", "30"], rootfs=busybox)
+    container.start()
+    container.pause()
+    container.remove()
+    # nothing_leaked (conftest) checks that the frozen process was reaped.

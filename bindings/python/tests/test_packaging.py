@@ -7,6 +7,8 @@ import sys
 
 import pytest
 
+import pycontain
+
 BINDINGS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
 
 
@@ -34,4 +36,4 @@ def test_pip_install_offline(tmp_path):
         check=True, capture_output=True, text=True,
         env={**os.environ, "PYTHONPATH": str(target)}).stdout
     assert output.startswith(str(target))
-    assert output.split()[1] == "0.1.0"
+    assert output.split()[1] == pycontain.__version__

@@ -162,13 +162,33 @@ def test_failed_mount_step(busybox):
 
 
 def test_pending_arguments_raise_not_implemented(busybox):
-    for argument, value in [("image", "busybox"), ("ports", ["8080:80"]),
-                            ("seccomp", "unconfined"), ("network", "bridge"),
-                            ("volumes", ["named:/data"])]:
+    for argument, value in [("volumes", ["named:/data"])]:
         with pytest.raises(NotImplementedError) as raised:
             pycontain.run(["true"], rootfs=busybox, **{argument: value})
         assert raised.value.argument == argument
         assert str(raised.value).startswith(argument)
+
+
+def test_unknown_network_name_is_spec_error(busybox):
+    with pytest.raises(pycontain.SpecError) as raised:
+        pycontain.run(["true"], rootfs=busybox, network="no-such-network")
+    assert raised.value.field == "network"
+    assert "pycontain.networks.create" in str(raised.value)
+
+
+def test_seccomp_argument(busybox, tmp_path):
+    # Under the default profile unshare(2) of a user namespace is blocked;
+    # unconfined lets it through.
+    script = "unshare -U true && echo allowed || echo blocked"
+    blocked = pycontain.run(["sh", "-c", script], rootfs=busybox, capture_output=True,
+                            text=True, seccomp="default")
+    allowed = pycontain.run(["sh", "-c", script], rootfs=busybox, capture_output=True,
+                            text=True, seccomp="unconfined")
+    assert blocked.stdout == "blocked\n"
+    assert allowed.stdout == "allowed\n"
+    with pytest.raises(pycontain.SpecError) as raised:
+        pycontain.run(["true"], rootfs=busybox, seccomp=str(tmp_path / "missing.json"))
+    assert raised.value.field == "seccomp"
 
 
 def test_unknown_keyword_is_type_error(busybox):
