@@ -185,7 +185,7 @@ constexpr Field kBindFields[] = {
 };
 constexpr Field kVolumeOptionFields[] = {
     {"labels", &kListOrDict, Support::kNotApplied, kMountOptionReason},
-    {"nocopy", &kBool, Support::kNotApplied, kMountOptionReason},
+    {"nocopy", &kBool},
     {"subpath", &kString, Support::kNotApplied, kMountOptionReason},
 };
 constexpr Field kTmpfsFields[] = {
