@@ -76,6 +76,7 @@ int GcCommand(const std::vector<std::string>& args) {
   PrintList("unmounted", report->mounts);
   PrintList("removed network endpoint", report->endpoints);
   PrintList("removed link", report->links);
+  PrintList("marked exited", report->exited);
   for (const std::string& error : report->errors) {
     fprintf(stderr, "pycontain: gc: %s\n", error.c_str());
   }

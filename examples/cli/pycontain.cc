@@ -3,6 +3,7 @@
 //   pycontain run [OPTIONS] [--] COMMAND [ARG...]
 //   pycontain run [OPTIONS] IMAGE [COMMAND [ARG...]]
 //   pycontain gc
+//   pycontain ps|start|stop|kill|rm|exec|logs|wait|diff|commit|export|inspect
 //   pycontain compose [OPTIONS] config [SERVICE...]
 //   pycontain volume create|ls|inspect|rm|prune
 //
@@ -25,6 +26,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "examples/cli/compose_command.h"
+#include "examples/cli/container_command.h"
 #include "examples/cli/gc_command.h"
 #include "examples/cli/image_command.h"
 #include "examples/cli/mount_flags.h"
@@ -125,6 +127,7 @@ containers whose owning process died (see pycontain gc --help).
 
 void PrintUsage(FILE* out) {
   fprintf(out, kUsage, pycontain::cli::kResourceFlagsHelp, pycontain::cli::kSecurityFlagsHelp);
+  fprintf(out, "\n%s", pycontain::cli::kDetachFlagsHelp);
 }
 
 int Fail(const std::string& message, int status = kExitPycontainFailed) {
@@ -211,7 +214,7 @@ bool StoreHasImage(const std::string& word) {
 
 // Parses `run`'s options into `spec`. Returns an error message, or "".
 std::string ParseRunOptions(Arguments& args, pycontain::spec::ContainerSpec& spec,
-                            bool* help, bool* stats) {
+                            bool* help, bool* stats, pycontain::cli::DetachFlags* detach) {
   pycontain::spec::Process* process = spec.mutable_process();
   std::string network_value;
   bool after_double_dash = false;
@@ -230,6 +233,11 @@ std::string ParseRunOptions(Arguments& args, pycontain::spec::ContainerSpec& spe
     if (arg == "--read-only") {
       args.take();
       spec.mutable_root()->set_readonly(true);
+      continue;
+    }
+    if (arg == "-d" || arg == "--detach") {
+      args.take();
+      detach->detach = true;
       continue;
     }
     if (arg == "--stats") {
@@ -261,6 +269,8 @@ std::string ParseRunOptions(Arguments& args, pycontain::spec::ContainerSpec& spe
           absl::StrCat(long_form ? "--mount " : "-v ", value), *mount);
       if (!source.ok()) return std::string(source.message());
       *spec.add_mounts() = std::move(*mount);
+    } else if (args.Match("--label", "-l", &value, &error)) {
+      if (error.empty()) error = pycontain::cli::ApplyLabelFlag(value, *detach);
     } else if (args.Match("--name", "", &value, &error)) {
       spec.set_id(value);
     } else if (args.Match("--hostname", "", &value, &error)) {
@@ -325,12 +335,14 @@ int RunCommand(Arguments& args) {
   pycontain::spec::ContainerSpec spec;
   bool help = false;
   bool stats = false;
-  std::string error = ParseRunOptions(args, spec, &help, &stats);
+  pycontain::cli::DetachFlags detach;
+  std::string error = ParseRunOptions(args, spec, &help, &stats, &detach);
   if (help) {
     PrintUsage(stdout);
     return 0;
   }
   if (!error.empty()) return Fail(error);
+  if (detach.detach) return pycontain::cli::RunDetached(spec, detach);
 
   absl::StatusOr<pycontain::spec::RunResult> result = pycontain::container::Run(spec);
   if (!result.ok()) {
@@ -362,6 +374,9 @@ int main(int argc, char** argv) {
   if (command == "network") return pycontain::cli::NetworkCommand(args.rest());
   if (command == "image") return pycontain::cli::ImageCommand(args.rest());
   if (command == "gc") return pycontain::cli::GcCommand(args.rest());
+  if (pycontain::cli::IsContainerCommand(command)) {
+    return pycontain::cli::ContainerCommand(command, args.rest());
+  }
   if (command == "compose") return pycontain::cli::ComposeCommand(args.rest());
   if (command == "volume") return pycontain::cli::VolumeCommand(args.rest());
   if (command == "-h" || command == "--help" || command == "help") {

@@ -38,11 +38,8 @@ std::string RandomHex(size_t bytes) {
   size_t filled = 0;
   while (filled < bytes) {
     ssize_t n = getrandom(random.data() + filled, bytes - filled, 0);
-    if (n < 0) {
-      // getrandom blocks only before the pool is initialized and fails only
-      // with EINTR here; retry.
-      continue;
-    }
+    // Without flags, getrandom(2) fails only when a signal interrupts it.
+    if (n < 0) continue;
     filled += n;
   }
   std::string hex;
@@ -177,6 +174,64 @@ std::string MessageJson(const google::protobuf::Message& message) {
   options.always_print_primitive_fields = true;
   auto printed = google::protobuf::util::MessageToJsonString(message, &text, options);
   return printed.ok() ? text : "null";
+}
+
+// Reformats valid JSON with one member or element per line, indented by
+// two spaces per level, keeping the order of the keys.
+std::string Indent(absl::string_view json) {
+  std::string out;
+  int depth = 0;
+  bool in_string = false;
+  auto newline = [&](int level) {
+    out += '\n';
+    out.append(2 * level, ' ');
+  };
+  for (size_t i = 0; i < json.size(); ++i) {
+    char c = json[i];
+    if (in_string) {
+      out += c;
+      if (c == '\\' && i + 1 < json.size()) {
+        out += json[++i];
+      } else if (c == '"') {
+        in_string = false;
+      }
+      continue;
+    }
+    switch (c) {
+      case '"':
+        in_string = true;
+        out += c;
+        break;
+      case '{':
+      case '[':
+        out += c;
+        // An empty object or array stays on one line.
+        if (i + 1 < json.size() && (json[i + 1] == '}' || json[i + 1] == ']')) {
+          out += json[++i];
+        } else {
+          newline(++depth);
+        }
+        break;
+      case '}':
+      case ']':
+        newline(--depth);
+        out += c;
+        break;
+      case ',':
+        out += c;
+        newline(depth);
+        break;
+      case ':':
+        out += ": ";
+        break;
+      case ' ':
+      case '\n':
+        break;
+      default:
+        out += c;
+    }
+  }
+  return out;
 }
 
 }  // namespace
@@ -330,7 +385,7 @@ absl::StatusOr<std::string> InspectContainer(absl::string_view name_or_id) {
   absl::StrAppend(&text, ", \"GraphDriver\": {\"Name\": \"overlay\", \"Data\": {\"UpperDir\": ",
                   JsonString(found->upper_directory), "}}");
   absl::StrAppend(&text, ", \"Spec\": ", MessageJson(spec), "}");
-  return text;
+  return Indent(text);
 }
 
 absl::Status RemoveContainer(absl::string_view name_or_id, const RemoveOptions& options) {

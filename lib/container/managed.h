@@ -135,8 +135,8 @@ absl::StatusOr<ManagedContainer> ResolveContainer(absl::string_view name_or_id);
 //
 // NOTE: the monitor is a fork of the caller that goes on running library
 // code, so the caller's other threads must not hold locks that this code
-// takes (glibc's malloc is safe, by its fork handlers). Single-threaded
-// callers such as the pycontain CLI are always safe.
+// takes (glibc's malloc is safe, by its fork handlers). A single-threaded
+// caller, such as the pycontain CLI, meets this.
 // Errors: those of ResolveContainer and of Container::Start.
 absl::Status StartContainer(absl::string_view name_or_id);
 

@@ -131,7 +131,8 @@ absl::StatusOr<UniqueFd> LockContainer(const std::string& directory) {
 std::string DeadMonitorReason(const ManagedState& state) {
   if (state.boot_id() != BootId()) return "its monitor ran before a reboot";
   if (state.monitor_pid() <= 0) return "it has no monitor";
-  if (ProcessStartTime(state.monitor_pid()) != state.monitor_start_time()) {
+  if (ProcessStartTime(state.monitor_pid()) != state.monitor_start_time() ||
+      IsZombie(state.monitor_pid())) {
     return absl::StrCat("monitor pid ", state.monitor_pid(), " has exited");
   }
   return "";

@@ -95,6 +95,15 @@ uint64_t ProcessStartTime(pid_t pid) {
   return start;
 }
 
+bool IsZombie(pid_t pid) {
+  absl::StatusOr<std::string> text = ReadSmallFile(absl::StrCat("/proc/", pid, "/stat"));
+  if (!text.ok()) return false;
+  size_t close = text->rfind(')');
+  if (close == std::string::npos || close + 2 >= text->size()) return false;
+  char state = (*text)[close + 2];
+  return state == 'Z' || state == 'X';
+}
+
 ContainerRecord NewRecord(absl::string_view id) {
   ContainerRecord record;
   record.set_id(std::string(id));
@@ -121,6 +130,9 @@ std::string DeadOwnerReason(const ContainerRecord& record) {
   if (start == 0) return absl::StrCat("owner pid ", record.owner_pid(), " has exited");
   if (start != record.owner_start_time()) {
     return absl::StrCat("owner pid ", record.owner_pid(), " has exited and the pid is reused");
+  }
+  if (IsZombie(record.owner_pid())) {
+    return absl::StrCat("owner pid ", record.owner_pid(), " has exited (not reaped yet)");
   }
   return "";
 }

@@ -30,6 +30,11 @@ std::string BootId();
 // boot), or 0 when the process does not exist.
 uint64_t ProcessStartTime(pid_t pid);
 
+// Returns whether `pid` has exited but is not reaped yet (state Z or X in
+// /proc/<pid>/stat). Such an owner is dead: a killed owner whose parent
+// died stays a zombie until init or a subreaper reaps it.
+bool IsZombie(pid_t pid);
+
 // Returns a record for container `id` owned by the calling process.
 ContainerRecord NewRecord(absl::string_view id);
 

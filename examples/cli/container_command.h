@@ -1,0 +1,46 @@
+// The commands on managed containers (lib/container/managed.h): `run -d`,
+// ps, start, stop, kill, rm, exec, logs, wait, diff, commit, export and
+// inspect, with Docker's flags where pycontain has the feature.
+#ifndef PYCONTAIN_EXAMPLES_CLI_CONTAINER_COMMAND_H_
+#define PYCONTAIN_EXAMPLES_CLI_CONTAINER_COMMAND_H_
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "lib/spec/container.pb.h"
+
+namespace pycontain::cli {
+
+// The `run` flags that make a managed container.
+struct DetachFlags {
+  // -d, --detach. `--rm` (spec.remove_anonymous_volumes) then also
+  // removes the container once it exits.
+  bool detach = false;
+  // -l, --label KEY=VALUE (repeatable)
+  std::map<std::string, std::string> labels;
+};
+
+// Help text of those flags, for `run --help`.
+extern const char kDetachFlagsHelp[];
+
+// Applies "-l"/"--label" with `value` to `flags`. Returns an error
+// message, or "".
+std::string ApplyLabelFlag(const std::string& value, DetachFlags& flags);
+
+// `run -d`: creates a managed container of `spec` (spec.id, from --name,
+// becomes its name), starts it and prints its id. Returns the exit status:
+// 0, or 125 (126, 127) when it could not be created or started.
+int RunDetached(pycontain::spec::ContainerSpec spec, const DetachFlags& flags);
+
+// Whether `command` is one of the commands of this file.
+bool IsContainerCommand(const std::string& command);
+
+// Runs `pycontain COMMAND ARGS...` for one of those commands. Returns its
+// exit status: 0 on success; exec returns the command's; 125 when
+// pycontain failed, as in Docker.
+int ContainerCommand(const std::string& command, const std::vector<std::string>& args);
+
+}  // namespace pycontain::cli
+
+#endif  // PYCONTAIN_EXAMPLES_CLI_CONTAINER_COMMAND_H_

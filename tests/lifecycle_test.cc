@@ -1,0 +1,550 @@
+// Managed containers (lib/container/managed.h) as root on the real kernel.
+// Covers detached runs with logs, stop and start that keep the writable
+// layer, exec, export, --rm and names. Also a monitor killed with SIGKILL
+// and what gc and rm then clean, a commit of a Debian image's dpkg state,
+// and the CLI commands.
+// Every test checks in TearDown that no container, mount, state entry,
+// cgroup or monitor process is left.
+#include <dirent.h>
+#include <fcntl.h>
+#include <glob.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <set>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/time/clock.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "lib/base/unique_fd.h"
+#include "lib/container/gc.h"
+#include "lib/container/managed.h"
+#include "lib/container/record.h"
+#include "lib/container/state_dir.h"
+#include "lib/image/image_io.h"
+#include "lib/image/store.h"
+#include "lib/overlay/diff.h"
+#include "lib/overlay/overlay.h"
+#include "tests/testing.h"
+
+extern char** environ;
+
+namespace pycontain {
+namespace {
+
+using ::testing::Contains;
+using ::testing::HasSubstr;
+using ::testing::IsEmpty;
+using ::testing::Not;
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+std::vector<std::string> Entries(const std::string& path) {
+  std::vector<std::string> names;
+  DIR* dir = opendir(path.c_str());
+  if (dir == nullptr) return names;
+  while (struct dirent* entry = readdir(dir)) {
+    std::string name = entry->d_name;
+    if (name != "." && name != "..") names.push_back(name);
+  }
+  closedir(dir);
+  return names;
+}
+
+bool Exists(const std::string& path) {
+  struct stat info;
+  return lstat(path.c_str(), &info) == 0;
+}
+
+// Cgroup directories named after `id` in any hierarchy.
+std::vector<std::string> CgroupsOf(const std::string& id) {
+  std::vector<std::string> found;
+  for (const std::string& pattern : {absl::StrCat("/sys/fs/cgroup/*/pycontain/", id),
+                                     absl::StrCat("/sys/fs/cgroup/pycontain/", id)}) {
+    glob_t matches;
+    if (glob(pattern.c_str(), 0, nullptr, &matches) == 0) {
+      for (size_t i = 0; i < matches.gl_pathc; ++i) found.push_back(matches.gl_pathv[i]);
+    }
+    globfree(&matches);
+  }
+  return found;
+}
+
+bool ProcessAlive(pid_t pid) { return pid > 0 && kill(pid, 0) == 0 && !container::IsZombie(pid); }
+
+// Polls `condition` every 20 ms for up to 10 s.
+bool Eventually(const std::function<bool()>& condition) {
+  absl::Time deadline = absl::Now() + absl::Seconds(10);
+  while (absl::Now() < deadline) {
+    if (condition()) return true;
+    absl::SleepFor(absl::Milliseconds(20));
+  }
+  return condition();
+}
+
+struct CliResult {
+  int status = -1;
+  std::string out;
+  std::string err;
+};
+
+// Runs the CLI built beside this test (a data dependency) with `args`.
+CliResult RunCli(const std::vector<std::string>& args) {
+  std::string binary = absl::StrCat(getenv("TEST_SRCDIR"), "/", getenv("TEST_WORKSPACE"),
+                                    "/examples/cli/pycontain");
+  int out = testing::MakeCaptureFile();
+  int err = testing::MakeCaptureFile();
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_adddup2(&actions, out, 1);
+  posix_spawn_file_actions_adddup2(&actions, err, 2);
+  std::vector<std::string> copies = args;
+  std::vector<char*> argv = {binary.data()};
+  for (std::string& arg : copies) argv.push_back(arg.data());
+  argv.push_back(nullptr);
+  CliResult result;
+  pid_t pid;
+  if (posix_spawn(&pid, binary.c_str(), &actions, nullptr, argv.data(), environ) == 0) {
+    int status = 0;
+    waitpid(pid, &status, 0);
+    result.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  }
+  posix_spawn_file_actions_destroy(&actions);
+  result.out = testing::ReadCaptureFile(out);
+  result.err = testing::ReadCaptureFile(err);
+  close(out);
+  close(err);
+  return result;
+}
+
+class LifecycleTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (geteuid() != 0) GTEST_SKIP() << "managed containers from images need root";
+    std::string pattern = absl::StrCat(getenv("TEST_TMPDIR"), "/lifecycle-XXXXXX");
+    ASSERT_NE(mkdtemp(pattern.data()), nullptr);
+    dir_ = pattern;
+    // Every test gets its own store, and so its own containers, through
+    // the variable that the CLI and the monitors read too.
+    setenv("PYCONTAIN_ROOT", (dir_ + "/store").c_str(), 1);
+    absl::StatusOr<image::Store> store = image::Store::Open({});
+    ASSERT_TRUE(store.ok()) << store.status();
+    store_.emplace(std::move(*store));
+    before_ = testing::TakeSnapshot();
+  }
+
+  void TearDown() override {
+    if (!store_.has_value()) return;
+    // Whatever a failed test left running goes first, so that the checks
+    // below report the leak instead of the test's own failure again.
+    absl::StatusOr<std::vector<container::ManagedContainer>> left =
+        container::ListContainers({.all = true});
+    ASSERT_TRUE(left.ok()) << left.status();
+    EXPECT_THAT(*left, IsEmpty()) << "containers left behind";
+    for (const container::ManagedContainer& c : *left) {
+      EXPECT_TRUE(container::RemoveContainer(c.id(), {.force = true}).ok());
+    }
+    for (pid_t pid : monitors_) EXPECT_FALSE(ProcessAlive(pid)) << "monitor pid " << pid;
+    for (const std::string& id : ids_) EXPECT_THAT(CgroupsOf(id), IsEmpty()) << id;
+    EXPECT_TRUE(store_->UnmountLayers().ok());
+    testing::ExpectNothingLeaked(before_);
+    std::string containers = store_->root() + "/containers";
+    EXPECT_THAT(Entries(containers + "/.names"), IsEmpty());
+    for (const std::string& entry : Entries(containers)) {
+      EXPECT_EQ(entry, ".names") << "left in " << containers;
+    }
+    EXPECT_TRUE(overlay::RemoveTree(dir_).ok());
+    unsetenv("PYCONTAIN_ROOT");
+  }
+
+  // Imports the busybox root as the image busybox:latest.
+  void ImportBusybox() {
+    std::string tarball = dir_ + "/busybox.tar";
+    std::string command = absl::StrCat("tar -cf ", tarball, " -C ", testing::BusyboxRoot(), " .");
+    ASSERT_EQ(system(command.c_str()), 0) << command;
+    image::ImportOptions options;
+    options.names = {"busybox:latest"};
+    options.env = {"PATH=/bin:/sbin:/usr/bin", "FROM_IMAGE=yes"};
+    absl::StatusOr<std::string> id = image::ImportTarball(*store_, tarball, options);
+    ASSERT_TRUE(id.ok()) << id.status();
+  }
+
+  // Creates and starts a busybox container running `script` with sh.
+  absl::StatusOr<container::ManagedContainer> StartScript(const std::string& name,
+                                                          const std::string& script,
+                                                          bool auto_remove = false) {
+    container::CreateOptions options;
+    options.name = name;
+    options.spec.set_image("busybox");
+    for (const std::string& arg : {std::string("sh"), std::string("-c"), script}) {
+      options.spec.mutable_process()->add_args(arg);
+    }
+    options.auto_remove = auto_remove;
+    absl::StatusOr<container::ManagedContainer> created = container::CreateContainer(options);
+    if (!created.ok()) return created.status();
+    ids_.insert(created->id());
+    absl::Status started = container::StartContainer(created->id());
+    if (!started.ok()) return started;
+    absl::StatusOr<container::ManagedContainer> running =
+        container::ResolveContainer(created->id());
+    if (running.ok()) monitors_.insert(running->state.monitor_pid());
+    return running;
+  }
+
+  // The container's log as "stream: line" entries.
+  std::vector<std::string> Logs(const std::string& name) {
+    std::vector<std::string> lines;
+    absl::Status status =
+        container::ReadContainerLogs(name, {}, [&](const container::LogRecord& record) {
+          lines.push_back(absl::StrCat(record.stream(), ": ", record.log()));
+          EXPECT_FALSE(record.time().empty());
+          return true;
+        });
+    EXPECT_TRUE(status.ok()) << status;
+    return lines;
+  }
+
+  std::string dir_;
+  std::optional<image::Store> store_;
+  testing::HostSnapshot before_;
+  std::set<std::string> ids_;
+  std::set<pid_t> monitors_;
+};
+
+TEST_F(LifecycleTest, DetachedRunStopStartKeepsWrites) {
+  ImportBusybox();
+  // The second start finds the file the first one wrote.
+  absl::StatusOr<container::ManagedContainer> web = StartScript(
+      "web",
+      "trap 'echo got TERM; exit 3' TERM; [ -f /kept ] && echo found kept; "
+      "echo data > /kept; echo to stdout; echo to stderr >&2; "
+      "while true; do sleep 0.1; done");
+  ASSERT_TRUE(web.ok()) << web.status();
+  EXPECT_EQ(web->id().size(), 64u);
+  EXPECT_TRUE(web->running());
+
+  absl::StatusOr<std::vector<container::ManagedContainer>> running =
+      container::ListContainers({});
+  ASSERT_TRUE(running.ok()) << running.status();
+  ASSERT_EQ(running->size(), 1u);
+  EXPECT_EQ((*running)[0].name(), "web");
+  ASSERT_TRUE(Eventually([&] { return Logs("web").size() >= 2; }));
+  EXPECT_THAT(Logs("web"), Contains("stdout: to stdout\n"));
+  EXPECT_THAT(Logs("web"), Contains("stderr: to stderr\n"));
+  EXPECT_THAT(Logs("web"), Not(Contains("stdout: found kept\n")));
+
+  ASSERT_TRUE(container::StopContainer("web", absl::Seconds(10)).ok());
+  absl::StatusOr<container::ManagedContainer> stopped = container::ResolveContainer("web");
+  ASSERT_TRUE(stopped.ok()) << stopped.status();
+  EXPECT_EQ(stopped->state.status(), "exited");
+  // The trap ran: SIGTERM reached the first process, which exited with 3.
+  EXPECT_EQ(stopped->state.exit_code(), 3);
+  EXPECT_THAT(Logs("web"), Contains("stdout: got TERM\n"));
+  EXPECT_EQ(ReadFile(stopped->upper_directory + "/kept"), "data\n");
+  absl::StatusOr<std::vector<container::ManagedContainer>> none = container::ListContainers({});
+  ASSERT_TRUE(none.ok());
+  EXPECT_THAT(*none, IsEmpty());
+  EXPECT_THAT(CgroupsOf(web->id()), IsEmpty());
+
+  ASSERT_TRUE(container::StartContainer("web").ok());
+  absl::StatusOr<container::ManagedContainer> again = container::ResolveContainer("web");
+  ASSERT_TRUE(again.ok());
+  monitors_.insert(again->state.monitor_pid());
+  EXPECT_EQ(again->state.start_count(), 2);
+  ASSERT_TRUE(Eventually([&] {
+    std::vector<std::string> logs = Logs("web");
+    return std::find(logs.begin(), logs.end(), "stdout: found kept\n") != logs.end();
+  }));
+
+  absl::Status refused = container::RemoveContainer("web", {});
+  EXPECT_EQ(refused.code(), absl::StatusCode::kFailedPrecondition) << refused;
+  ASSERT_TRUE(container::RemoveContainer("web", {.force = true}).ok());
+  EXPECT_EQ(container::ResolveContainer("web").status().code(), absl::StatusCode::kNotFound);
+  EXPECT_FALSE(Exists(web->directory));
+}
+
+TEST_F(LifecycleTest, ExecIntoDetachedContainer) {
+  ImportBusybox();
+  absl::StatusOr<container::ManagedContainer> box =
+      StartScript("box", "echo from-main > /tmp/main; exec sleep 1000");
+  ASSERT_TRUE(box.ok()) << box.status();
+  ASSERT_TRUE(Eventually([&] { return Exists(box->upper_directory + "/tmp/main"); }));
+
+  int out = testing::MakeCaptureFile();
+  spec::Process process;
+  process.mutable_stdio()->set_stdout_fd(out);
+  for (const char* arg : {"sh", "-c", "cat /tmp/main; hostname; echo $FROM_IMAGE; exit 7"}) {
+    process.add_args(arg);
+  }
+  absl::StatusOr<ns::ChildProcess> child = container::ExecInContainer("box", process);
+  ASSERT_TRUE(child.ok()) << child.status();
+  absl::StatusOr<ns::ExitStatus> status = child->Wait();
+  ASSERT_TRUE(status.ok()) << status.status();
+  EXPECT_EQ(status->exit_code, 7);
+  // The image's environment and the short id as hostname, as in Docker.
+  EXPECT_EQ(testing::ReadCaptureFile(out), absl::StrCat("from-main\n", box->short_id(), "\nyes\n"));
+  close(out);
+
+  // export: the image's files and the container's writes in one tar.
+  std::string tarball = dir_ + "/box.tar";
+  UniqueFd tar(open(tarball.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
+  ASSERT_TRUE(tar.valid());
+  ASSERT_TRUE(container::ExportContainer("box", tar.get()).ok());
+  tar.reset();
+  std::string listing = dir_ + "/box.list";
+  ASSERT_EQ(system(absl::StrCat("tar -tf ", tarball, " > ", listing).c_str()), 0);
+  EXPECT_THAT(ReadFile(listing), HasSubstr("tmp/main\n"));
+  EXPECT_THAT(ReadFile(listing), HasSubstr("bin/busybox\n"));
+
+  ASSERT_TRUE(container::StopContainer("box", absl::Seconds(1)).ok());
+  spec::Process late;
+  late.add_args("true");
+  EXPECT_EQ(container::ExecInContainer("box", late).status().code(),
+            absl::StatusCode::kFailedPrecondition);
+  ASSERT_TRUE(container::RemoveContainer("box", {}).ok());
+}
+
+TEST_F(LifecycleTest, AutoRemoveLeavesNothing) {
+  ImportBusybox();
+  absl::StatusOr<container::ManagedContainer> once =
+      StartScript("once", "echo bye > /written; echo bye", /*auto_remove=*/true);
+  ASSERT_TRUE(once.ok()) << once.status();
+  EXPECT_TRUE(Eventually([&] {
+    return container::ResolveContainer("once").status().code() == absl::StatusCode::kNotFound;
+  }));
+  EXPECT_TRUE(Eventually([&] { return !Exists(once->directory); }));
+  EXPECT_FALSE(Exists(absl::StrCat(container::ManagedContainersRoot(), "/.names/once")));
+}
+
+TEST_F(LifecycleTest, KilledMonitorThenGcAndRm) {
+  ImportBusybox();
+  absl::StatusOr<container::ManagedContainer> doomed = StartScript("doomed", "exec sleep 1000");
+  ASSERT_TRUE(doomed.ok()) << doomed.status();
+  pid_t monitor = doomed->state.monitor_pid();
+  pid_t first = doomed->state.pid();
+  ASSERT_TRUE(ProcessAlive(monitor));
+  ASSERT_TRUE(ProcessAlive(first));
+  ASSERT_FALSE(CgroupsOf(doomed->id()).empty());
+
+  ASSERT_EQ(kill(monitor, SIGKILL), 0);
+  // The first process dies with its monitor (PR_SET_PDEATHSIG).
+  EXPECT_TRUE(Eventually([&] { return !ProcessAlive(first); }));
+  EXPECT_TRUE(Eventually([&] { return !ProcessAlive(monitor); }));
+  absl::StatusOr<container::ManagedContainer> dead = container::ResolveContainer("doomed");
+  ASSERT_TRUE(dead.ok()) << dead.status();
+  EXPECT_EQ(dead->state.status(), "exited");
+  EXPECT_EQ(dead->state.exit_code(), 137);
+  EXPECT_THAT(dead->state.error(), HasSubstr("monitor pid"));
+
+  absl::StatusOr<container::GcReport> report = container::CollectGarbage();
+  ASSERT_TRUE(report.ok()) << report.status();
+  EXPECT_THAT(report->errors, IsEmpty());
+  EXPECT_THAT(report->exited, Contains(HasSubstr("doomed")));
+  EXPECT_THAT(CgroupsOf(doomed->id()), IsEmpty());
+  EXPECT_FALSE(Exists(absl::StrCat(container::StateRoot(), "/", doomed->id())));
+  // Like any exited container, it stays until removed, and starts again.
+  ASSERT_TRUE(container::StartContainer("doomed").ok());
+  absl::StatusOr<container::ManagedContainer> revived = container::ResolveContainer("doomed");
+  ASSERT_TRUE(revived.ok());
+  EXPECT_TRUE(revived->running());
+  monitors_.insert(revived->state.monitor_pid());
+
+  // Killed again, and removed without a gc in between.
+  ASSERT_EQ(kill(revived->state.monitor_pid(), SIGKILL), 0);
+  EXPECT_TRUE(Eventually([&] { return !ProcessAlive(revived->state.monitor_pid()); }));
+  ASSERT_TRUE(container::RemoveContainer("doomed", {}).ok());
+  EXPECT_THAT(CgroupsOf(doomed->id()), IsEmpty());
+  EXPECT_FALSE(Exists(absl::StrCat(container::StateRoot(), "/", doomed->id())));
+  EXPECT_FALSE(Exists(doomed->directory));
+}
+
+TEST_F(LifecycleTest, NamesAreUniqueAndResolve) {
+  ImportBusybox();
+  container::CreateOptions options;
+  options.name = "dup";
+  options.spec.set_image("busybox");
+  options.spec.mutable_process()->add_args("true");
+  options.labels = {{"com.docker.compose.project", "shop"}, {"tier", "web"}};
+  absl::StatusOr<container::ManagedContainer> first = container::CreateContainer(options);
+  ASSERT_TRUE(first.ok()) << first.status();
+  EXPECT_EQ(first->state.status(), "created");
+  absl::StatusOr<container::ManagedContainer> second = container::CreateContainer(options);
+  EXPECT_EQ(second.status().code(), absl::StatusCode::kAlreadyExists) << second.status();
+  EXPECT_THAT(second.status().message(), HasSubstr(first->short_id()));
+
+  options.name = "";
+  options.labels = {{"com.docker.compose.project", "other"}};
+  absl::StatusOr<container::ManagedContainer> unnamed = container::CreateContainer(options);
+  ASSERT_TRUE(unnamed.ok()) << unnamed.status();
+  EXPECT_FALSE(unnamed->name().empty());
+
+  for (const std::string& key : {first->id(), first->short_id(), std::string("dup")}) {
+    absl::StatusOr<container::ManagedContainer> found = container::ResolveContainer(key);
+    ASSERT_TRUE(found.ok()) << key << ": " << found.status();
+    EXPECT_EQ(found->id(), first->id());
+  }
+  absl::StatusOr<std::vector<container::ManagedContainer>> shop =
+      container::ListContainers({.all = true, .labels = {{"com.docker.compose.project", "shop"}}});
+  ASSERT_TRUE(shop.ok());
+  ASSERT_EQ(shop->size(), 1u);
+  EXPECT_EQ((*shop)[0].id(), first->id());
+  absl::StatusOr<std::vector<container::ManagedContainer>> any_project =
+      container::ListContainers({.all = true, .labels = {{"com.docker.compose.project", ""}}});
+  ASSERT_TRUE(any_project.ok());
+  EXPECT_EQ(any_project->size(), 2u);
+
+  options.name = "bad/name";
+  EXPECT_EQ(container::CreateContainer(options).status().code(),
+            absl::StatusCode::kInvalidArgument);
+
+  ASSERT_TRUE(container::RemoveContainer("dup", {}).ok());
+  ASSERT_TRUE(container::RemoveContainer(unnamed->id(), {}).ok());
+  // The name is free again once its container is gone.
+  options.name = "dup";
+  absl::StatusOr<container::ManagedContainer> reused = container::CreateContainer(options);
+  ASSERT_TRUE(reused.ok()) << reused.status();
+  EXPECT_NE(reused->id(), first->id());
+  ASSERT_TRUE(container::RemoveContainer("dup", {}).ok());
+}
+
+TEST_F(LifecycleTest, StartFailureIsRecorded) {
+  ImportBusybox();
+  container::CreateOptions options;
+  options.name = "broken";
+  options.spec.set_image("busybox");
+  options.spec.mutable_process()->add_args("/no/such/command");
+  absl::StatusOr<container::ManagedContainer> created = container::CreateContainer(options);
+  ASSERT_TRUE(created.ok()) << created.status();
+  absl::Status started = container::StartContainer("broken");
+  EXPECT_FALSE(started.ok());
+  absl::StatusOr<container::ManagedContainer> after = container::ResolveContainer("broken");
+  ASSERT_TRUE(after.ok());
+  EXPECT_EQ(after->state.status(), "created");
+  EXPECT_EQ(after->state.exit_code(), 127);
+  EXPECT_THAT(after->state.error(), HasSubstr("/no/such/command"));
+  ASSERT_TRUE(container::RemoveContainer("broken", {}).ok());
+}
+
+TEST_F(LifecycleTest, CliDetachedLifecycle) {
+  ImportBusybox();
+  CliResult run = RunCli({"run", "-d", "--name", "cli1", "-l", "tier=web", "busybox", "sh",
+                          "-c", "echo started; exec sleep 1000"});
+  ASSERT_EQ(run.status, 0) << run.err;
+  std::string id = run.out.substr(0, run.out.find('\n'));
+  ASSERT_EQ(id.size(), 64u) << run.out;
+  ids_.insert(id);
+  absl::StatusOr<container::ManagedContainer> found = container::ResolveContainer("cli1");
+  ASSERT_TRUE(found.ok());
+  monitors_.insert(found->state.monitor_pid());
+
+  CliResult ps = RunCli({"ps", "--filter", "label=tier=web"});
+  EXPECT_EQ(ps.status, 0) << ps.err;
+  EXPECT_THAT(ps.out, HasSubstr("cli1"));
+  EXPECT_THAT(ps.out, HasSubstr(id.substr(0, 12)));
+  EXPECT_THAT(ps.out, HasSubstr("Up "));
+  ASSERT_TRUE(Eventually([] { return RunCli({"logs", "cli1"}).out == "started\n"; }));
+  CliResult exec = RunCli({"exec", "cli1", "sh", "-c", "echo exec-out; exit 4"});
+  EXPECT_EQ(exec.status, 4) << exec.err;
+  EXPECT_EQ(exec.out, "exec-out\n");
+  CliResult inspect = RunCli({"inspect", "cli1"});
+  EXPECT_EQ(inspect.status, 0);
+  EXPECT_THAT(inspect.out, HasSubstr("\"Name\": \"/cli1\""));
+  EXPECT_THAT(inspect.out, HasSubstr("\"Status\": \"running\""));
+
+  CliResult rm_running = RunCli({"rm", "cli1"});
+  EXPECT_EQ(rm_running.status, 1);
+  EXPECT_THAT(rm_running.err, HasSubstr("is running"));
+  CliResult stop = RunCli({"stop", "-t", "1", "cli1"});
+  EXPECT_EQ(stop.status, 0) << stop.err;
+  CliResult wait = RunCli({"wait", "cli1"});
+  EXPECT_EQ(wait.out, "137\n");
+  CliResult ps_all = RunCli({"ps", "-a"});
+  EXPECT_THAT(ps_all.out, HasSubstr("Exited (137)"));
+  CliResult rm = RunCli({"rm", "cli1"});
+  EXPECT_EQ(rm.status, 0) << rm.err;
+  CliResult missing = RunCli({"logs", "cli1"});
+  EXPECT_EQ(missing.status, 125);
+  EXPECT_THAT(missing.err, HasSubstr("no such container: cli1"));
+}
+
+// The Debian image: a package removal with dpkg lands in the writable
+// layer only, and the committed image has it.
+TEST_F(LifecycleTest, DebianDpkgChangeCommits) {
+  std::string tarball = dir_ + "/debian.tar";
+  std::string command = absl::StrCat("tar -cf ", tarball, " -C ", testing::DebianRoot(), " .");
+  ASSERT_EQ(system(command.c_str()), 0) << command;
+  image::ImportOptions import;
+  import.names = {"debian:test"};
+  import.env = {"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"};
+  ASSERT_TRUE(image::ImportTarball(*store_, tarball, import).ok());
+  unlink(tarball.c_str());
+
+  container::CreateOptions options;
+  options.name = "deb";
+  options.spec.set_image("debian:test");
+  for (const char* arg : {"sh", "-c",
+                          "dpkg --remove --force-depends usr-is-merged >/dev/null 2>&1; "
+                          "dpkg -s usr-is-merged >/dev/null 2>&1 && echo installed || "
+                          "echo not-installed"}) {
+    options.spec.mutable_process()->add_args(arg);
+  }
+  absl::StatusOr<container::ManagedContainer> deb = container::CreateContainer(options);
+  ASSERT_TRUE(deb.ok()) << deb.status();
+  ids_.insert(deb->id());
+  ASSERT_TRUE(container::StartContainer("deb").ok());
+  absl::StatusOr<container::ManagedState> ended = container::WaitContainer("deb");
+  ASSERT_TRUE(ended.ok()) << ended.status();
+  EXPECT_EQ(ended->exit_code(), 0);
+  EXPECT_THAT(Logs("deb"), Contains("stdout: not-installed\n"));
+
+  // The status file changed in the writable layer; the image's stays.
+  std::string upper_status = deb->upper_directory + "/var/lib/dpkg/status";
+  const char kInstalled[] = "Package: usr-is-merged\nStatus: install ok installed\n";
+  EXPECT_THAT(ReadFile(upper_status), Not(HasSubstr(kInstalled)));
+  EXPECT_THAT(ReadFile(testing::DebianRoot() + "/var/lib/dpkg/status"), HasSubstr(kInstalled));
+  absl::StatusOr<std::vector<overlay::Change>> changes = container::ContainerChanges("deb");
+  ASSERT_TRUE(changes.ok()) << changes.status();
+  std::vector<std::string> lines;
+  for (const overlay::Change& change : *changes) lines.push_back(overlay::FormatChange(change));
+  EXPECT_THAT(lines, Contains("C /var/lib/dpkg/status"));
+
+  absl::StatusOr<std::string> image =
+      container::CommitContainer("deb", {.names = {"debian:removed"}});
+  ASSERT_TRUE(image.ok()) << image.status();
+  ASSERT_TRUE(container::RemoveContainer("deb", {}).ok());
+
+  spec::ContainerSpec check;
+  check.set_image("debian:removed");
+  for (const char* arg : {"sh", "-c",
+                          "dpkg -s usr-is-merged >/dev/null 2>&1 && echo installed || "
+                          "echo not-installed"}) {
+    check.mutable_process()->add_args(arg);
+  }
+  absl::StatusOr<testing::Output> output = testing::RunCaptured(check);
+  ASSERT_TRUE(output.ok()) << output.status();
+  EXPECT_EQ(output->stdout_text, "not-installed\n");
+  // The original image is unchanged.
+  check.set_image("debian:test");
+  output = testing::RunCaptured(check);
+  ASSERT_TRUE(output.ok()) << output.status();
+  EXPECT_EQ(output->stdout_text, "installed\n");
+}
+
+}  // namespace
+}  // namespace pycontain
