@@ -414,6 +414,45 @@ TEST_F(VolumeTest, ReadOnlyBindIsReadOnlyWithSubmounts) {
   EXPECT_FALSE(Exists(source + "/top"));
 }
 
+TEST_F(VolumeTest, BindPropagationFollowsOption) {
+  ImportImage("base:1", "");
+  std::string source = dir_ + "/shared";
+  ASSERT_EQ(mkdir(source.c_str(), 0755), 0);
+  ASSERT_EQ(mkdir((source + "/sub").c_str(), 0755), 0);
+  // The source becomes a shared mount of its own, whatever the host's
+  // propagation is, so that the host's mounts below it have peers to reach.
+  ASSERT_EQ(mount(source.c_str(), source.c_str(), nullptr, MS_BIND, nullptr), 0);
+  ASSERT_EQ(mount(nullptr, source.c_str(), nullptr, MS_SHARED, nullptr), 0);
+
+  int out = testing::MakeCaptureFile();
+  spec::ContainerSpec spec = ImageSpec(
+      "base:1",
+      "i=0; while [ ! -f /slave/sub/marker ] && [ $i -lt 200 ]; do sleep 0.05; i=$((i+1)); "
+      "done; cat /slave/sub/marker; ls /private/sub | wc -l");
+  spec.mutable_process()->mutable_stdio()->set_stdout_fd(out);
+  for (const char* destination : {"/slave", "/private"}) {
+    spec::Mount* bind = spec.add_mounts();
+    bind->set_type("bind");
+    bind->set_source(source);
+    bind->set_destination(destination);
+    bind->add_options("rbind");
+    if (std::string(destination) == "/slave") bind->add_options("rslave");
+  }
+  absl::StatusOr<container::Container> running = container::Container::Start(spec);
+  ASSERT_TRUE(running.ok()) << running.status();
+  // Mounted on the host after the container started: only the slave sees it.
+  EXPECT_EQ(mount("tmpfs", (source + "/sub").c_str(), "tmpfs", 0, "size=1m"), 0)
+      << strerror(errno);
+  WriteFile(source + "/sub/marker", "from the host\n");
+  absl::StatusOr<spec::RunResult> result = running->Wait();
+  running = absl::CancelledError("dropped");
+  EXPECT_EQ(umount2((source + "/sub").c_str(), MNT_DETACH), 0);
+  EXPECT_EQ(umount2(source.c_str(), MNT_DETACH), 0);
+  ASSERT_TRUE(result.ok()) << result.status();
+  EXPECT_EQ(testing::ReadCaptureFile(out), "from the host\n0\n");
+  close(out);
+}
+
 TEST_F(VolumeTest, BindUnderSymlinkStaysInsideRoot) {
   // /escape points at the root and /dangling at a path that does not
   // exist; both must resolve inside the container's root.

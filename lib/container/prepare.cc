@@ -338,6 +338,7 @@ absl::StatusOr<PreparedContainer> PrepareContainer(const spec::ContainerSpec& re
   plan.rootfs_steps = std::move(rootfs_plan->steps);
   plan.new_root = std::move(rootfs_plan->new_root);
   plan.readonly_root = rootfs_plan->readonly_root;
+  plan.root_slave = rootfs_plan->root_slave;
   plan.loopback_up = (plan.namespace_flags & CLONE_NEWNET) != 0;
 
   // Masked and read-only paths go last, over /proc, /sys and the mounts.

@@ -241,7 +241,8 @@ void RunChild(const ChildPlan& plan, const ExecArrays& exec, bool wait_for_paren
   // dumpable flag there. Here it cannot be cleared, because it belongs to
   // the memory this child shares with the caller (launch.cc).
 
-  if (mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) {
+  if (mount(nullptr, "/", nullptr, MS_REC | (plan.root_slave ? MS_SLAVE : MS_PRIVATE),
+            nullptr) != 0) {
     Fail(report_fd, kStepMakeMountsPrivate);
   }
   for (size_t i = 0; i < plan.rootfs_steps.size(); ++i) {

@@ -77,7 +77,7 @@ std::string DescribeChildStep(const ChildPlan& plan, int32_t step) {
     case kStepDeathSignal:
       return "set the parent-death signal";
     case kStepMakeMountsPrivate:
-      return "make all mounts private";
+      return plan.root_slave ? "make all mounts slaves" : "make all mounts private";
     case kStepEnterNewRoot:
       return absl::StrCat("change directory to ", plan.new_root);
     case kStepPivotRoot:

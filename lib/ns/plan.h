@@ -114,6 +114,10 @@ struct ChildPlan {
   std::string new_root;
   // Remount the new root read-only after pivot_root.
   bool readonly_root = false;
+  // Before the rootfs steps, make every mount a slave (MS_SLAVE | MS_REC)
+  // instead of private, so that bind mounts with slave or shared
+  // propagation keep receiving the host's mount events.
+  bool root_slave = false;
 
   std::string hostname;  // empty: leave unchanged
   bool loopback_up = false;

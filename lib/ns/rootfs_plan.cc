@@ -92,6 +92,12 @@ class Planner {
     }
   }
 
+  // With root_slave, the root is made private again at once, so that the
+  // host's later mounts below it stay out of the container.
+  void AddPrivateIfSlave(const std::string& target) {
+    if (plan_.root_slave) AddMount("", target, "", MS_REC | MS_PRIVATE, "");
+  }
+
   void PlanRootMount();
   absl::Status PlanProc();
   absl::Status PlanDev();
@@ -108,6 +114,7 @@ void Planner::PlanRootMount() {
   plan_.steps = options_.before_root_steps;
   if (options_.host_root) {
     AddMount("/", options_.root, "", MS_BIND | MS_REC, "");
+    AddPrivateIfSlave(options_.root);
     // The host's /proc, /dev and /sys are replaced below. Detaching them
     // first keeps the host's instances out of the container's mount table;
     // in a user namespace they are locked and get covered instead.
@@ -119,6 +126,7 @@ void Planner::PlanRootMount() {
     return;
   }
   AddMount(options_.root, options_.root, "", MS_BIND | MS_REC, "");
+  AddPrivateIfSlave(options_.root);
   plan_.readonly_root = options_.readonly;
 }
 
@@ -272,11 +280,23 @@ absl::Status Planner::PlanMount(int index, const spec::Mount& mount) {
              options.flags | (options.readonly ? MS_RDONLY : 0),
              absl::StrJoin(options.data, ","));
   }
+  // A bind mount copies the source's propagation. When the copies are
+  // slaves (root_slave), one without an option is made private, as it
+  // would be otherwise and as Docker's default "rprivate" makes it.
+  if (bind && options.propagation == 0 && plan_.root_slave) {
+    options.propagation = MS_REC | MS_PRIVATE;
+  }
   if (options.propagation != 0) AddMount("", *target, "", options.propagation, "");
   return absl::OkStatus();
 }
 
 absl::StatusOr<RootfsPlan> Planner::Plan() {
+  // Slave and shared propagation need the copied mounts to stay slaves of
+  // the host's, which making them private first would cut off.
+  for (const spec::Mount& mount : options_.mounts) {
+    unsigned long propagation = ParseMountOptions(mount).propagation;
+    if (propagation & (MS_SLAVE | MS_SHARED)) plan_.root_slave = true;
+  }
   PlanRootMount();
   absl::Status status = PlanProc();
   if (status.ok()) status = PlanDev();

@@ -50,6 +50,11 @@ struct RootfsPlan {
   std::string new_root;
   // Remount the new root read-only after pivot_root.
   bool readonly_root = false;
+  // Set when a mount asks for slave or shared propagation: the child then
+  // makes the copied mounts slaves, not private (ChildPlan::root_slave).
+  // The root and each bind mount without a propagation option are made
+  // private again, as they would be otherwise.
+  bool root_slave = false;
 };
 
 // Plans the steps for `options`. Errors: InvalidArgument for a mount with an

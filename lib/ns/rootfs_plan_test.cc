@@ -16,8 +16,8 @@
 namespace pycontain::ns {
 namespace {
 
-using ::testing::HasSubstr;
 using ::testing::ElementsAre;
+using ::testing::HasSubstr;
 
 class RootfsPlanTest : public ::testing::Test {
  protected:
@@ -149,6 +149,38 @@ TEST_F(RootfsPlanTest, BindFlagsNeedRemount) {
     }
   }
   EXPECT_TRUE(remounted);
+}
+
+TEST_F(RootfsPlanTest, SlavePropagationKeepsOthersPrivate) {
+  spec::Mount slave;
+  slave.set_destination("/slave");
+  slave.set_type("bind");
+  slave.set_source("/etc");
+  slave.add_options("rslave");
+  spec::Mount plain = slave;
+  plain.set_destination("/plain");
+  plain.clear_options();
+  absl::StatusOr<RootfsPlan> plan = PlanRootfs({.root = root_, .mounts = {slave, plain}});
+  ASSERT_TRUE(plan.ok()) << plan.status();
+  EXPECT_TRUE(plan->root_slave);
+  auto propagation_of = [&](const std::string& target) -> unsigned long {
+    unsigned long flags = 0;
+    for (const RootfsStep& step : plan->steps) {
+      if (step.kind == RootfsStep::Kind::kMount && step.target == target &&
+          (step.flags & (MS_PRIVATE | MS_SLAVE | MS_SHARED))) {
+        flags = step.flags;
+      }
+    }
+    return flags;
+  };
+  EXPECT_EQ(propagation_of(root_), static_cast<unsigned long>(MS_REC | MS_PRIVATE));
+  EXPECT_EQ(propagation_of(root_ + "/slave"), static_cast<unsigned long>(MS_REC | MS_SLAVE));
+  EXPECT_EQ(propagation_of(root_ + "/plain"), static_cast<unsigned long>(MS_REC | MS_PRIVATE));
+
+  plan = PlanRootfs({.root = root_, .mounts = {plain}});
+  ASSERT_TRUE(plan.ok()) << plan.status();
+  EXPECT_FALSE(plan->root_slave);
+  EXPECT_EQ(propagation_of(root_ + "/plain"), 0u) << "private already, no extra step";
 }
 
 TEST_F(RootfsPlanTest, MissingParentsAreMadeInsideRoot) {
