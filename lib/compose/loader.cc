@@ -110,6 +110,15 @@ absl::Status AddIncluded(Node* root, const Node& included, const yaml::Mark& mar
   return absl::OkStatus();
 }
 
+// Adds where a file was referenced ("compose.yaml:3:5: include: ") to an
+// error about opening or reading it. Errors inside the file already name
+// their own file and line.
+absl::Status WithReference(const absl::Status& status, const yaml::Mark& mark,
+                           absl::string_view field) {
+  if (!ErrnoOf(status).has_value()) return status;
+  return Annotate(status, absl::StrCat(yaml::ToString(mark), ": ", field));
+}
+
 // Fails when `chain` (entries "PATH:SERVICE") already contains the service
 // `name` of `path`; the message lists the services, with their files when
 // the cycle crosses files.
@@ -231,7 +240,7 @@ absl::Status FileLoader::ApplyIncludes(Node* root, const std::string& base_dir) 
                        absl::StrCat("include cycle: ", absl::StrJoin(cycle, " -> ")));
       }
       absl::StatusOr<Node> model = included_loader.Load(path, entry.project_directory);
-      if (!model.ok()) return model.status();
+      if (!model.ok()) return WithReference(model.status(), item.mark, "include");
       MergeFiles(&included, *std::move(model));
     }
     ResolveMergeTags(&included);
@@ -263,7 +272,7 @@ absl::StatusOr<Node> FileLoader::ResolveService(const std::string& path,
   chain->push_back(absl::StrCat(path, ":", name));
 
   absl::StatusOr<const Node*> tree = ReadTree(path, base_dir);
-  if (!tree.ok()) return tree.status();
+  if (!tree.ok()) return WithReference(tree.status(), mark, "extends");
   const Node* services = (*tree)->Find("services");
   const Node* service = services != nullptr ? services->Find(name) : nullptr;
   if (service == nullptr) {

@@ -407,6 +407,16 @@ TEST(ProjectExtendsTest, MissingServiceIsNotFound) {
   EXPECT_THAT(ErrorOf(project), HasSubstr("service \"nothing\" not found"));
 }
 
+TEST(ProjectExtendsTest, MissingFileNamesTheReference) {
+  std::string dir = ScratchDirectory();
+  WriteFile(dir, "compose.yaml",
+            "services:\n  web:\n    extends:\n      file: gone.yaml\n      service: base\n");
+  absl::StatusOr<Project> project = LoadIn(dir);
+  EXPECT_EQ(project.status().code(), absl::StatusCode::kNotFound);
+  EXPECT_THAT(ErrorOf(project), HasSubstr("compose.yaml:4:7: extends: open Compose file " + dir +
+                                          "/gone.yaml"));
+}
+
 // ---- include ----
 
 TEST(ProjectIncludeTest, IncludedProjectUsesItsOwnDirectoryAndDotEnv) {
@@ -445,6 +455,15 @@ TEST(ProjectIncludeTest, ConflictingServiceIsAnError) {
   absl::StatusOr<Project> project = LoadIn(dir);
   EXPECT_THAT(ErrorOf(project), HasSubstr("compose.yaml:2:5: include: included file"));
   EXPECT_THAT(ErrorOf(project), HasSubstr("defines services.web, which is already defined"));
+}
+
+TEST(ProjectIncludeTest, MissingFileNamesTheReference) {
+  std::string dir = ScratchDirectory();
+  WriteFile(dir, "compose.yaml", "include:\n  - gone.yaml\n");
+  absl::StatusOr<Project> project = LoadIn(dir);
+  EXPECT_EQ(project.status().code(), absl::StatusCode::kNotFound);
+  EXPECT_THAT(ErrorOf(project), HasSubstr("compose.yaml:2:5: include: open Compose file " + dir +
+                                          "/gone.yaml"));
 }
 
 TEST(ProjectIncludeTest, CycleIsAnError) {
