@@ -24,9 +24,9 @@ namespace {
 // and destroyed recursively, and Compose files nest about ten levels.
 constexpr int kMaxDepth = 512;
 
-// Alias expansion limits (see Parse in yaml.h). The byte limit counts the
-// scalar text that expansions copy, so one long string aliased many times
-// cannot exhaust memory either.
+// Limits on the copies that anchors and aliases make (see Parse in
+// yaml.h). The byte limit counts the scalar text that is copied, so one
+// long string aliased many times cannot exhaust memory either.
 constexpr int64_t kMaxNodesPerAlias = 10000;
 constexpr int64_t kMaxExpandedNodes = 1000000;
 constexpr int64_t kMaxExpandedBytes = 64 << 20;
@@ -145,6 +145,8 @@ class Builder {
                           std::vector<Entry>& merged,
                           absl::flat_hash_set<std::string>& merged_keys) const;
   absl::Status Remember(const yaml_char_t* anchor, const Node& node);
+  // Adds a copy of `extent` to the budget for copies.
+  absl::Status Charge(const Extent& extent, const Mark& mark);
 
   bool LineIndentedWithTab(size_t line) const;
 
@@ -276,10 +278,26 @@ absl::StatusOr<Node> Builder::Build(Event& event, int depth) {
   return node;
 }
 
+absl::Status Builder::Charge(const Extent& extent, const Mark& mark) {
+  expanded_nodes_ += extent.nodes;
+  expanded_bytes_ += extent.bytes;
+  if (expanded_nodes_ > kMaxExpandedNodes || expanded_bytes_ > kMaxExpandedBytes) {
+    return ErrorAt(mark, absl::StrCat("anchors and aliases copy more than ", kMaxExpandedNodes,
+                                      " nodes or ", kMaxExpandedBytes >> 20,
+                                      " MiB of text in all"));
+  }
+  return absl::OkStatus();
+}
+
 absl::Status Builder::Remember(const yaml_char_t* anchor, const Node& node) {
   std::string name(reinterpret_cast<const char*>(anchor));
   open_anchors_.erase(name);
-  anchors_[name] = Anchor{std::make_shared<const Node>(node), Measure(node)};
+
+  // Keeping the anchored node is a copy too: without counting it, anchors
+  // nested in anchors would copy a large file once per level.
+  Extent extent = Measure(node);
+  if (absl::Status status = Charge(extent, node.mark); !status.ok()) return status;
+  anchors_[name] = Anchor{std::make_shared<const Node>(node), extent};
   return absl::OkStatus();
 }
 
@@ -299,13 +317,7 @@ absl::StatusOr<Node> Builder::ExpandAlias(const Event& event, int depth) {
     return ErrorAt(mark, absl::StrCat("alias *", name, " expands to ", extent.nodes,
                                       " nodes, more than the limit of ", kMaxNodesPerAlias));
   }
-  expanded_nodes_ += extent.nodes;
-  expanded_bytes_ += extent.bytes;
-  if (expanded_nodes_ > kMaxExpandedNodes || expanded_bytes_ > kMaxExpandedBytes) {
-    return ErrorAt(mark, absl::StrCat("aliases expand to more than ", kMaxExpandedNodes,
-                                      " nodes or ", kMaxExpandedBytes >> 20,
-                                      " MiB of text in all"));
-  }
+  if (absl::Status status = Charge(extent, mark); !status.ok()) return status;
   if (depth + extent.height - 1 > kMaxDepth) {
     return ErrorAt(mark, absl::StrCat("alias *", name, " nests deeper than ", kMaxDepth,
                                       " levels"));

@@ -94,8 +94,9 @@ struct Entry {
 // (by an alias or a merge key) keep the anchor's marks.
 //
 // Aliases are expanded with a budget: 10000 nodes per alias expansion, and
-// 1000000 nodes or 64 MiB of scalar text in all. So "billion laughs" input
-// fails with InvalidArgument instead of exhausting memory.
+// 1000000 nodes or 64 MiB of scalar text copied in all (each anchored node
+// is copied once more when its anchor is defined). So "billion laughs"
+// input fails with InvalidArgument instead of exhausting memory.
 //
 // Errors: InvalidArgument "FILE:LINE:COLUMN: what" for
 //   - a syntax error (libyaml's message),

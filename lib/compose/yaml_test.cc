@@ -200,7 +200,25 @@ TEST(Parse, ManySmallAliasesHitTotalBudget) {
   for (int i = 0; i < 9000; ++i) absl::StrAppend(&text, i ? ",1" : "1");
   text += "]\nuses:\n";
   for (int i = 0; i < 200; ++i) text += "  - *big\n";
-  EXPECT_THAT(ParseError(text), HasSubstr("aliases expand to more than 1000000 nodes"));
+  EXPECT_THAT(ParseError(text), HasSubstr("anchors and aliases copy more than 1000000 nodes"));
+}
+
+TEST(Parse, NestedAnchorsHitTotalBudget) {
+  // Each anchor keeps a copy of its node, so anchors nested 200 deep around
+  // a list of 10000 items would copy 2 million nodes.
+  std::string text;
+  for (int i = 0; i < 200; ++i) absl::StrAppend(&text, "- &a", i, "\n", std::string(2 * i + 2, ' '));
+  text += "[";
+  for (int i = 0; i < 10000; ++i) absl::StrAppend(&text, i ? ",1" : "1");
+  text += "]\n";
+  EXPECT_THAT(ParseError(text), HasSubstr("anchors and aliases copy more than 1000000 nodes"));
+}
+
+TEST(Parse, LongTextAliasedOftenHitsByteBudget) {
+  std::string text = absl::StrCat("a: &a \"", std::string(1 << 20, 'x'), "\"\nb: [");
+  for (int i = 0; i < 100; ++i) absl::StrAppend(&text, i ? ", *a" : "*a");
+  text += "]\n";
+  EXPECT_THAT(ParseError(text), HasSubstr("or 64 MiB of text in all"));
 }
 
 TEST(Parse, MergeKeySingle) {
