@@ -13,6 +13,9 @@ namespace {
 // expanded recursively and a scalar can be megabytes long.
 constexpr int kMaxNesting = 64;
 
+// Error messages quote the text up to this many bytes.
+constexpr size_t kMaxQuoted = 200;
+
 bool IsNameStart(char c) { return absl::ascii_isalpha(c) || c == '_'; }
 bool IsNameChar(char c) { return absl::ascii_isalnum(c) || c == '_'; }
 
@@ -49,8 +52,18 @@ class Expander {
 };
 
 absl::Status Expander::Invalid(absl::string_view what) const {
+  // Quote at most kMaxQuoted bytes of a long value, cut at a UTF-8
+  // character boundary.
+  absl::string_view quoted = text_;
+  absl::string_view ellipsis;
+  if (quoted.size() > kMaxQuoted) {
+    size_t cut = kMaxQuoted;
+    while (cut > 0 && (static_cast<unsigned char>(quoted[cut]) & 0xc0) == 0x80) --cut;
+    quoted = quoted.substr(0, cut);
+    ellipsis = "...";
+  }
   return absl::InvalidArgumentError(
-      absl::StrCat("invalid interpolation format for \"", text_, "\": ", what));
+      absl::StrCat("invalid interpolation format for \"", quoted, ellipsis, "\": ", what));
 }
 
 std::optional<std::string> Expander::Get(const std::string& name, bool evaluate) {

@@ -50,11 +50,12 @@ struct UnsetVariable {
 // Interpolates `text`, which comes from `mark` (used only in messages).
 // Appends each unset variable that became "" to `unset` when it is not null.
 // Errors: InvalidArgument
-//   "MARK: required variable DB_PASSWORD is missing a value: MESSAGE" for
-//     `${VAR:?MESSAGE}` and `${VAR?MESSAGE}`;
-//   "MARK: invalid interpolation format for \"TEXT\": WHAT" for an
-//     unterminated `${`, a `$` that starts no expression, or `${` without a
-//     valid name and operator, and for expressions nested deeper than 64.
+//   - "MARK: required variable DB_PASSWORD is missing a value: MESSAGE" for
+//     `${VAR:?MESSAGE}` and `${VAR?MESSAGE}`.
+//   - "MARK: invalid interpolation format for \"TEXT\": WHAT" for an
+//     unterminated `${`, a `$` that starts no expression, `${` without a
+//     valid name and operator, or expressions nested deeper than 64. TEXT
+//     is cut after 200 bytes.
 absl::StatusOr<std::string> Interpolate(absl::string_view text, const Lookup& lookup,
                                         const yaml::Mark& mark,
                                         std::vector<UnsetVariable>* unset = nullptr);

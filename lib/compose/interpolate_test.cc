@@ -194,6 +194,12 @@ TEST_F(InterpolateTest, DeepNestingIsError) {
   EXPECT_THAT(Error(text), HasSubstr("expressions nest deeper than 64 levels"));
 }
 
+TEST_F(InterpolateTest, LongTextIsShortenedInError) {
+  std::string text = std::string(300, 'x') + "${";
+  EXPECT_EQ(Error(text), "compose.yaml:4:12: invalid interpolation format for \"" +
+                             std::string(200, 'x') + "...\": unterminated \"${\"");
+}
+
 TEST_F(InterpolateTest, NoMarkMeansNoPrefix) {
   absl::StatusOr<std::string> value = Interpolate("${UNSET?}", lookup_, yaml::Mark{});
   ASSERT_FALSE(value.ok());
