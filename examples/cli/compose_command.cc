@@ -7,6 +7,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "examples/cli/compose_run_command.h"
 #include "lib/compose/project.h"
 #include "lib/compose/yaml.h"
 
@@ -49,8 +50,24 @@ Commands:
       --networks             print the network names, one a line
       --profiles             print the profile names, one a line
       -q, --quiet            only validate; print nothing but warnings
-  up, down, ps, logs, exec, run, start, stop, restart, pull
-                             not implemented yet
+  up [-d] [SERVICE...]       create networks, volumes and containers and start
+                             the services in dependency order, waiting for
+                             depends_on conditions; without -d, print their
+                             output until they exit (Ctrl-C stops them)
+  down [-v] [--remove-orphans]
+                             stop and remove the project's containers and
+                             networks; -v also its volumes
+  ps [-a] [-q] [SERVICE...]  list the project's running (-a: all) containers
+  logs [-f] [SERVICE...]     print the services' output (-f: follow)
+  exec [-e K=V] [-u USER] [-w DIR] [--index N] SERVICE COMMAND...
+                             run a command in a service's running container
+  run [--rm] SERVICE [COMMAND...]
+                             run a one-off container of a service, after its
+                             dependencies, and print its output
+  start|stop|restart [SERVICE...]
+                             start, stop or restart existing containers
+  pull, build                not available: no registry is configured and
+                             images cannot be built yet
 
 Warnings (fields that pycontain parses but does not apply, obsolete
 fields, unset variables) go to stderr with the file, line and field.
@@ -213,6 +230,7 @@ int ComposeCommand(const std::vector<std::string>& args) {
   const std::string& command = args[i];
   std::vector<std::string> rest(args.begin() + i + 1, args.end());
   if (command == "config") return ConfigCommand(std::move(options), rest);
+  if (IsComposeRunCommand(command)) return ComposeRunCommand(std::move(options), command, rest);
   for (absl::string_view name : kNotImplemented) {
     if (command == name) {
       return Fail(absl::StrCat("\"", command, "\" is not implemented yet; only \"config\" is"));

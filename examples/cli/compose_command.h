@@ -8,9 +8,9 @@
 namespace pycontain::cli {
 
 // Runs `pycontain compose [OPTIONS] COMMAND [ARGS...]` with the words after
-// "compose". Returns 0, or 125 after printing the error. Only `config` is
-// implemented; the other docker compose commands report that they are not
-// implemented yet.
+// "compose". Returns 0, the exit code of the command of exec and run, or
+// 125 after printing the error. Docker compose commands that pycontain
+// lacks (kill, rm, pause, ...) report that they are not implemented yet.
 int ComposeCommand(const std::vector<std::string>& args);
 
 }  // namespace pycontain::cli

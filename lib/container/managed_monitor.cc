@@ -18,9 +18,11 @@
 #include "lib/base/log.h"
 #include "lib/base/status.h"
 #include "lib/container/container.h"
+#include "lib/container/health.h"
 #include "lib/container/managed.h"
 #include "lib/container/managed_internal.h"
 #include "lib/container/record.h"
+#include "lib/container/restart.h"
 #include "lib/container/state_dir.h"
 
 namespace pycontain::container {
@@ -273,6 +275,7 @@ int RunMonitor(const ManagedContainer& container, UniqueFd report_fd) {
   WriteReport(report_fd.get(), status);
   report_fd.reset();
   if (!status.ok()) return 1;  // the Container kills what it started
+  HealthChecker health = HealthChecker::Start(container);
 
   std::optional<absl::Time> deadline;
   const spec::ContainerSpec& spec = container.config.spec();
@@ -282,6 +285,7 @@ int RunMonitor(const ManagedContainer& container, UniqueFd report_fd) {
   }
   absl::StatusOr<spec::RunResult> result = CopyOutputAndWait(
       *running, std::move(out->read), std::move(err->read), log.get(), deadline);
+  health.Stop();
   // Releases the runtime state (cgroups, mounts, <state root>/<id>)
   // before the exit is recorded, so that whoever waits for it finds them
   // gone.
@@ -344,6 +348,7 @@ absl::Status StartContainer(absl::string_view name_or_id) {
   absl::StatusOr<ManagedContainer> container = LoadContainer(found->directory);
   if (!container.ok()) return container.status();
   if (container->running()) return absl::OkStatus();
+  ClearStoppedByUser(container->directory);
 
   // The runtime state a dead monitor left would block the id.
   absl::StatusOr<ManagedState> saved = ReadState(container->directory);
@@ -367,7 +372,14 @@ absl::Status StartContainer(absl::string_view name_or_id) {
     BecomeMonitor(report_write.get());
     pid_t monitor = fork();
     if (monitor != 0) _exit(monitor < 0 ? 1 : 0);
-    _exit(RunMonitor(*container, std::move(report_write)));
+    int monitor_status = RunMonitor(*container, std::move(report_write));
+    // The restart policy (restart.h) may run the container again.
+    while (monitor_status == 0) {
+      std::optional<ManagedContainer> again = NextRestart(container->directory);
+      if (!again.has_value()) break;
+      monitor_status = RunMonitor(*again, UniqueFd());
+    }
+    _exit(monitor_status);
   }
   report_write.reset();
   int child_status = 0;
@@ -390,6 +402,7 @@ absl::Status KillContainer(absl::string_view name_or_id, int signal) {
 absl::Status StopContainer(absl::string_view name_or_id, absl::Duration grace) {
   absl::StatusOr<ManagedContainer> container = ResolveContainer(name_or_id);
   if (!container.ok()) return container.status();
+  MarkStoppedByUser(container->directory);
   if (!container->running()) return absl::OkStatus();
   absl::StatusOr<UniqueFd> monitor =
       OpenProcess(container->state.monitor_pid(), container->state.monitor_start_time());

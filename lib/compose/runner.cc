@@ -1,0 +1,336 @@
+// compose up: planning, creating and starting services in dependency order.
+#include "lib/compose/runner.h"
+
+#include <signal.h>
+#include <sys/stat.h>
+
+#include <errno.h>
+
+#include <algorithm>
+#include <tuple>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/time/clock.h"
+#include "lib/base/status.h"
+#include "lib/base/units.h"
+#include "lib/compose/runner_internal.h"
+#include "lib/container/health.h"
+#include "lib/container/restart.h"
+
+namespace pycontain::compose {
+
+using runner_internal::LabelOf;
+using yaml::Node;
+
+namespace runner_internal {
+namespace {
+
+constexpr absl::Duration kPollInterval = absl::Milliseconds(100);
+
+// Makes the missing host directories of bind mounts, as docker compose
+// does for create_host_path (the default of the short syntax).
+absl::Status CreateBindSources(const spec::ContainerSpec& spec) {
+  for (const spec::Mount& mount : spec.mounts()) {
+    if (mount.type() != "bind") continue;
+    struct stat info;
+    if (stat(mount.source().c_str(), &info) == 0) continue;
+    std::string path;
+    for (absl::string_view part : absl::StrSplit(mount.source(), '/', absl::SkipEmpty())) {
+      absl::StrAppend(&path, "/", part);
+      if (mkdir(path.c_str(), 0755) != 0 && errno != EEXIST) {
+        return ErrnoError(errno, "create bind mount source", path);
+      }
+    }
+  }
+  return absl::OkStatus();
+}
+
+// What a depends_on condition found.
+enum class Outcome { kMet, kWaiting, kFailed };
+
+Outcome CheckCondition(const container::ManagedContainer& dependency,
+                       const std::string& condition, std::string* why) {
+  if (condition == "service_completed_successfully") {
+    if (dependency.running() || dependency.state.status() == "created") return Outcome::kWaiting;
+    if (dependency.state.exit_code() == 0) return Outcome::kMet;
+    *why = absl::StrCat("exited with code ", dependency.state.exit_code());
+    return Outcome::kFailed;
+  }
+  if (!dependency.running()) {
+    *why = absl::StrCat("exited with code ", dependency.state.exit_code());
+    return Outcome::kFailed;
+  }
+  if (condition != "service_healthy") return Outcome::kMet;
+  if (!container::HasHealthcheck(dependency.config.healthcheck())) {
+    *why = "has no healthcheck configured";
+    return Outcome::kFailed;
+  }
+  const std::string& health = dependency.state.health().status();
+  if (health == container::kHealthHealthy) return Outcome::kMet;
+  if (health == container::kHealthUnhealthy) {
+    *why = "is unhealthy";
+    return Outcome::kFailed;
+  }
+  return Outcome::kWaiting;
+}
+
+// Waits for one condition on every container of `dependency`.
+absl::Status WaitForCondition(const Project& project, const std::string& dependency,
+                              const std::string& condition, const Printer& print) {
+  absl::StatusOr<std::vector<container::ManagedContainer>> containers =
+      ProjectContainers(project, {dependency}, /*all=*/true);
+  if (!containers.ok()) return containers.status();
+  if (containers->empty()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("dependency ", dependency, " has no container"));
+  }
+  for (const container::ManagedContainer& first : *containers) {
+    bool announced = false;
+    while (true) {
+      absl::StatusOr<container::ManagedContainer> now = container::ResolveContainer(first.id());
+      if (!now.ok()) return now.status();
+      std::string why;
+      Outcome outcome = CheckCondition(*now, condition, &why);
+      if (outcome == Outcome::kMet) break;
+      if (outcome == Outcome::kFailed) {
+        return absl::FailedPreconditionError(
+            absl::StrCat("dependency failed to start: container ", now->name(), " ", why));
+      }
+      if (!announced) print(absl::StrCat("Container ", now->name(), "  Waiting"));
+      announced = true;
+      absl::SleepFor(kPollInterval);
+    }
+    if (condition == "service_healthy") print(absl::StrCat("Container ", first.name(), "  Healthy"));
+    if (condition == "service_completed_successfully") {
+      print(absl::StrCat("Container ", first.name(), "  Exited"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+bool IsRequired(const Node& dependency) {
+  const Node* required = dependency.Find("required");
+  bool ok = false;
+  return required == nullptr || !ParseComposeBool(required->scalar, &ok) || ok;
+}
+
+}  // namespace
+
+absl::Status WaitForDependencies(const Project& project, const std::string& service,
+                                 const Printer& print) {
+  const Node* node = project.Service(service);
+  const Node* depends_on = node ? node->Find("depends_on") : nullptr;
+  if (depends_on == nullptr) return absl::OkStatus();
+  for (const yaml::Entry& entry : depends_on->entries) {
+    const Node* condition = entry.value.Find("condition");
+    absl::Status status = WaitForCondition(
+        project, entry.key, condition ? condition->scalar : "service_started", print);
+    if (status.ok()) continue;
+    if (IsRequired(entry.value)) {
+      return Annotate(status, absl::StrCat("service ", service, " not started"));
+    }
+    print(absl::StrCat("warning: service ", service, ": optional ", status.message()));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<ServicePlan>> PlanServices(const Project& project,
+                                                      const std::vector<std::string>& order,
+                                                      const Printer& print) {
+  std::vector<ServicePlan> plans;
+  std::vector<std::string> warnings;
+  for (const std::string& service : order) {
+    ServicePlan plan{service, {}};
+    int replicas = ServiceReplicas(*project.Service(service));
+    for (int number = 1; number <= replicas; ++number) {
+      absl::StatusOr<ServiceContainer> replica =
+          PlanServiceContainer(project, service, number, number == 1 ? &warnings : nullptr);
+      if (!replica.ok()) return replica.status();
+      plan.replicas.push_back(std::move(*replica));
+    }
+    plans.push_back(std::move(plan));
+  }
+  for (const std::string& warning : warnings) print(absl::StrCat("warning: ", warning));
+  return plans;
+}
+
+absl::StatusOr<container::ManagedContainer> EnsureStarted(const Project& project,
+                                                          const ServiceContainer& plan,
+                                                          const Printer& print) {
+  const std::string& name = plan.create.name;
+  absl::StatusOr<container::ManagedContainer> existing = container::ResolveContainer(name);
+  if (existing.ok() && LabelOf(*existing, container::kComposeProjectLabel) != project.name) {
+    return absl::AlreadyExistsError(absl::StrCat(
+        "the container name \"", name, "\" is in use by a container of another project"));
+  }
+  if (existing.ok() && LabelOf(*existing, kConfigHashLabel) !=
+                           plan.create.labels.at(kConfigHashLabel)) {
+    print(absl::StrCat("Container ", name, "  Recreate"));
+    absl::Status stopped =
+        StopServiceContainer(*existing, plan.stop_signal, plan.stop_grace_period);
+    if (!stopped.ok()) return stopped;
+    absl::Status removed = container::RemoveContainer(existing->id(), {.force = true});
+    if (!removed.ok()) return removed;
+    existing = absl::NotFoundError(name);
+  }
+  if (existing.ok() && existing->running()) {
+    print(absl::StrCat("Container ", name, "  Running"));
+    return existing;
+  }
+  if (!existing.ok()) {
+    absl::Status sources = CreateBindSources(plan.create.spec);
+    if (!sources.ok()) return sources;
+    absl::StatusOr<container::ManagedContainer> made = container::CreateContainer(plan.create);
+    if (!made.ok()) return made.status();
+    print(absl::StrCat("Container ", name, "  Created"));
+  }
+  absl::Status started = container::StartContainer(name);
+  if (!started.ok()) return started;
+  absl::StatusOr<container::ManagedContainer> running = container::ResolveContainer(name);
+  if (!running.ok()) return running.status();
+  absl::Status connected = ConnectExtraNetworks(*running, plan.extra_networks);
+  if (!connected.ok()) return connected;
+  print(absl::StrCat("Container ", name, "  Started"));
+  return running;
+}
+
+absl::Status StartInOrder(const Project& project, const std::vector<ServicePlan>& plans,
+                          const Printer& print) {
+  for (const ServicePlan& plan : plans) {
+    absl::Status ready = WaitForDependencies(project, plan.service, print);
+    if (!ready.ok()) return ready;
+    for (const ServiceContainer& replica : plan.replicas) {
+      absl::StatusOr<container::ManagedContainer> started = EnsureStarted(project, replica, print);
+      if (!started.ok()) return started.status();
+    }
+    // Replicas beyond the scale go, as `up --scale` removes them.
+    absl::StatusOr<std::vector<container::ManagedContainer>> all =
+        ProjectContainers(project, {plan.service}, /*all=*/true);
+    if (!all.ok()) return all.status();
+    for (const container::ManagedContainer& extra : *all) {
+      int number = 0;
+      if (!absl::SimpleAtoi(LabelOf(extra, kContainerNumberLabel), &number) ||
+          number <= static_cast<int>(plan.replicas.size())) {
+        continue;
+      }
+      absl::Status stopped = StopServiceContainer(extra, plan.replicas[0].stop_signal,
+                                                  plan.replicas[0].stop_grace_period);
+      if (stopped.ok()) stopped = container::RemoveContainer(extra.id(), {.force = true});
+      if (!stopped.ok()) return stopped;
+      print(absl::StrCat("Container ", extra.name(), "  Removed"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+void StopSettings(const Project& project, const std::string& service, int* signal,
+                  absl::Duration* grace) {
+  *signal = SIGTERM;
+  *grace = absl::Seconds(10);
+  const Node* node = project.Service(service);
+  if (node == nullptr) return;
+  if (const Node* text = node->Find("stop_signal")) {
+    absl::StatusOr<int> number = ParseSignal(text->scalar);
+    if (number.ok()) *signal = *number;
+  }
+  if (const Node* text = node->Find("stop_grace_period")) {
+    absl::StatusOr<absl::Duration> duration = ParseDuration(text->scalar);
+    if (duration.ok()) *grace = *duration;
+  }
+}
+
+std::string LabelOf(const container::ManagedContainer& container, absl::string_view key) {
+  auto found = container.config.labels().find(std::string(key));
+  return found == container.config.labels().end() ? "" : found->second;
+}
+
+}  // namespace runner_internal
+
+absl::Status Up(const Project& project, const UpOptions& options, const Printer& print) {
+  absl::StatusOr<std::vector<std::string>> order = DependencyOrder(project, options.services);
+  if (!order.ok()) return order.status();
+  // Every container is planned before anything is created, so that an
+  // invalid service starts nothing.
+  absl::StatusOr<std::vector<runner_internal::ServicePlan>> plans =
+      runner_internal::PlanServices(project, *order, print);
+  if (!plans.ok()) return plans.status();
+
+  absl::Status status = runner_internal::CreateNetworks(project, *order, print);
+  if (status.ok()) status = runner_internal::CreateVolumes(project, print);
+  if (status.ok()) status = runner_internal::StartInOrder(project, *plans, print);
+  if (!status.ok() || options.detach) return status;
+
+  absl::StatusOr<std::vector<container::ManagedContainer>> containers =
+      ProjectContainers(project, *order, /*all=*/true);
+  if (!containers.ok()) return containers.status();
+  absl::Status stopped = absl::OkStatus();
+  runner_internal::FollowOutput(
+      *containers, /*follow=*/true, options.interrupted,
+      [&] {
+        print("Gracefully stopping...");
+        stopped = StopServices(project, *order, print);
+      },
+      options.output);
+  return stopped;
+}
+
+absl::StatusOr<std::vector<container::ManagedContainer>> ProjectContainers(
+    const Project& project, const std::vector<std::string>& services, bool all) {
+  container::ListOptions options;
+  options.all = all;
+  options.labels[container::kComposeProjectLabel] = project.name;
+  absl::StatusOr<std::vector<container::ManagedContainer>> listed =
+      container::ListContainers(options);
+  if (!listed.ok()) return listed.status();
+  std::vector<container::ManagedContainer> kept;
+  for (container::ManagedContainer& container : *listed) {
+    std::string service = LabelOf(container, kServiceLabel);
+    if (!services.empty() &&
+        std::find(services.begin(), services.end(), service) == services.end()) {
+      continue;
+    }
+    kept.push_back(std::move(container));
+  }
+  auto key = [](const container::ManagedContainer& c) {
+    int number = 0;
+    (void)absl::SimpleAtoi(LabelOf(c, kContainerNumberLabel), &number);
+    return std::make_tuple(LabelOf(c, kServiceLabel), LabelOf(c, kOneoffLabel), number, c.name());
+  };
+  std::sort(kept.begin(), kept.end(),
+            [&](const auto& a, const auto& b) { return key(a) < key(b); });
+  return kept;
+}
+
+std::string DescribeStatus(const container::ManagedContainer& container) {
+  if (container.running()) {
+    const std::string& health = container.state.health().status();
+    return health.empty() ? "running" : absl::StrCat("running (", health, ")");
+  }
+  if (container.state.status() == "exited") {
+    return absl::StrCat("exited (", container.state.exit_code(), ")",
+                        container.state.oom_killed() ? " OOMKilled" : "");
+  }
+  return container.state.status();
+}
+
+absl::Status StopServiceContainer(const container::ManagedContainer& container, int signal,
+                                  absl::Duration grace) {
+  container::MarkStoppedByUser(container.directory);
+  if (!container.running()) return absl::OkStatus();
+  if (signal == SIGTERM) return container::StopContainer(container.id(), grace);
+
+  absl::Status sent = container::KillContainer(container.id(), signal);
+  if (!sent.ok() && sent.code() != absl::StatusCode::kFailedPrecondition) return sent;
+  absl::Time deadline = absl::Now() + grace;
+  while (absl::Now() < deadline) {
+    absl::StatusOr<container::ManagedContainer> now = container::ResolveContainer(container.id());
+    if (!now.ok() || !now->running()) return absl::OkStatus();
+    absl::SleepFor(absl::Milliseconds(50));
+  }
+  // Grace zero: SIGKILL at once.
+  return container::StopContainer(container.id(), absl::ZeroDuration());
+}
+
+}  // namespace pycontain::compose
