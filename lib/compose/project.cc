@@ -79,8 +79,8 @@ absl::StatusOr<std::vector<std::string>> ComposeFiles(const LoadOptions& options
 
   std::string from_environment = Lookup(environment, "COMPOSE_FILE");
   if (!from_environment.empty()) {
-    std::string separator = Lookup(environment, "COMPOSE_PATH_SEPARATOR");
-    if (separator.empty()) separator = ":";
+    std::string configured = Lookup(environment, "COMPOSE_PATH_SEPARATOR");
+    absl::string_view separator = configured.empty() ? absl::string_view(":") : configured;
     for (absl::string_view file :
          absl::StrSplit(from_environment, separator, absl::SkipEmpty())) {
       files.push_back(ResolvePath(file, workdir, ""));

@@ -514,6 +514,19 @@ TEST_F(ProfilesTest, EnabledProfileAndEnvironment) {
   EXPECT_EQ(KeysAt(by_environment->model, "services"), "debug,tools,web");
 }
 
+TEST_F(ProfilesTest, ComposeProfilesFromDotEnv) {
+  WriteFile(dir_, ".env", "COMPOSE_PROFILES=tools\n");
+  absl::StatusOr<Project> project = Load({});
+  ASSERT_TRUE(project.ok()) << project.status();
+  EXPECT_EQ(KeysAt(project->model, "services"), "tools,web");
+}
+
+TEST_F(ProfilesTest, UnknownNamedServiceIsNotFound) {
+  absl::StatusOr<Project> project = Load({}, {"nope"});
+  EXPECT_EQ(project.status().code(), absl::StatusCode::kNotFound);
+  EXPECT_THAT(ErrorOf(project), HasSubstr("no such service: \"nope\""));
+}
+
 TEST_F(ProfilesTest, NamedServiceIsActiveWithItsDependencies) {
   absl::StatusOr<Project> project = Load({}, {"debug"});
   ASSERT_TRUE(project.ok()) << project.status();
