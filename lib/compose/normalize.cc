@@ -7,6 +7,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "lib/base/units.h"
 #include "lib/compose/convert.h"
 #include "lib/compose/schema.h"
@@ -105,28 +106,48 @@ void ListToMapping(Node* node, bool bare_is_empty) {
   *node = std::move(mapping);
 }
 
-// extra_hosts: "host:ip" or "host=ip" items become host: ip.
-void ExtraHostsToMapping(Node* node) {
+// An extra_hosts address without the brackets that may enclose IPv6
+// ("[::1]" is "::1").
+std::string Unbracketed(absl::string_view address) {
+  if (address.size() > 2 && address.front() == '[' && address.back() == ']') {
+    address = address.substr(1, address.size() - 2);
+  }
+  return std::string(address);
+}
+
+// extra_hosts: "HOST=IP" or "HOST:IP" items (IP may be a comma-separated
+// list) become HOST: IP, or HOST: [IP, ...] for several addresses.
+absl::Status ExtraHostsToMapping(Node* node, absl::string_view path, const FileContext&) {
   if (node->IsMapping()) {
     for (yaml::Entry& entry : node->entries) {
       if (entry.value.IsSequence()) {
-        ToStringItems(&entry.value);
-      } else {
-        ToString(&entry.value);
+        for (Node& item : entry.value.items) item = StringNode(Unbracketed(item.scalar), item.mark);
+      } else if (entry.value.IsScalar()) {
+        entry.value = StringNode(Unbracketed(entry.value.scalar), entry.value.mark);
       }
     }
-    return;
+    return absl::OkStatus();
   }
-  if (!node->IsSequence()) return;
   Node mapping = Node::Mapping(node->mark);
-  for (const Node& item : node->items) {
+  for (size_t i = 0; i < node->items.size(); ++i) {
+    const Node& item = node->items[i];
     size_t split = item.scalar.find('=');
     if (split == std::string::npos) split = item.scalar.find(':');
-    std::string host = item.scalar.substr(0, split);
-    std::string address = split == std::string::npos ? "" : item.scalar.substr(split + 1);
-    mapping.Set(host, StringNode(address, item.mark));
+    if (split == 0 || split == std::string::npos || split + 1 == item.scalar.size()) {
+      return Invalid(item.mark, absl::StrCat(path, "[", i, "]"),
+                     absl::StrCat("invalid extra host \"", item.scalar, "\" (use HOST=IP)"));
+    }
+    std::vector<std::string> addresses =
+        absl::StrSplit(absl::string_view(item.scalar).substr(split + 1), ',');
+    Node value = Node::Sequence(item.mark);
+    for (const std::string& address : addresses) {
+      value.items.push_back(StringNode(Unbracketed(address), item.mark));
+    }
+    if (value.items.size() == 1) value = std::move(value.items[0]);
+    mapping.Set(item.scalar.substr(0, split), std::move(value));
   }
   *node = std::move(mapping);
+  return absl::OkStatus();
 }
 
 // ---- commands, ports, volumes ----
@@ -455,7 +476,7 @@ constexpr FieldNormalizer kServiceNormalizers[] = {
     {"environment", Simple<ToEnvironment>},
     {"expose", Simple<ToStringItems>},
     {"extends", WithPaths<NormalizeExtends>},
-    {"extra_hosts", Simple<ExtraHostsToMapping>},
+    {"extra_hosts", ExtraHostsToMapping},
     {"healthcheck", Simple<NormalizeHealthcheck>},
     {"init", Simple<ToBool>},
     {"labels", Simple<ToLabels>},

@@ -71,7 +71,7 @@ TEST(NormalizeServiceTest, MappingsFromLists) {
   yaml::Node web = Service(
       "    environment: [A=1, B=, C, D=x=y]\n    labels: [tier=front, flag]\n"
       "    sysctls: {net.core.somaxconn: 1024}\n"
-      "    extra_hosts: ['db:10.0.0.1', 'v6=::1', 'gw:host-gateway']\n");
+      "    extra_hosts: ['db:10.0.0.1', 'v6=::1', 'gw:host-gateway', 'b=[::2]', 'two=1.1.1.1,::3']\n");
   EXPECT_EQ(ScalarAt(web, "environment.A"), "1");
   EXPECT_EQ(ScalarAt(web, "environment.B"), "");
   EXPECT_EQ(ScalarAt(web, "environment.C"), "<null>");
@@ -84,6 +84,13 @@ TEST(NormalizeServiceTest, MappingsFromLists) {
   EXPECT_EQ(ScalarAt(web, "extra_hosts.db"), "10.0.0.1");
   EXPECT_EQ(ScalarAt(web, "extra_hosts.v6"), "::1");
   EXPECT_EQ(ScalarAt(web, "extra_hosts.gw"), "host-gateway");
+  EXPECT_EQ(ScalarAt(web, "extra_hosts.b"), "::2");
+  EXPECT_EQ(ItemsAt(web, "extra_hosts.two"), "1.1.1.1,::3");
+}
+
+TEST(NormalizeServiceTest, ExtraHostWithoutAddress) {
+  EXPECT_THAT(Normalize("services:\n  web:\n    extra_hosts: [db]\n").status().message(),
+              HasSubstr("3:19: services.web.extra_hosts[0]: invalid extra host \"db\""));
 }
 
 TEST(NormalizeServiceTest, CommandsAndHealthcheck) {
