@@ -1,7 +1,8 @@
-/* Tests of the C API's image calls, in C99, against libpycontain.so:
- * import, list, save, load (from a path, a file descriptor and a pipe),
- * remove, and running a container from an imported image. Each test uses
- * a private store in the test's temporary directory. */
+/* Tests of the C API's image and volume calls, in C99, against
+ * libpycontain.so: import, list, save, load (from a path, a file descriptor
+ * and a pipe), remove, running a container from an imported image, and
+ * volumes shared by containers. Each test uses a private store in the
+ * test's temporary directory. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <stdio.h>
@@ -363,6 +364,147 @@ static void test_invalid_arguments(void) {
   CHECK(image_count(store) == 0);
 }
 
+/* Runs `script` in a busybox container with volume `volume` (NULL: an
+ * anonymous one) at /data; returns its stdout in `output`. */
+static int run_with_volume(const char *volume, const char *script, char *output,
+                           size_t size) {
+  int fd = memfd_create("volume-stdout", MFD_CLOEXEC);
+  char source[128] = "";
+  if (volume != NULL) snprintf(source, sizeof(source), "\"source\": \"%s\", ", volume);
+  char spec[2048];
+  snprintf(spec, sizeof(spec),
+           "{\"root\": {\"path\": \"%s\"}, \"process\": {\"args\": [\"/bin/sh\", "
+           "\"-c\", \"%s\"], \"stdio\": {\"stdoutFd\": %d}}, \"mounts\": [{\"type\": "
+           "\"volume\", %s\"destination\": \"/data\"}]}",
+           getenv("PYCONTAIN_TEST_BUSYBOX_ROOTFS"), script, fd, source);
+  pycontain_run_result *result = NULL;
+  pycontain_error *error = NULL;
+  int code = pycontain_run(spec, NULL, &result, &error);
+  CHECK_CODE(PYCONTAIN_OK, code, error);
+  pycontain_error_destroy(error);
+  int exit_code = result != NULL ? pycontain_run_result_exit_code(result) : -1;
+  pycontain_run_result_destroy(result);
+  memset(output, 0, size);
+  if (pread(fd, output, size - 1, 0) < 0) output[0] = '\0';
+  close(fd);
+  return exit_code;
+}
+
+static void test_volumes(void) {
+  current_test = "volumes";
+  char store[700];
+  work_path(store, sizeof(store), "store-volumes");
+  /* Containers find volumes in the default store. */
+  setenv("PYCONTAIN_ROOT", store, 1);
+  const char *labels[] = {"purpose=test", "owner=capi"};
+  pycontain_volume_options options = {sizeof(options), 0, store, labels, 2};
+  char *json = NULL;
+  pycontain_error *error = NULL;
+  CHECK_CODE(PYCONTAIN_OK, pycontain_volume_create("capi-data", &options, &json, &error),
+             error);
+  pycontain_error_destroy(error);
+  error = NULL;
+  if (json != NULL) {
+    CHECK(strstr(json, "\"Name\": \"capi-data\"") != NULL);
+    CHECK(strstr(json, "\"purpose\": \"test\"") != NULL);
+    CHECK(strstr(json, store) != NULL);
+  }
+  pycontain_string_free(json);
+  CHECK_CODE(PYCONTAIN_ERROR_ALREADY_EXISTS,
+             pycontain_volume_create("capi-data", &options, NULL, NULL), NULL);
+
+  /* Data written by one container is read by the next. */
+  char output[256];
+  CHECK(run_with_volume("capi-data", "echo kept > /data/file", output, sizeof(output)) == 0);
+  CHECK(run_with_volume("capi-data", "cat /data/file", output, sizeof(output)) == 0);
+  CHECK(strcmp(output, "kept\n") == 0);
+
+  /* Labels belong to create only. */
+  options.label_count = 0;
+  options.labels = NULL;
+  json = NULL;
+  CHECK_CODE(PYCONTAIN_OK, pycontain_volume_inspect("capi-data", &options, &json, NULL), NULL);
+  pycontain_string_free(json);
+  options.labels = labels;
+  options.label_count = 1;
+  json = NULL;
+  CHECK_CODE(PYCONTAIN_ERROR_INVALID_ARGUMENT,
+             pycontain_volume_inspect("capi-data", &options, &json, NULL), NULL);
+  CHECK(json == NULL);
+  options.labels = NULL;
+  options.label_count = 0;
+
+  /* An anonymous volume: created by name NULL, removed by prune. */
+  json = NULL;
+  CHECK_CODE(PYCONTAIN_OK, pycontain_volume_create(NULL, &options, &json, NULL), NULL);
+  pycontain_string_free(json);
+  json = NULL;
+  CHECK_CODE(PYCONTAIN_OK, pycontain_volume_list(&options, &json, NULL), NULL);
+  if (json != NULL) {
+    CHECK(json[0] == '[');
+    CHECK(strstr(json, "capi-data") != NULL);
+    CHECK(strstr(json, "pycontain.volume.anonymous") != NULL);
+  }
+  pycontain_string_free(json);
+  json = NULL;
+  CHECK_CODE(PYCONTAIN_OK, pycontain_volume_prune(&options, &json, NULL), NULL);
+  if (json != NULL) {
+    CHECK(strstr(json, "capi-data") == NULL);
+    CHECK(strlen(json) == 2 + 2 + 64); /* ["<64 hex digits>"] */
+  }
+  pycontain_string_free(json);
+
+  /* remove, then NOT_FOUND; prune's and remove's flags are their own. */
+  options.flags = PYCONTAIN_VOLUME_PRUNE_ALL;
+  CHECK_CODE(PYCONTAIN_ERROR_INVALID_ARGUMENT, pycontain_volume_remove("capi-data", &options, NULL),
+             NULL);
+  options.flags = PYCONTAIN_VOLUME_FORCE;
+  CHECK_CODE(PYCONTAIN_OK, pycontain_volume_remove("capi-data", &options, &error), error);
+  pycontain_error_destroy(error);
+  error = NULL;
+  options.flags = 0;
+  CHECK_CODE(PYCONTAIN_ERROR_NOT_FOUND, pycontain_volume_remove("capi-data", &options, &error),
+             error);
+  pycontain_error_destroy(error);
+  json = NULL;
+  CHECK_CODE(PYCONTAIN_OK, pycontain_volume_list(&options, &json, NULL), NULL);
+  if (json != NULL) CHECK(strcmp(json, "[]") == 0);
+  pycontain_string_free(json);
+  CHECK_CODE(PYCONTAIN_ERROR_INVALID_ARGUMENT,
+             pycontain_volume_create("-bad name", &options, NULL, NULL), NULL);
+  unsetenv("PYCONTAIN_ROOT");
+}
+
+static void test_volume_in_use_is_kept(void) {
+  current_test = "volume_in_use_is_kept";
+  char store[700];
+  work_path(store, sizeof(store), "store-volume-use");
+  setenv("PYCONTAIN_ROOT", store, 1);
+  pycontain_volume_options options = {sizeof(options), 0, store, NULL, 0};
+  CHECK_CODE(PYCONTAIN_OK, pycontain_volume_create("capi-used", &options, NULL, NULL), NULL);
+  char spec[1024];
+  snprintf(spec, sizeof(spec),
+           "{\"root\": {\"path\": \"%s\"}, \"process\": {\"args\": [\"/bin/sleep\", "
+           "\"30\"]}, \"mounts\": [{\"type\": \"volume\", \"source\": \"capi-used\", "
+           "\"destination\": \"/data\"}]}",
+           getenv("PYCONTAIN_TEST_BUSYBOX_ROOTFS"));
+  pycontain_container *container = NULL;
+  CHECK_CODE(PYCONTAIN_OK, pycontain_container_create(spec, NULL, &container, NULL), NULL);
+  if (container != NULL) {
+    CHECK_CODE(PYCONTAIN_OK, pycontain_container_start(container, NULL), NULL);
+    pycontain_error *error = NULL;
+    CHECK_CODE(PYCONTAIN_ERROR_FAILED_PRECONDITION,
+               pycontain_volume_remove("capi-used", &options, &error), error);
+    if (error != NULL) {
+      CHECK(strstr(pycontain_error_message(error), pycontain_container_id(container)) != NULL);
+    }
+    pycontain_error_destroy(error);
+    pycontain_container_destroy(container);
+  }
+  CHECK_CODE(PYCONTAIN_OK, pycontain_volume_remove("capi-used", &options, NULL), NULL);
+  unsetenv("PYCONTAIN_ROOT");
+}
+
 /* An import options struct from a newer caller: this version's fields,
  * then one more. */
 struct newer_import_options {
@@ -466,6 +608,8 @@ int main(void) {
   test_remove();
   test_invalid_arguments();
   test_options_size_negotiation();
+  test_volumes();
+  test_volume_in_use_is_kept();
   unmount_below_work();
   char command[600];
   snprintf(command, sizeof(command), "rm -rf %s", work);

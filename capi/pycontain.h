@@ -50,8 +50,8 @@
  * Requires Linux 5.3 (clone3 and pidfds). Running containers needs root,
  * or an unprivileged user namespace for rootless mode.
  *
- * Growth: volumes and compose projects arrive as new handle types and
- * functions beside these, each with a size-prefixed options struct.
+ * Growth: compose projects arrive as new handle types and functions
+ * beside these, each with a size-prefixed options struct.
  * Existing functions and structs keep their layout; new option fields are
  * only ever appended. Functions added after version 0.1 name the version
  * that added them ("Since 0.2"); the library exports them under the
@@ -612,6 +612,78 @@ PYCONTAIN_API int pycontain_image_list(const pycontain_image_options *options,
 PYCONTAIN_API int pycontain_image_remove(const char *reference,
                                          const pycontain_image_options *options,
                                          pycontain_error **error);
+
+/* ---- Volumes --------------------------------------------------------- */
+
+/* Volumes as in Docker: directories in the store that outlive containers
+ * and are bound into them by spec mounts of type "volume" ({"type":
+ * "volume", "source": NAME, "destination": PATH}). A mount without a
+ * source gets a new anonymous volume. They live under <store>/volumes,
+ * where the store is chosen as for images (store_root, else
+ * $PYCONTAIN_ROOT, else the user's default); containers use the default
+ * store.
+ *
+ * Records are returned as JSON objects in the form of `docker volume
+ * inspect`: "Name", "Driver" ("local"), "Mountpoint" (the host directory
+ * of the data), "CreatedAt" (RFC 3339), "Labels", "Options" and "Scope".
+ *
+ * Thread safety: every volume function is thread-safe; processes
+ * coordinate through the file system. Since 0.2. */
+
+/* Flag of pycontain_volume_remove: remove a volume that containers use. */
+#define PYCONTAIN_VOLUME_FORCE ((uint64_t)1)
+/* Flag of pycontain_volume_prune: remove unused named volumes too, not
+ * only anonymous ones. */
+#define PYCONTAIN_VOLUME_PRUNE_ALL ((uint64_t)2)
+
+typedef struct pycontain_volume_options {
+  size_t size; /* sizeof(pycontain_volume_options) */
+  /* PYCONTAIN_VOLUME_* flags where the call names them; otherwise 0. */
+  uint64_t flags;
+  /* As in pycontain_image_options (borrowed). */
+  const char *store_root;
+  /* create: label_count labels, "KEY=VALUE" (borrowed). Must be 0 for the
+   * other calls. */
+  const char *const *labels;
+  size_t label_count;
+} pycontain_volume_options;
+
+/* Creates the volume `name` (borrowed; [a-zA-Z0-9][a-zA-Z0-9_.-]+), or an
+ * anonymous volume with a random name when `name` is NULL or "". When
+ * record_json is not NULL, *record_json receives its record (TRANSFERRED:
+ * free it with pycontain_string_free). Errors: INVALID_ARGUMENT for an
+ * invalid name or label; ALREADY_EXISTS when the name is taken; SYSTEM
+ * with errno when the file system fails. */
+PYCONTAIN_API int pycontain_volume_create(const char *name,
+                                          const pycontain_volume_options *options,
+                                          char **record_json, pycontain_error **error);
+
+/* Returns the record of volume `name` (borrowed) in *record_json
+ * (TRANSFERRED: free it with pycontain_string_free). Errors: NOT_FOUND;
+ * INVALID_ARGUMENT for an invalid name. */
+PYCONTAIN_API int pycontain_volume_inspect(const char *name,
+                                           const pycontain_volume_options *options,
+                                           char **record_json, pycontain_error **error);
+
+/* Returns a JSON array of every volume's record, ordered by name, in
+ * *records_json (TRANSFERRED: free it with pycontain_string_free). A
+ * damaged volume is left out with a warning in the log. */
+PYCONTAIN_API int pycontain_volume_list(const pycontain_volume_options *options,
+                                        char **records_json, pycontain_error **error);
+
+/* Removes volume `name` (borrowed) and its data. Without
+ * PYCONTAIN_VOLUME_FORCE a volume that a container uses is kept: the call
+ * fails with FAILED_PRECONDITION naming the containers. Errors: NOT_FOUND. */
+PYCONTAIN_API int pycontain_volume_remove(const char *name,
+                                          const pycontain_volume_options *options,
+                                          pycontain_error **error);
+
+/* Removes the volumes that no container uses: anonymous ones only, as
+ * Docker 23 and later do, unless PYCONTAIN_VOLUME_PRUNE_ALL. When
+ * removed_json is not NULL, *removed_json receives a JSON array of the
+ * removed names (TRANSFERRED: free it with pycontain_string_free). */
+PYCONTAIN_API int pycontain_volume_prune(const pycontain_volume_options *options,
+                                         char **removed_json, pycontain_error **error);
 
 /* ---- Networks -------------------------------------------------------- */
 
