@@ -35,6 +35,9 @@ struct Type {
   bool name_keys = false;
   // Accept anything (driver-specific or free-form content).
   bool any = false;
+  // List items must differ from each other (the schema's uniqueItems);
+  // only scalar items are compared.
+  bool unique = false;
   // When not empty, a scalar must be one of these.
   std::span<const absl::string_view> choices = {};
 };
@@ -58,10 +61,10 @@ constexpr Type kNumber{.scalar = ScalarType::kNumber};
 constexpr Type kByteSize{.scalar = ScalarType::kByteSize};
 constexpr Type kDuration{.scalar = ScalarType::kDuration};
 constexpr Type kAnything{.any = true};
-constexpr Type kStringList{.items = &kString};
-constexpr Type kStringOrList{.scalar = ScalarType::kString, .items = &kString};
+constexpr Type kStringList{.items = &kString, .unique = true};
+constexpr Type kStringOrList{.scalar = ScalarType::kString, .items = &kString, .unique = true};
 constexpr Type kScalarMap{.values = &kStringOrNull};
-constexpr Type kListOrDict{.items = &kString, .values = &kStringOrNull};
+constexpr Type kListOrDict{.items = &kString, .values = &kStringOrNull, .unique = true};
 constexpr Type kCommand{.scalar = ScalarType::kString, .null_ok = true, .items = &kString};
 
 // ---- Service parts ----
@@ -91,7 +94,8 @@ constexpr Field kDependencyFields[] = {
     {"restart", &kBool},
 };
 constexpr Type kDependency{.fields = kDependencyFields};
-constexpr Type kDependsOn{.items = &kString, .values = &kDependency, .name_keys = true};
+constexpr Type kDependsOn{
+    .items = &kString, .values = &kDependency, .name_keys = true, .unique = true};
 
 constexpr Field kDeviceFields[] = {
     {"source", &kString, Support::kApplied, {}, true},
@@ -115,7 +119,7 @@ constexpr Field kExtendsFields[] = {
 };
 constexpr Type kExtends{.scalar = ScalarType::kString, .fields = kExtendsFields};
 
-constexpr Type kExtraHosts{.items = &kString, .values = &kStringOrList};
+constexpr Type kExtraHosts{.items = &kString, .values = &kStringOrList, .unique = true};
 
 constexpr Field kHealthcheckFields[] = {
     {"disable", &kBool},
@@ -148,7 +152,8 @@ constexpr Field kServiceNetworkFields[] = {
     {"gw_priority", &kNumber, Support::kNotApplied, kNetworkOptionReason},
 };
 constexpr Type kServiceNetwork{.null_ok = true, .fields = kServiceNetworkFields};
-constexpr Type kServiceNetworks{.items = &kString, .values = &kServiceNetwork, .name_keys = true};
+constexpr Type kServiceNetworks{
+    .items = &kString, .values = &kServiceNetwork, .name_keys = true, .unique = true};
 
 constexpr Field kPortFields[] = {
     {"name", &kString},
@@ -160,7 +165,7 @@ constexpr Field kPortFields[] = {
     {"app_protocol", &kString, Support::kNotApplied, "ports are forwarded without a protocol hint"},
 };
 constexpr Type kPort{.scalar = ScalarType::kString, .fields = kPortFields};
-constexpr Type kPorts{.items = &kPort};
+constexpr Type kPorts{.items = &kPort, .unique = true};
 
 constexpr Field kServiceRefFields[] = {
     {"source", &kString}, {"target", &kString}, {"uid", &kString},
@@ -211,7 +216,7 @@ constexpr Field kMountFields[] = {
     {"image", &kImageMount, Support::kNotApplied, kMountOptionReason},
 };
 constexpr Type kMount{.scalar = ScalarType::kString, .fields = kMountFields};
-constexpr Type kMounts{.items = &kMount};
+constexpr Type kMounts{.items = &kMount, .unique = true};
 
 // ---- deploy ----
 
@@ -506,6 +511,19 @@ absl::Status CheckScalar(const Node& node, const Type& type, absl::string_view p
 absl::Status Check(const Node& node, const Type& type, const std::string& path,
                    std::vector<Warning>* warnings);
 
+absl::Status CheckUnique(const Node& list, const std::string& path) {
+  for (size_t i = 0; i < list.items.size(); ++i) {
+    const Node& item = list.items[i];
+    if (!item.IsScalar()) continue;
+    for (size_t j = 0; j < i; ++j) {
+      if (!list.items[j].IsScalar() || list.items[j].scalar != item.scalar) continue;
+      return Invalid(item.mark, absl::StrCat(path, "[", i, "]"),
+                     absl::StrCat("duplicate item \"", item.scalar, "\" (also at [", j, "])"));
+    }
+  }
+  return absl::OkStatus();
+}
+
 absl::Status CheckFields(const Node& node, const Type& type, const std::string& path,
                          std::vector<Warning>* warnings) {
   for (const yaml::Entry& entry : node.entries) {
@@ -568,6 +586,7 @@ absl::Status Check(const Node& node, const Type& type, const std::string& path,
             Check(node.items[i], *type.items, absl::StrCat(path, "[", i, "]"), warnings);
         if (!status.ok()) return status;
       }
+      if (type.unique) return CheckUnique(node, path);
       return absl::OkStatus();
     case Node::Kind::kMapping:
       if (!type.fields.empty()) return CheckFields(node, type, path, warnings);

@@ -96,6 +96,14 @@ TEST(ValidateFileTest, ScalarContents) {
               HasSubstr("services.web.volumes[0].type: invalid value \"disk\""));
 }
 
+TEST(ValidateFileTest, DuplicateListItems) {
+  EXPECT_EQ(ErrorOf("services:\n  web:\n    cap_add: [NET_ADMIN, NET_ADMIN]\n"),
+            "compose.yaml:3:26: services.web.cap_add[1]: duplicate item \"NET_ADMIN\" (also at [0])");
+  EXPECT_THAT(ErrorOf("services:\n  web:\n    ports: ['80:80', '80:80']\n"),
+              HasSubstr("services.web.ports[1]: duplicate item \"80:80\""));
+  EXPECT_TRUE(Validate("services:\n  web:\n    command: [echo, echo]\n").ok());
+}
+
 TEST(ValidateFileTest, MissingRequiredField) {
   EXPECT_THAT(ErrorOf("services:\n  web:\n    volumes: [{target: /x}]\n"),
               HasSubstr("3:15: services.web.volumes[0]: missing required field \"type\""));
