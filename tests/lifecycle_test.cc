@@ -32,6 +32,7 @@
 #include "lib/container/managed.h"
 #include "lib/container/record.h"
 #include "lib/container/state_dir.h"
+#include "lib/container/volume.h"
 #include "lib/image/image_io.h"
 #include "lib/image/store.h"
 #include "lib/overlay/diff.h"
@@ -372,6 +373,67 @@ TEST_F(LifecycleTest, KilledMonitorThenGcAndRm) {
   EXPECT_THAT(CgroupsOf(doomed->id()), IsEmpty());
   EXPECT_FALSE(Exists(absl::StrCat(container::StateRoot(), "/", doomed->id())));
   EXPECT_FALSE(Exists(doomed->directory));
+}
+
+// As in Docker: an anonymous volume stays the same across starts and
+// prune keeps it while its stopped container exists; `rm -v` and
+// auto_remove remove it, plain `rm` keeps it.
+TEST_F(LifecycleTest, AnonymousVolumesFollowContainer) {
+  ImportBusybox();
+  container::CreateOptions options;
+  options.name = "vol";
+  options.spec.set_image("busybox");
+  spec::Mount* mount = options.spec.add_mounts();
+  mount->set_type("volume");
+  mount->set_destination("/data");
+  for (const char* arg : {"sh", "-c", "cat /data/count 2>/dev/null; echo x >> /data/count"}) {
+    options.spec.mutable_process()->add_args(arg);
+  }
+  absl::StatusOr<container::ManagedContainer> vol = container::CreateContainer(options);
+  ASSERT_TRUE(vol.ok()) << vol.status();
+  ids_.insert(vol->id());
+  ASSERT_EQ(vol->config.anonymous_volumes_size(), 1);
+  std::string volume = vol->config.anonymous_volumes(0);
+
+  for (int run = 0; run < 2; ++run) {
+    ASSERT_TRUE(container::StartContainer("vol").ok());
+    absl::StatusOr<container::ManagedState> ended = container::WaitContainer("vol");
+    ASSERT_TRUE(ended.ok()) << ended.status();
+    EXPECT_EQ(ended->exit_code(), 0);
+  }
+  // The second run read what the first wrote.
+  EXPECT_THAT(Logs("vol"), Contains("stdout: x\n"));
+
+  absl::StatusOr<container::VolumeStore> volumes = container::VolumeStore::Open("");
+  ASSERT_TRUE(volumes.ok()) << volumes.status();
+  absl::StatusOr<std::vector<std::string>> pruned = volumes->Prune(/*all=*/false);
+  ASSERT_TRUE(pruned.ok()) << pruned.status();
+  EXPECT_THAT(*pruned, IsEmpty());
+  EXPECT_TRUE(volumes->Inspect(volume).ok());
+
+  ASSERT_TRUE(container::RemoveContainer("vol", {}).ok());
+  EXPECT_TRUE(volumes->Inspect(volume).ok()) << "plain rm keeps the volume";
+  EXPECT_TRUE(volumes->Remove(volume, /*force=*/false).ok());
+
+  options.name = "vol2";
+  absl::StatusOr<container::ManagedContainer> vol2 = container::CreateContainer(options);
+  ASSERT_TRUE(vol2.ok()) << vol2.status();
+  ASSERT_EQ(vol2->config.anonymous_volumes_size(), 1);
+  ASSERT_TRUE(container::RemoveContainer("vol2", {.volumes = true}).ok());
+  EXPECT_EQ(volumes->Inspect(vol2->config.anonymous_volumes(0)).status().code(),
+            absl::StatusCode::kNotFound);
+
+  options.name = "vol3";
+  options.auto_remove = true;
+  absl::StatusOr<container::ManagedContainer> vol3 = container::CreateContainer(options);
+  ASSERT_TRUE(vol3.ok()) << vol3.status();
+  ids_.insert(vol3->id());
+  ASSERT_TRUE(container::StartContainer("vol3").ok());
+  EXPECT_TRUE(Eventually([&] {
+    return volumes->Inspect(vol3->config.anonymous_volumes(0)).status().code() ==
+           absl::StatusCode::kNotFound;
+  }));
+  EXPECT_TRUE(Eventually([&] { return !Exists(vol3->directory); }));
 }
 
 TEST_F(LifecycleTest, NamesAreUniqueAndResolve) {

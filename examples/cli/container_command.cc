@@ -58,7 +58,7 @@ name, an id, or a unique prefix of an id.
                         send SIGNAL (default SIGKILL) to the first process
   rm [-f] [-v] CONTAINER...
                         remove stopped containers (-f: kill running ones
-                        first; -v: also anonymous volumes, not done yet)
+                        first; -v: also their anonymous volumes)
   exec [-e NAME=VALUE] [-w DIR] [-u USER[:GROUP]] CONTAINER COMMAND [ARG...]
                         run COMMAND in a running container, with this
                         terminal's stdin, stdout and stderr (no -i or -t:

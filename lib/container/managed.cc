@@ -124,12 +124,27 @@ absl::StatusOr<std::string> ImageIdOf(const std::string& reference) {
   return found->record.id();
 }
 
-// Checks the spec as a start would, with the image applied.
-absl::Status ValidateForCreate(const spec::ContainerSpec& spec) {
-  if (spec.image().empty()) return spec::ValidateSpec(spec);
+// Checks the spec as a start would, with the image applied, and returns
+// the mounts a start would make, the image's VOLUME paths included.
+absl::StatusOr<google::protobuf::RepeatedPtrField<spec::Mount>> ValidateForCreate(
+    const spec::ContainerSpec& spec) {
+  if (spec.image().empty()) {
+    absl::Status valid = spec::ValidateSpec(spec);
+    if (!valid.ok()) return valid;
+    return spec.mounts();
+  }
   absl::StatusOr<ImageSpec> image = ResolveImage(spec);
   if (!image.ok()) return image.status();
-  return spec::ValidateSpec(image->spec);
+  absl::Status valid = spec::ValidateSpec(image->spec);
+  if (!valid.ok()) return valid;
+  return image->spec.mounts();
+}
+
+bool HasAnonymousVolume(const google::protobuf::RepeatedPtrField<spec::Mount>& mounts) {
+  for (const spec::Mount& mount : mounts) {
+    if (mount.type() == "volume" && mount.source().empty()) return true;
+  }
+  return false;
 }
 
 std::string JsonString(absl::string_view text) {
@@ -234,6 +249,15 @@ std::string Indent(absl::string_view json) {
   return out;
 }
 
+// Removes the directory of a creation that failed.
+void RemoveOrLog(const std::string& directory, const std::string& id) {
+  absl::Status removed = overlay::RemoveTree(directory);
+  if (!removed.ok()) {
+    Logf(LogLevel::kWarning, id, "cannot remove %s after a failed create: %s", directory,
+         removed.message());
+  }
+}
+
 }  // namespace
 
 absl::StatusOr<ManagedContainer> CreateContainer(const CreateOptions& options) {
@@ -262,8 +286,9 @@ absl::StatusOr<ManagedContainer> CreateContainer(const CreateOptions& options) {
   if (config.spec().hostname().empty()) {
     config.mutable_spec()->set_hostname(config.id().substr(0, 12));
   }
-  valid = ValidateForCreate(config.spec());
-  if (!valid.ok()) return valid;
+  absl::StatusOr<google::protobuf::RepeatedPtrField<spec::Mount>> mounts =
+      ValidateForCreate(config.spec());
+  if (!mounts.ok()) return mounts.status();
   if (!options.spec.image().empty()) {
     absl::StatusOr<std::string> image_id = ImageIdOf(options.spec.image());
     if (!image_id.ok()) return image_id.status();
@@ -278,6 +303,17 @@ absl::StatusOr<ManagedContainer> CreateContainer(const CreateOptions& options) {
   std::string directory = ContainerDirectory(config.id());
   if (mkdir(directory.c_str(), 0700) != 0) return ErrnoError(errno, "create directory", directory);
 
+  // Anonymous volumes get their names now, so that every start mounts the
+  // same ones, as in Docker.
+  if (HasAnonymousVolume(*mounts)) {
+    status = PinAnonymousVolumes(*mounts, config);
+    if (!status.ok()) {
+      RemoveOrLog(directory, config.id());
+      return status;
+    }
+    *config.mutable_spec()->mutable_mounts() = std::move(*mounts);
+  }
+
   ManagedState state;
   state.set_status(kStatusCreated);
   status = WriteConfig(directory, config);
@@ -286,13 +322,11 @@ absl::StatusOr<ManagedContainer> CreateContainer(const CreateOptions& options) {
   // complete container.
   if (status.ok()) status = ClaimName(name, config.id());
   if (!status.ok()) {
-    absl::Status removed = overlay::RemoveTree(directory);
-    if (!removed.ok()) {
-      Logf(LogLevel::kWarning, config.id(), "cannot remove %s after a failed create: %s",
-           directory, removed.message());
-    }
+    ReleaseVolumes(config, /*remove_anonymous=*/true);
+    RemoveOrLog(directory, config.id());
     return status;
   }
+  RegisterVolumeUsers(config);
   Logf(LogLevel::kDebug, config.id(), "created container %s in %s", name, directory);
   return LoadContainer(directory);
 }
@@ -427,8 +461,7 @@ absl::Status RemoveContainer(absl::string_view name_or_id, const RemoveOptions& 
     absl::Status collected = CollectDeadContainer(saved->state_root(), container->id(), report);
     if (!collected.ok()) return Annotate(collected, "remove");
   }
-  // TODO: anonymous volumes (RemoveOptions::volumes) are not removed yet,
-  // because managed containers do not record which volumes they made.
+  ReleaseVolumes(container->config, options.volumes);
   absl::Status removed = RemoveContainerFiles(container->config, directory);
   if (!removed.ok()) return removed;
   Logf(LogLevel::kDebug, container->id(), "removed container %s", container->name());

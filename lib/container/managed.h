@@ -123,7 +123,11 @@ struct ManagedContainer {
 };
 
 // Validates `options` (spec::Validate, the name, and the image when set)
-// and saves the container, status "created". Starts nothing.
+// and saves the container, status "created". Starts nothing, but makes
+// the anonymous volumes (mounts of type "volume" without a source, and
+// the image's VOLUME paths) now, so that every start mounts the same
+// ones; ManagedConfig::anonymous_volumes lists them. While the container
+// exists, running or not, `volume rm` and `prune` keep its volumes.
 // Errors: InvalidArgument for an invalid spec or name; AlreadyExists
 // naming the container that has the name; NotFound for an unknown image;
 // those of the file system.
@@ -186,7 +190,8 @@ struct RemoveOptions {
 };
 
 // Removes the container: its directory with the writable layer and log,
-// its name, and whatever a dead monitor left of its runtime state
+// its name, its use of volumes (and its anonymous volumes with
+// `volumes`), and whatever a dead monitor left of its runtime state
 // (cgroups, mounts, <state root>/<id>). Errors: FailedPrecondition for a
 // running container without `force`; those of the file system.
 absl::Status RemoveContainer(absl::string_view name_or_id, const RemoveOptions& options);

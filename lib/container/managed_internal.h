@@ -72,6 +72,22 @@ bool WaitForExit(int pidfd, absl::Duration timeout);
 absl::Status SettleDeadMonitor(const ManagedContainer& container, const std::string& reason,
                                GcReport& report);
 
+// Makes an anonymous volume for each mount of type "volume" without a
+// source in `mounts` (the spec's, with the image's VOLUME paths added),
+// names it in the mount, and lists it in config.anonymous_volumes.
+// Errors: those of VolumeStore; volumes made before a failure are removed.
+absl::Status PinAnonymousVolumes(google::protobuf::RepeatedPtrField<spec::Mount>& mounts,
+                                 ManagedConfig& config);
+
+// Records the container as a user of each volume its spec names, so that
+// `volume rm` and `prune` keep them while the container exists, also when
+// it is not running. A volume that does not exist yet is skipped.
+void RegisterVolumeUsers(const ManagedConfig& config);
+
+// Drops those records, and removes the anonymous volumes when
+// `remove_anonymous` (`rm -v`, auto_remove). Failures are logged.
+void ReleaseVolumes(const ManagedConfig& config, bool remove_anonymous);
+
 // Removes the container's name link (when it still names this container)
 // and its directory. The caller holds the lock.
 absl::Status RemoveContainerFiles(const ManagedConfig& config, const std::string& directory);

@@ -202,6 +202,7 @@ void RecordExit(const ManagedContainer& container, ManagedState state,
   }
   Logf(LogLevel::kDebug, container.id(), "exited with code %d", state.exit_code());
   if (container.config.auto_remove()) {
+    ReleaseVolumes(container.config, /*remove_anonymous=*/true);
     absl::Status removed = RemoveContainerFiles(container.config, container.directory);
     if (!removed.ok()) {
       Logf(LogLevel::kWarning, container.id(), "cannot remove the container: %s",
@@ -209,6 +210,9 @@ void RecordExit(const ManagedContainer& container, ManagedState state,
     }
     return;
   }
+  // The run's volume records went with its Container; the stopped
+  // container still uses the volumes.
+  RegisterVolumeUsers(container.config);
   absl::Status written = WriteState(container.directory, state);
   if (!written.ok()) {
     Logf(LogLevel::kWarning, container.id(), "cannot record the exit: %s", written.message());

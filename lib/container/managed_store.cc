@@ -6,12 +6,15 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <optional>
+
 #include "absl/strings/str_cat.h"
 #include "google/protobuf/util/json_util.h"
 #include "lib/base/log.h"
 #include "lib/base/status.h"
 #include "lib/container/managed_internal.h"
 #include "lib/container/record.h"
+#include "lib/container/volume.h"
 #include "lib/image/store.h"
 #include "lib/overlay/overlay.h"
 
@@ -205,8 +208,10 @@ absl::Status SettleDeadMonitor(const ManagedContainer& container, const std::str
       CollectDeadContainer(container.state.state_root(), container.id(), report);
   if (!collected.ok()) return collected;
   if (container.config.auto_remove()) {
+    ReleaseVolumes(container.config, /*remove_anonymous=*/true);
     return RemoveContainerFiles(container.config, container.directory);
   }
+  RegisterVolumeUsers(container.config);
   ManagedState state = container.state;
   state.set_status(kStatusExited);
   state.set_exit_code(kUnknownExitCode);
@@ -232,6 +237,68 @@ absl::Status RemoveContainerFiles(const ManagedConfig& config, const std::string
   if (!removed.ok()) return removed;
   Logf(LogLevel::kDebug, config.id(), "removed %s", directory);
   return absl::OkStatus();
+}
+
+absl::Status PinAnonymousVolumes(google::protobuf::RepeatedPtrField<spec::Mount>& mounts,
+                                 ManagedConfig& config) {
+  std::optional<VolumeStore> store;
+  for (spec::Mount& mount : mounts) {
+    if (mount.type() != "volume" || !mount.source().empty()) continue;
+    if (!store.has_value()) {
+      absl::StatusOr<VolumeStore> opened = VolumeStore::Open("");
+      if (!opened.ok()) return opened.status();
+      store.emplace(std::move(*opened));
+    }
+    VolumeOptions options;
+    options.labels[kAnonymousVolumeLabel] = "";
+    options.container_id = config.id();
+    absl::StatusOr<VolumeRecord> made = store->Create(options);
+    if (!made.ok()) {
+      ReleaseVolumes(config, /*remove_anonymous=*/true);
+      return Annotate(made.status(), absl::StrCat("volume for ", mount.destination()));
+    }
+    mount.set_source(made->name());
+    config.add_anonymous_volumes(made->name());
+    Logf(LogLevel::kDebug, config.id(), "made anonymous volume %s for %s", made->name(),
+         mount.destination());
+  }
+  return absl::OkStatus();
+}
+
+void RegisterVolumeUsers(const ManagedConfig& config) {
+  absl::StatusOr<VolumeStore> store = VolumeStore::Open("");
+  if (!store.ok()) return;
+  for (const spec::Mount& mount : config.spec().mounts()) {
+    if (mount.type() != "volume" || mount.source().empty()) continue;
+    absl::Status added = store->AddUser(mount.source(), config.id());
+    if (!added.ok() && added.code() != absl::StatusCode::kNotFound) {
+      Logf(LogLevel::kWarning, config.id(), "cannot record the use of volume %s: %s",
+           mount.source(), added.message());
+    }
+  }
+}
+
+void ReleaseVolumes(const ManagedConfig& config, bool remove_anonymous) {
+  absl::StatusOr<VolumeStore> store = VolumeStore::Open("");
+  if (!store.ok()) {
+    Logf(LogLevel::kWarning, config.id(), "cannot open the volume store: %s",
+         store.status().message());
+    return;
+  }
+  for (const spec::Mount& mount : config.spec().mounts()) {
+    if (mount.type() == "volume" && !mount.source().empty()) {
+      store->RemoveUser(mount.source(), config.id());
+    }
+  }
+  if (!remove_anonymous) return;
+  for (const std::string& name : config.anonymous_volumes()) {
+    store->RemoveUser(name, config.id());
+    absl::Status removed = store->Remove(name, /*force=*/false);
+    if (!removed.ok() && removed.code() != absl::StatusCode::kNotFound) {
+      Logf(LogLevel::kWarning, config.id(), "cannot remove anonymous volume %s: %s", name,
+           removed.message());
+    }
+  }
 }
 
 }  // namespace managed_internal

@@ -22,6 +22,7 @@
 #include "lib/base/log.h"
 #include "lib/base/status.h"
 #include "lib/container/record.h"
+#include "lib/container/managed.h"
 #include "lib/container/state_dir.h"
 #include "lib/image/fs_util.h"
 #include "lib/image/store.h"
@@ -55,8 +56,12 @@ std::vector<std::string> ListDirectory(const std::string& path) {
 // Whether container `id` still exists, by the rule in the header.
 bool ContainerExists(const std::string& id) {
   if (!spec::ValidateId(id).ok()) return false;
-  std::string state = absl::StrCat(StateRoot(), "/", id);
   struct stat info;
+  // A managed container (managed.h) uses its volumes until it is removed,
+  // also while it is stopped.
+  std::string managed = absl::StrCat(ManagedContainersRoot(), "/", id, "/config.json");
+  if (stat(managed.c_str(), &info) == 0) return true;
+  std::string state = absl::StrCat(StateRoot(), "/", id);
   if (stat(state.c_str(), &info) != 0) return false;
   absl::StatusOr<ContainerRecord> record = ReadRecord(state);
   // No record yet: the container is starting.
