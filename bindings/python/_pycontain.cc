@@ -426,6 +426,84 @@ void NetworkRemove(const std::string& name, std::optional<std::string> host_netn
   Check(code, error);
 }
 
+pycontain_volume_options VolumeOptions(const std::optional<std::string>& store_root,
+                                       uint64_t flags) {
+  pycontain_volume_options options = {};
+  options.size = sizeof(options);
+  options.flags = flags;
+  options.store_root = OrNull(store_root);
+  return options;
+}
+
+std::string VolumeCreate(std::optional<std::string> name, const std::vector<std::string>& labels,
+                         std::optional<std::string> store_root) {
+  std::vector<const char*> label_pointers = Pointers(labels);
+  pycontain_volume_options options = VolumeOptions(store_root, 0);
+  options.labels = label_pointers.data();
+  options.label_count = label_pointers.size();
+  char* json = nullptr;
+  pycontain_error* error = nullptr;
+  int code;
+  {
+    py::gil_scoped_release release;
+    code = pycontain_volume_create(OrNull(name), &options, &json, &error);
+  }
+  Check(code, error);
+  return TakeString(json);
+}
+
+std::string VolumeInspect(const std::string& name, std::optional<std::string> store_root) {
+  pycontain_volume_options options = VolumeOptions(store_root, 0);
+  char* json = nullptr;
+  pycontain_error* error = nullptr;
+  int code;
+  {
+    py::gil_scoped_release release;
+    code = pycontain_volume_inspect(name.c_str(), &options, &json, &error);
+  }
+  Check(code, error);
+  return TakeString(json);
+}
+
+std::string VolumeList(std::optional<std::string> store_root) {
+  pycontain_volume_options options = VolumeOptions(store_root, 0);
+  char* json = nullptr;
+  pycontain_error* error = nullptr;
+  int code;
+  {
+    py::gil_scoped_release release;
+    code = pycontain_volume_list(&options, &json, &error);
+  }
+  Check(code, error);
+  return TakeString(json);
+}
+
+void VolumeRemove(const std::string& name, bool force, std::optional<std::string> store_root) {
+  pycontain_volume_options options =
+      VolumeOptions(store_root, force ? PYCONTAIN_VOLUME_FORCE : 0);
+  pycontain_error* error = nullptr;
+  int code;
+  {
+    py::gil_scoped_release release;
+    code = pycontain_volume_remove(name.c_str(), &options, &error);
+  }
+  Check(code, error);
+}
+
+std::string VolumePrune(bool all, std::optional<std::string> store_root) {
+  pycontain_volume_options options =
+      VolumeOptions(store_root, all ? PYCONTAIN_VOLUME_PRUNE_ALL : 0);
+  char* json = nullptr;
+  pycontain_error* error = nullptr;
+  int code;
+  {
+    py::gil_scoped_release release;
+    code = pycontain_volume_prune(&options, &json, &error);
+  }
+  Check(code, error);
+  return TakeString(json);
+}
+
 std::string CollectGarbage(std::optional<std::string> state_root,
                            std::optional<double> orphan_min_age) {
   pycontain_gc_options options = {sizeof(options), 0, OrNull(state_root), 0};
@@ -553,6 +631,13 @@ PYBIND11_MODULE(_pycontain, m) {
   m.def("network_list", &NetworkList, py::arg("host_netns"), py::arg("state_root"));
   m.def("network_remove", &NetworkRemove, py::arg("name"), py::arg("host_netns"),
         py::arg("state_root"));
+  m.def("volume_create", &VolumeCreate, py::arg("name"), py::arg("labels"),
+        py::arg("store_root"));
+  m.def("volume_inspect", &VolumeInspect, py::arg("name"), py::arg("store_root"));
+  m.def("volume_list", &VolumeList, py::arg("store_root"));
+  m.def("volume_remove", &VolumeRemove, py::arg("name"), py::arg("force"),
+        py::arg("store_root"));
+  m.def("volume_prune", &VolumePrune, py::arg("all"), py::arg("store_root"));
   m.def("gc", &CollectGarbage, py::arg("state_root"), py::arg("orphan_min_age"));
   m.def("_benchmark_cpp_runs", &BenchmarkCppRuns, py::arg("spec_json"),
         py::arg("iterations"));

@@ -10,6 +10,7 @@
 
     pycontain.images.import_("rootfs.tar", "myapp:1")   # also load, save, list
     pycontain.networks.create("web")                    # also inspect, list
+    pycontain.volumes.create("data")                    # also prune
     pycontain.gc()                                      # what crashes left
 
 Without rootfs, a command runs on the host's root mounted read-only, in new
@@ -29,7 +30,7 @@ from ._run import RunResult, run
 from ._container import Container, ExecProcess
 from ._stdio import DEVNULL, PIPE, STDOUT
 from . import _logging
-from . import images, networks
+from . import images, networks, volumes
 from ._gc import GcReport, gc
 
 __version__ = _pycontain.VERSION
@@ -54,6 +55,7 @@ __all__ = [
     "images",
     "networks",
     "run",
+    "volumes",
 ]
 
 _logging.install()

@@ -3,6 +3,7 @@ from typing import IO, Any, Dict, Mapping, Optional, Sequence, Tuple, Union
 
 from . import images as images
 from . import networks as networks
+from . import volumes as volumes
 
 __version__: str
 

@@ -88,25 +88,29 @@ def _user_dict(user):
 
 
 def _volume_mount(host, target, mode):
+    """Return the mount of a host directory (an absolute path) or of a
+    volume of the store (a name; "" for a new anonymous volume)."""
+    if mode not in ("", "ro", "rw"):
+        raise SpecError(f"volumes: invalid mode {mode!r} for {host or target}; use ro or rw",
+                        field="mounts")
     if not host.startswith("/"):
-        raise UnsupportedError(
-            f"volumes: named volume {host!r} needs the volume layer; give an "
-            "absolute host path to bind-mount a directory",
-            argument="volumes",
-            code="UNIMPLEMENTED",
-        )
+        mount = {"destination": target, "type": "volume"}
+        if host:
+            mount["source"] = host
+        if mode == "ro":
+            mount["options"] = ["ro"]
+        return mount
     options = ["rbind"]
     if mode == "ro":
         options.append("ro")
-    elif mode not in ("", "rw"):
-        raise SpecError(f"volumes: invalid mode {mode!r} for {host}; use ro or rw",
-                        field="mounts")
     return {"destination": target, "type": "bind", "source": host, "options": options}
 
 
 def volume_mounts(volumes):
-    """Turn Docker-style volumes ("/host:/target[:ro]" strings, or a dict of
-    host path to target or to {"bind": target, "mode": "ro"}) into mounts."""
+    """Turn Docker-style volumes into mounts: "/host:/target[:ro]" binds a
+    host directory, "name:/target[:ro]" mounts a volume of the store (made
+    on first use), "/target" a new anonymous volume; or a dict of host path
+    or volume name to target or to {"bind": target, "mode": "ro"}."""
     mounts = []
     if isinstance(volumes, dict):
         for host, target in volumes.items():
@@ -117,9 +121,12 @@ def volume_mounts(volumes):
         return mounts
     for entry in volumes:
         parts = str(entry).split(":")
+        if len(parts) == 1 and parts[0].startswith("/"):
+            mounts.append(_volume_mount("", parts[0], ""))
+            continue
         if len(parts) not in (2, 3):
-            raise SpecError(f"volumes: invalid entry {entry!r}; use HOST:TARGET[:ro]",
-                            field="mounts")
+            raise SpecError(f"volumes: invalid entry {entry!r}; use HOST:TARGET[:ro], "
+                            "VOLUME:TARGET[:ro] or TARGET", field="mounts")
         mounts.append(_volume_mount(parts[0], parts[1], parts[2] if len(parts) == 3 else ""))
     return mounts
 

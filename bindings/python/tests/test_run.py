@@ -161,14 +161,6 @@ def test_failed_mount_step(busybox):
     assert "/mnt" in raised.value.step
 
 
-def test_pending_arguments_raise_not_implemented(busybox):
-    for argument, value in [("volumes", ["named:/data"])]:
-        with pytest.raises(NotImplementedError) as raised:
-            pycontain.run(["true"], rootfs=busybox, **{argument: value})
-        assert raised.value.argument == argument
-        assert str(raised.value).startswith(argument)
-
-
 def test_unknown_network_name_is_spec_error(busybox):
     with pytest.raises(pycontain.SpecError) as raised:
         pycontain.run(["true"], rootfs=busybox, network="no-such-network")
