@@ -73,8 +73,13 @@ expect_status 125 "invalid file" -- "$PYCONTAIN" compose -f "$TESTDATA/bad/unkno
 expect_in err "unknown_field.yaml:4:5: services.web: unknown field \"imgae\"" "invalid file"
 [ -s "$WORK/out" ] && fail "invalid file printed a model: $(cat "$WORK/out")"
 
-expect_status 125 "up is not implemented" -- "$PYCONTAIN" compose -f "$TESTDATA/platform/compose.yaml" up -d
-expect_in err "\"up\" is not implemented yet" "up"
+# `watch` (rebuild on file changes) is a docker compose command that
+# pycontain does not implement.
+expect_status 125 "watch is not implemented" -- "$PYCONTAIN" compose -f "$TESTDATA/platform/compose.yaml" watch
+expect_in err "\"watch\" is not implemented yet" "watch"
+
+expect_status 125 "unknown command" -- "$PYCONTAIN" compose -f "$TESTDATA/platform/compose.yaml" frobnicate
+expect_in err "unknown command \"frobnicate\"" "unknown command"
 
 expect_status 125 "unknown option" -- "$PYCONTAIN" compose --bogus config
 expect_in err "unknown option \"--bogus\"" "unknown option"
