@@ -1,10 +1,8 @@
 #include "lib/compose/finalize.h"
 
-#include <errno.h>
 #include <sys/stat.h>
 
 #include <algorithm>
-#include <fstream>
 #include <functional>
 #include <map>
 #include <set>
@@ -12,7 +10,6 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "lib/base/status.h"
 #include "lib/compose/loader.h"
 #include "lib/compose/merge.h"
 #include "lib/compose/normalize.h"
@@ -80,27 +77,6 @@ absl::StatusOr<std::set<std::string>> ActiveServices(const Node& services,
 
 // ---- environment ----
 
-// Reads an env file in the `raw` format: each line NAME=VALUE is taken as
-// written, without quotes, comments or interpolation. Blank lines are
-// skipped.
-absl::StatusOr<Environment> ReadRawEnvironmentFile(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) return ErrnoError(errno, "open env file", path);
-  Environment variables;
-  std::string line;
-  for (int number = 1; std::getline(in, line); ++number) {
-    if (!line.empty() && line.back() == '\r') line.pop_back();
-    if (line.empty()) continue;
-    size_t equals = line.find('=');
-    if (equals == 0 || equals == std::string::npos) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(path, ":", number, ": expected NAME=VALUE in a raw env file"));
-    }
-    variables[line.substr(0, equals)] = line.substr(equals + 1);
-  }
-  return variables;
-}
-
 absl::Status MergeEnvFiles(Node* service, const std::string& path,
                            const Environment& environment, Environment* variables) {
   const Node* env_files = service->Find("env_file");
@@ -120,8 +96,8 @@ absl::Status MergeEnvFiles(Node* service, const std::string& path,
       return absl::NotFoundError(absl::StrCat(yaml::ToString(item.mark), ": ", path,
                                               ".env_file: env file ", file, " not found"));
     }
-    absl::StatusOr<Environment> read =
-        raw ? ReadRawEnvironmentFile(file) : ReadEnvironmentFile(file, environment);
+    absl::StatusOr<Environment> read = ReadEnvironmentFile(
+        file, environment, raw ? EnvFileFormat::kRaw : EnvFileFormat::kCompose);
     if (!read.ok()) return read.status();
     for (auto& [name, value] : *read) (*variables)[name] = std::move(value);
   }

@@ -142,8 +142,9 @@ absl::Status CheckExtendsCycle(const std::vector<std::string>& chain, const std:
 }  // namespace
 
 absl::StatusOr<Environment> ReadEnvironmentFile(const std::string& path,
-                                                const Environment& lookup) {
-  absl::StatusOr<std::vector<EnvVar>> variables = ReadEnvFile(path, LookupIn(lookup));
+                                                const Environment& lookup,
+                                                EnvFileFormat format) {
+  absl::StatusOr<std::vector<EnvVar>> variables = ReadEnvFile(path, LookupIn(lookup), format);
   if (!variables.ok()) return variables.status();
   Environment environment;
   for (EnvVar& variable : *variables) environment[variable.name] = std::move(variable.value);

@@ -8,18 +8,21 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "lib/compose/env_file.h"
 #include "lib/compose/project.h"
 #include "lib/compose/schema.h"
 #include "lib/compose/yaml.h"
 
 namespace pycontain::compose {
 
-// Reads the env file at `path` (the spec's env file format); `${VAR}` in
-// values resolves from `lookup` and the file's earlier variables.
+// Reads the env file at `path` in `format` (see env_file.h); `${VAR}` in
+// values of the Compose format resolves from `lookup` and the file's
+// earlier variables.
 // Errors: NotFound for a missing file, InvalidArgument "FILE:LINE: what"
 // for a malformed line.
-absl::StatusOr<Environment> ReadEnvironmentFile(const std::string& path,
-                                                const Environment& lookup);
+absl::StatusOr<Environment> ReadEnvironmentFile(
+    const std::string& path, const Environment& lookup,
+    EnvFileFormat format = EnvFileFormat::kCompose);
 
 // Reads the env files in order, later files overriding earlier ones, and
 // lays `process` over the result (the process environment wins).

@@ -39,7 +39,7 @@ absl::StatusOr<std::string> CurrentDirectory() {
   return std::string(buffer);
 }
 
-std::string Lookup(const Environment& environment, const std::string& name) {
+std::string ValueOf(const Environment& environment, const std::string& name) {
   auto it = environment.find(name);
   return it == environment.end() ? "" : it->second;
 }
@@ -77,9 +77,9 @@ absl::StatusOr<std::vector<std::string>> ComposeFiles(const LoadOptions& options
   for (const std::string& file : options.files) files.push_back(ResolvePath(file, cwd, ""));
   if (!files.empty()) return files;
 
-  std::string from_environment = Lookup(environment, "COMPOSE_FILE");
+  std::string from_environment = ValueOf(environment, "COMPOSE_FILE");
   if (!from_environment.empty()) {
-    std::string configured = Lookup(environment, "COMPOSE_PATH_SEPARATOR");
+    std::string configured = ValueOf(environment, "COMPOSE_PATH_SEPARATOR");
     absl::string_view separator = configured.empty() ? absl::string_view(":") : configured;
     for (absl::string_view file :
          absl::StrSplit(from_environment, separator, absl::SkipEmpty())) {
@@ -112,7 +112,7 @@ absl::StatusOr<std::string> ProjectName(const LoadOptions& options,
     }
     return options.project_name;
   }
-  std::string source = Lookup(environment, "COMPOSE_PROJECT_NAME");
+  std::string source = ValueOf(environment, "COMPOSE_PROJECT_NAME");
   const Node* name = model.Find("name");
   if (source.empty() && name != nullptr && name->IsScalar()) source = name->scalar;
   if (source.empty()) source = directory.substr(directory.rfind('/') + 1);
@@ -126,7 +126,7 @@ absl::StatusOr<std::string> ProjectName(const LoadOptions& options,
 
 std::vector<std::string> Profiles(const LoadOptions& options, const Environment& environment) {
   if (!options.profiles.empty()) return options.profiles;
-  return absl::StrSplit(Lookup(environment, "COMPOSE_PROFILES"), ',', absl::SkipEmpty());
+  return absl::StrSplit(ValueOf(environment, "COMPOSE_PROFILES"), ',', absl::SkipEmpty());
 }
 
 }  // namespace
@@ -159,7 +159,7 @@ absl::StatusOr<Project> LoadProject(const LoadOptions& options) {
     if (!environment.ok()) return environment.status();
   }
 
-  FileLoader loader(*environment, options.environment, Lookup(options.environment, "HOME"),
+  FileLoader loader(*environment, options.environment, ValueOf(options.environment, "HOME"),
                     &project.warnings);
   Node model = Node::Mapping();
   for (const std::string& file : project.files) {
