@@ -188,12 +188,24 @@ class Writer {
   std::string out_;
 };
 
+// Whether a YAML 1.1 reader (PyYAML, docker-compose v1) may take `text`
+// for a date or timestamp, such as 2001-12-14.
+bool IsTimestampLike(absl::string_view text) {
+  if (text.size() < 8) return false;
+  for (int i = 0; i < 4; ++i) {
+    if (!absl::ascii_isdigit(text[i])) return false;
+  }
+  return text[4] == '-' && absl::ascii_isdigit(text[5]);
+}
+
 std::string ScalarText(const Node& node) {
   const std::string& text = node.scalar;
-  // A scalar that would read back as null, or that is a string (quoted in
-  // its source) and would read back as a bool or a number, is quoted.
-  bool typed_plain = IsNullText(text) || (node.quoted && (IsBoolText(text) || IsNumberLike(text)));
-  if (!typed_plain && IsPlainSafe(text)) return text;
+  // Null-like text is quoted, and so are `=` and `<<`, which YAML 1.1
+  // readers take for the value and merge keys. A string (quoted in its
+  // source) that would read back as a bool, number or date is quoted too.
+  bool special = IsNullText(text) || text == "=" || text == "<<";
+  bool typed = IsBoolText(text) || IsNumberLike(text) || IsTimestampLike(text);
+  if (!special && !(node.quoted && typed) && IsPlainSafe(text)) return text;
   return DoubleQuoted(text);
 }
 
