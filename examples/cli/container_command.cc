@@ -144,6 +144,20 @@ ParsedArgs ParseArgs(const std::vector<std::string>& args,
       arg = arg.substr(0, equals);
       has_value = true;
     }
+    // Combined short switches, such as -aq for -a -q.
+    if (arg.size() > 2 && arg[1] != '-' && !has_value) {
+      bool all_switches = true;
+      for (size_t k = 1; k < arg.size(); ++k) {
+        auto single = aliases.find(std::string("-") + arg[k]);
+        if (single == aliases.end() || !listed(switches, single->second)) all_switches = false;
+      }
+      if (all_switches) {
+        for (size_t k = 1; k < arg.size(); ++k) {
+          parsed.flags.emplace_back(aliases.at(std::string("-") + arg[k]), "");
+        }
+        continue;
+      }
+    }
     auto alias = aliases.find(arg);
     if (alias != aliases.end()) arg = alias->second;
     if (listed(switches, arg)) {
@@ -209,8 +223,12 @@ std::string StatusText(const container::ManagedContainer& c) {
     return absl::StrCat("Up ", HumanDuration(now - ParseTime(state.started_at())));
   }
   if (state.status() == "exited") {
-    return absl::StrCat("Exited (", state.exit_code(), ") ",
-                        HumanDuration(now - ParseTime(state.finished_at())), " ago");
+    std::string text = absl::StrCat("Exited (", state.exit_code(), ")");
+    // A container whose monitor died has no finish time until gc.
+    if (!state.finished_at().empty()) {
+      absl::StrAppend(&text, " ", HumanDuration(now - ParseTime(state.finished_at())), " ago");
+    }
+    return text;
   }
   return "Created";
 }
@@ -218,6 +236,24 @@ std::string StatusText(const container::ManagedContainer& c) {
 std::string Truncate(const std::string& text, size_t width) {
   if (text.size() <= width) return text;
   return text.substr(0, width - 1) + "…";
+}
+
+// Prints `rows` as columns separated by at least three spaces, like
+// Docker's tables. Widths count bytes, so "…" pads one column short.
+void PrintTable(const std::vector<std::vector<std::string>>& rows) {
+  std::vector<size_t> widths;
+  for (const auto& row : rows) {
+    widths.resize(std::max(widths.size(), row.size()));
+    for (size_t i = 0; i < row.size(); ++i) widths[i] = std::max(widths[i], row[i].size());
+  }
+  for (const auto& row : rows) {
+    std::string line;
+    for (size_t i = 0; i < row.size(); ++i) {
+      line += row[i];
+      if (i + 1 < row.size()) line.append(widths[i] - row[i].size() + 3, ' ');
+    }
+    printf("%s\n", line.c_str());
+  }
 }
 
 int PsCommand(const std::vector<std::string>& args) {
@@ -229,6 +265,7 @@ int PsCommand(const std::vector<std::string>& args) {
   }
   if (!parsed.error.empty()) return Fail("ps", parsed.error);
   if (!parsed.operands.empty()) return Fail("ps", "ps takes no operands");
+
   container::ListOptions options;
   options.all = parsed.Has("--all");
   for (const std::string& filter : parsed.Values("--filter")) {
@@ -240,16 +277,18 @@ int PsCommand(const std::vector<std::string>& args) {
         absl::StrSplit(filter.substr(strlen("label=")), absl::MaxSplits('=', 1));
     options.labels[parts[0]] = parts.size() > 1 ? parts[1] : "";
   }
+
   absl::StatusOr<std::vector<container::ManagedContainer>> list =
       container::ListContainers(options);
   if (!list.ok()) return Fail("ps", list.status().message());
+
   bool no_trunc = parsed.Has("--no-trunc");
   if (parsed.Has("--quiet")) {
     for (const auto& c : *list) printf("%s\n", no_trunc ? c.id().c_str() : c.short_id().c_str());
     return 0;
   }
-  printf("%-12s  %-20s  %-22s  %-14s  %-24s  %s\n", "CONTAINER ID", "IMAGE", "COMMAND",
-         "CREATED", "STATUS", "NAMES");
+  std::vector<std::vector<std::string>> rows = {
+      {"CONTAINER ID", "IMAGE", "COMMAND", "CREATED", "STATUS", "NAMES"}};
   for (const auto& c : *list) {
     const auto& spec = c.config.spec();
     std::string image = spec.image().empty() ? spec.root().path() : spec.image();
@@ -258,11 +297,11 @@ int PsCommand(const std::vector<std::string>& args) {
         absl::StrCat("\"", absl::StrJoin(spec.process().args(), " "), "\"");
     std::string created =
         absl::StrCat(HumanDuration(absl::Now() - ParseTime(c.config.created())), " ago");
-    printf("%-12s  %-20s  %-22s  %-14s  %-24s  %s\n",
-           (no_trunc ? c.id() : c.short_id()).c_str(), Truncate(image, 20).c_str(),
-           (no_trunc ? command : Truncate(command, 22)).c_str(), created.c_str(),
-           StatusText(c).c_str(), c.name().c_str());
+    rows.push_back({no_trunc ? c.id() : c.short_id(), no_trunc ? image : Truncate(image, 20),
+                    no_trunc ? command : Truncate(command, 22), created, StatusText(c),
+                    c.name()});
   }
+  PrintTable(rows);
   return 0;
 }
 
@@ -351,6 +390,7 @@ int ExecCommand(const std::vector<std::string>& args) {
   }
   if (!parsed.error.empty()) return Fail("exec", parsed.error);
   if (parsed.operands.size() < 2) return Fail("exec", "a container and a command are required");
+
   spec::Process process;
   for (size_t i = 1; i < parsed.operands.size(); ++i) process.add_args(parsed.operands[i]);
   for (const std::string& env : parsed.Values("--env")) process.add_env(env);
@@ -360,6 +400,7 @@ int ExecCommand(const std::vector<std::string>& args) {
     process.mutable_user()->set_user(parts[0]);
     if (parts.size() > 1) process.mutable_user()->set_group(parts[1]);
   }
+
   absl::StatusOr<ns::ChildProcess> child =
       container::ExecInContainer(parsed.operands[0], process);
   if (!child.ok()) {
