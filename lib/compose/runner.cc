@@ -47,7 +47,7 @@ absl::Status CreateBindSources(const spec::ContainerSpec& spec) {
   return absl::OkStatus();
 }
 
-// What a depends_on condition found.
+// The state of a depends_on condition.
 enum class Outcome { kMet, kWaiting, kFailed };
 
 Outcome CheckCondition(const container::ManagedContainer& dependency,

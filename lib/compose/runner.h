@@ -52,7 +52,7 @@ struct UpOptions {
   std::vector<std::string> services;
   // Polled while attached; true stops the services (Ctrl-C).
   std::function<bool()> interrupted;
-  // Where attached output goes (one line per call, with its prefix).
+  // Receiver of the attached output, one prefixed line per call.
   Printer output;
 };
 

@@ -78,10 +78,12 @@ std::optional<double> Number(const Node* node) {
 
 // The smaller of two optional limits; a non-positive value is no limit.
 std::optional<int64_t> Tighter(std::optional<int64_t> a, std::optional<int64_t> b) {
-  if (a.has_value() && *a <= 0) a.reset();
-  if (b.has_value() && *b <= 0) b.reset();
-  if (a.has_value() && b.has_value()) return std::min(*a, *b);
-  return a.has_value() ? a : b;
+  int64_t limit = 0;
+  for (const std::optional<int64_t>& value : {a, b}) {
+    if (value.has_value() && *value > 0 && (limit == 0 || *value < limit)) limit = *value;
+  }
+  if (limit > 0) return limit;
+  return std::nullopt;
 }
 
 absl::Status ApplyImageAndCommand(Context& context) {

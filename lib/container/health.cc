@@ -19,7 +19,8 @@ namespace {
 
 using namespace managed_internal;
 
-// Docker's defaults and limits (docker/docker daemon/health.go).
+// Docker's defaults: interval and timeout 30 s, 3 retries. Like Docker,
+// keep 4096 bytes of output and the last 5 results.
 constexpr absl::Duration kDefaultInterval = absl::Seconds(30);
 constexpr absl::Duration kDefaultTimeout = absl::Seconds(30);
 constexpr int kDefaultRetries = 3;

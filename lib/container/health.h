@@ -31,7 +31,7 @@ inline constexpr char kHealthStarting[] = "starting";
 inline constexpr char kHealthHealthy[] = "healthy";
 inline constexpr char kHealthUnhealthy[] = "unhealthy";
 
-// Whether `config` asks for a health check (a test other than NONE).
+// Whether `config` defines a health check (a test other than NONE).
 bool HasHealthcheck(const HealthcheckConfig& config);
 
 // Returns the command of the check: the words after CMD, or /bin/sh -c

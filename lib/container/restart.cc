@@ -109,7 +109,7 @@ std::optional<ManagedContainer> NextRestart(const std::string& directory) {
 void MarkStoppedByUser(const std::string& directory) {
   UniqueFd marker(open(absl::StrCat(directory, "/", kStoppedMarker).c_str(),
                        O_WRONLY | O_CREAT | O_CLOEXEC, 0600));
-  // Without the marker, a policy may restart the container: say so.
+  // Without the marker a policy may restart the container, so warn.
   if (!marker.valid()) Logf(LogLevel::kWarning, "", "cannot mark %s stopped", directory);
 }
 

@@ -43,7 +43,7 @@ bool PolicyRestarts(const RestartPolicy& policy, int exit_code, int restarts);
 absl::Duration RestartDelay(int restarts, absl::Duration run_time);
 
 // Called by the monitor after the container in `directory` exited:
-// decides by its policy, sleeps the back-off, checks again that nobody
+// decides by its policy, sleeps the back-off, checks again that no user
 // stopped or removed it meanwhile, counts the restart in state.json and
 // returns the container to start again. nullopt: leave it exited.
 std::optional<ManagedContainer> NextRestart(const std::string& directory);

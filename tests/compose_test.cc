@@ -1,0 +1,832 @@
+// Compose projects run as root on the real kernel through the pycontain
+// CLI. The container course's layouts (a CTF nc challenge, a platform of
+// database, cache, pooler, app and proxy, a health-check lab) run on a
+// busybox image imported in the test. Further tests cover the memory-limit
+// trap, depends_on conditions, restart policies, run and exec, and files
+// that must start nothing. Every test checks in TearDown that no container, network,
+// veth, mount, cgroup, monitor process or volume is left.
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <glob.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdlib.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <functional>
+#include <optional>
+#include <set>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/time/clock.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "lib/compose/service_spec.h"
+#include "lib/container/managed.h"
+#include "lib/container/record.h"
+#include "lib/container/state_dir.h"
+#include "lib/container/volume.h"
+#include "lib/image/image_io.h"
+#include "lib/image/store.h"
+#include "lib/net/network.h"
+#include "lib/overlay/overlay.h"
+#include "tests/testing.h"
+
+extern char** environ;
+
+namespace pycontain {
+namespace {
+
+using ::testing::Contains;
+using ::testing::HasSubstr;
+using ::testing::IsEmpty;
+using ::testing::Not;
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+void WriteFile(const std::string& path, const std::string& text, mode_t mode = 0644) {
+  std::ofstream out(path);
+  out << text;
+  out.close();
+  chmod(path.c_str(), mode);
+}
+
+std::vector<std::string> Entries(const std::string& path) {
+  std::vector<std::string> names;
+  DIR* dir = opendir(path.c_str());
+  if (dir == nullptr) return names;
+  while (struct dirent* entry = readdir(dir)) {
+    std::string name = entry->d_name;
+    if (name != "." && name != "..") names.push_back(name);
+  }
+  closedir(dir);
+  return names;
+}
+
+std::set<std::string> EntrySet(const std::string& path) {
+  std::vector<std::string> names = Entries(path);
+  return std::set<std::string>(names.begin(), names.end());
+}
+
+// Cgroup directories named after `id` in any hierarchy.
+std::vector<std::string> CgroupsOf(const std::string& id) {
+  std::vector<std::string> found;
+  for (const std::string& pattern : {absl::StrCat("/sys/fs/cgroup/*/pycontain/", id),
+                                     absl::StrCat("/sys/fs/cgroup/pycontain/", id)}) {
+    glob_t matches;
+    if (glob(pattern.c_str(), 0, nullptr, &matches) == 0) {
+      for (size_t i = 0; i < matches.gl_pathc; ++i) found.push_back(matches.gl_pathv[i]);
+    }
+    globfree(&matches);
+  }
+  return found;
+}
+
+bool ProcessAlive(pid_t pid) { return pid > 0 && kill(pid, 0) == 0 && !container::IsZombie(pid); }
+
+// Polls `condition` every 50 ms until `timeout`.
+bool Eventually(const std::function<bool()>& condition,
+                absl::Duration timeout = absl::Seconds(15)) {
+  absl::Time deadline = absl::Now() + timeout;
+  while (absl::Now() < deadline) {
+    if (condition()) return true;
+    absl::SleepFor(absl::Milliseconds(50));
+  }
+  return condition();
+}
+
+struct CliResult {
+  int status = -1;
+  std::string out;
+  std::string err;
+};
+
+// Runs the CLI built beside this test (a data dependency) with `args`.
+CliResult RunCli(const std::vector<std::string>& args) {
+  std::string binary = absl::StrCat(getenv("TEST_SRCDIR"), "/", getenv("TEST_WORKSPACE"),
+                                    "/examples/cli/pycontain");
+  int out = testing::MakeCaptureFile();
+  int err = testing::MakeCaptureFile();
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_adddup2(&actions, out, 1);
+  posix_spawn_file_actions_adddup2(&actions, err, 2);
+  std::vector<std::string> copies = args;
+  std::vector<char*> argv = {binary.data()};
+  for (std::string& arg : copies) argv.push_back(arg.data());
+  argv.push_back(nullptr);
+  CliResult result;
+  pid_t pid;
+  if (posix_spawn(&pid, binary.c_str(), &actions, nullptr, argv.data(), environ) == 0) {
+    int status = 0;
+    waitpid(pid, &status, 0);
+    result.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  }
+  posix_spawn_file_actions_destroy(&actions);
+  result.out = testing::ReadCaptureFile(out);
+  result.err = testing::ReadCaptureFile(err);
+  close(out);
+  close(err);
+  return result;
+}
+
+std::string Describe(const CliResult& result) {
+  return absl::StrCat("exit ", result.status, "\nstdout:\n", result.out, "\nstderr:\n",
+                      result.err);
+}
+
+// Connects to 127.0.0.1:`port` and returns what the server sends until it
+// closes the connection, or "" when nothing listens.
+std::string ReadFromPort(int port, const std::string& request = "") {
+  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in address = {};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(port);
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  std::string text;
+  if (connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) == 0) {
+    if (!request.empty() && write(fd, request.data(), request.size()) < 0) text = "write failed";
+    timeval timeout = {5, 0};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
+    char buffer[4096];
+    ssize_t n;
+    while ((n = read(fd, buffer, sizeof(buffer))) > 0) text.append(buffer, n);
+  }
+  close(fd);
+  return text;
+}
+
+std::vector<std::string> NetworkNames() {
+  net::HostOptions options;
+  options.state_dir = net::NetworkStateDir(container::StateRoot());
+  std::vector<std::string> names;
+  absl::StatusOr<std::shared_ptr<net::NetworkHost>> host = net::NetworkHost::Open(options);
+  if (!host.ok()) return names;
+  absl::StatusOr<std::vector<net::NetworkRecord>> all = (*host)->ListNetworks();
+  if (!all.ok()) return names;
+  for (const net::NetworkRecord& record : *all) names.push_back(record.name());
+  return names;
+}
+
+class ComposeTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (geteuid() != 0) GTEST_SKIP() << "compose projects run images, which needs root";
+    std::string pattern = absl::StrCat(getenv("TEST_TMPDIR"), "/compose-XXXXXX");
+    ASSERT_NE(mkdtemp(pattern.data()), nullptr);
+    dir_ = pattern;
+    // Every test gets its own store, and so its own containers and
+    // volumes, through the variable that the CLI and monitors read too.
+    setenv("PYCONTAIN_ROOT", (dir_ + "/store").c_str(), 1);
+    absl::StatusOr<image::Store> store = image::Store::Open({});
+    ASSERT_TRUE(store.ok()) << store.status();
+    store_.emplace(std::move(*store));
+    ImportBusybox();
+    links_before_ = EntrySet("/sys/class/net");
+    networks_before_ = NetworkNames();
+    before_ = testing::TakeSnapshot();
+  }
+
+  void TearDown() override {
+    if (!store_.has_value()) return;
+    absl::StatusOr<std::vector<container::ManagedContainer>> left =
+        container::ListContainers({.all = true, .labels = {}});
+    ASSERT_TRUE(left.ok()) << left.status();
+    EXPECT_THAT(*left, IsEmpty()) << "containers left behind";
+    for (const container::ManagedContainer& c : *left) {
+      ids_.insert(c.id());
+      EXPECT_TRUE(container::RemoveContainer(c.id(), {.force = true}).ok());
+    }
+    EXPECT_EQ(NetworkNames(), networks_before_) << "networks left behind";
+    EXPECT_TRUE(Eventually([&] { return EntrySet("/sys/class/net") == links_before_; }))
+        << "network links left behind";
+    for (pid_t pid : monitors_) EXPECT_FALSE(ProcessAlive(pid)) << "monitor pid " << pid;
+    for (const std::string& id : ids_) EXPECT_THAT(CgroupsOf(id), IsEmpty()) << id;
+    absl::StatusOr<container::VolumeStore> volumes = container::VolumeStore::Open("");
+    ASSERT_TRUE(volumes.ok()) << volumes.status();
+    absl::StatusOr<std::vector<container::VolumeRecord>> records = volumes->List();
+    ASSERT_TRUE(records.ok()) << records.status();
+    EXPECT_THAT(*records, IsEmpty()) << "volumes left behind";
+    EXPECT_TRUE(store_->UnmountLayers().ok());
+    testing::ExpectNothingLeaked(before_);
+    EXPECT_TRUE(overlay::RemoveTree(dir_).ok());
+    unsetenv("PYCONTAIN_ROOT");
+  }
+
+  void ImportBusybox() {
+    std::string tarball = dir_ + "/busybox.tar";
+    std::string command = absl::StrCat("tar -cf ", tarball, " -C ", testing::BusyboxRoot(), " .");
+    ASSERT_EQ(system(command.c_str()), 0) << command;
+    image::ImportOptions options;
+    options.names = {"busybox:latest"};
+    options.env = {"PATH=/bin:/sbin:/usr/bin"};
+    absl::StatusOr<std::string> id = image::ImportTarball(*store_, tarball, options);
+    ASSERT_TRUE(id.ok()) << id.status();
+  }
+
+  // Writes `files` (relative path -> content) into the project directory
+  // <dir_>/<name> and returns it.
+  std::string MakeProject(const std::string& name,
+                          const std::vector<std::pair<std::string, std::string>>& files) {
+    std::string project = absl::StrCat(dir_, "/", name);
+    mkdir(project.c_str(), 0755);
+    for (const auto& [path, text] : files) {
+      std::string full = absl::StrCat(project, "/", path);
+      mkdir(full.substr(0, full.rfind('/')).c_str(), 0755);
+      WriteFile(full, text, absl::StrContains(path, "run") ? 0755 : 0644);
+    }
+    return project;
+  }
+
+  // Runs `pycontain compose -f <project>/compose.yaml ARGS...`.
+  CliResult Compose(const std::string& project, const std::vector<std::string>& args) {
+    std::vector<std::string> all = {"compose", "-f", project + "/compose.yaml"};
+    all.insert(all.end(), args.begin(), args.end());
+    CliResult result = RunCli(all);
+    RememberContainers();
+    return result;
+  }
+
+  // Notes the ids and monitors of the current containers for TearDown.
+  void RememberContainers() {
+    absl::StatusOr<std::vector<container::ManagedContainer>> all =
+        container::ListContainers({.all = true, .labels = {}});
+    if (!all.ok()) return;
+    for (const container::ManagedContainer& c : *all) {
+      ids_.insert(c.id());
+      if (c.state.monitor_pid() > 0) monitors_.insert(c.state.monitor_pid());
+    }
+  }
+
+  absl::StatusOr<container::ManagedContainer> Find(const std::string& name) {
+    RememberContainers();
+    return container::ResolveContainer(name);
+  }
+
+  std::string dir_;
+  std::optional<image::Store> store_;
+  testing::HostSnapshot before_;
+  std::set<std::string> links_before_;
+  std::vector<std::string> networks_before_;
+  std::set<std::string> ids_;
+  std::set<pid_t> monitors_;
+};
+
+// The busybox sh that replaces each server exits on SIGTERM at once,
+// because as PID 1 it would otherwise ignore the signal until the grace
+// period ends.
+constexpr char kIdle[] = "trap 'exit 0' TERM; sleep 1000 & wait";
+
+TEST_F(ComposeTest, CtfChallengeLayout) {
+  std::string project = MakeProject("nc-challenge", {
+      {".env", "CHALLENGE_PORT=1337\nCHALLENGE_NAME=baby-nc\nFLAG=CTF{from-the-env-file}\n"
+               "MEMORY_LIMIT=64m\nPUBLISH_PORT=18337\n"},
+      {"challenge/run", "#!/bin/sh\necho \"welcome to $CHALLENGE_NAME\"\necho \"$FLAG\"\n"},
+      {"site/index.html", "the rules\n"},
+      {"compose.yaml", R"(
+services:
+  front:
+    image: busybox
+    command: ["nc", "-ll", "-p", "${CHALLENGE_PORT}", "-e", "/challenge/run"]
+    ports:
+      - "127.0.0.1:${PUBLISH_PORT}:${CHALLENGE_PORT}"
+    environment:
+      FLAG: ${FLAG:?the challenge needs a FLAG}
+      CHALLENGE_NAME: ${CHALLENGE_NAME}
+      TIMEOUT: ${TIMEOUT:-60}
+    read_only: true
+    tmpfs:
+      - /tmp:size=16m
+    ipc: shareable
+    mem_limit: ${MEMORY_LIMIT:-64m}
+    memswap_limit: ${MEMORY_LIMIT:-64m}
+    pids_limit: 64
+    cpus: 0.5
+    ulimits:
+      # nproc counts every process of the uid on the host, root included.
+      nproc: 10000
+      nofile:
+        soft: 1024
+        hard: 2048
+    deploy:
+      resources:
+        limits:
+          memory: ${MEMORY_LIMIT:-64m}
+    restart: unless-stopped
+    stop_signal: SIGKILL
+    volumes:
+      - ./challenge:/challenge:ro
+  web:
+    image: busybox
+    command: ["httpd", "-f", "-p", "80", "-h", "/www"]
+    init: true
+    stop_signal: SIGKILL
+    ports:
+      - "127.0.0.1:18380:80"
+    volumes:
+      - ./site:/www:ro
+    depends_on:
+      - front
+)"}});
+  CliResult up = Compose(project, {"up", "-d"});
+  ASSERT_EQ(up.status, 0) << Describe(up);
+  EXPECT_THAT(up.err, HasSubstr("service web: init: not applied yet"));
+
+  absl::StatusOr<container::ManagedContainer> front = Find("nc-challenge-front-1");
+  ASSERT_TRUE(front.ok()) << front.status();
+  EXPECT_TRUE(front->running());
+  EXPECT_EQ(front->config.labels().at("com.docker.compose.project"), "nc-challenge");
+  EXPECT_EQ(front->config.labels().at(compose::kServiceLabel), "front");
+  EXPECT_EQ(front->config.restart_policy().name(), "unless-stopped");
+  absl::StatusOr<container::ManagedContainer> web = Find("nc-challenge-web-1");
+  ASSERT_TRUE(web.ok()) << web.status();
+  EXPECT_TRUE(web->running());
+
+  // Players reach the challenge on the published port; the flag comes
+  // from .env through interpolation.
+  EXPECT_TRUE(Eventually([] { return !ReadFromPort(18337).empty(); }));
+  EXPECT_EQ(ReadFromPort(18337), "welcome to baby-nc\nCTF{from-the-env-file}\n");
+  EXPECT_THAT(ReadFromPort(18380, "GET /index.html HTTP/1.0\r\n\r\n"), HasSubstr("the rules"));
+
+  // The limits are in force in the kernel.
+  std::string memory = absl::StrCat("/sys/fs/cgroup/memory/pycontain/", front->id(),
+                                    "/memory.limit_in_bytes");
+  std::string memory_v2 = absl::StrCat("/sys/fs/cgroup/pycontain/", front->id(), "/memory.max");
+  std::string limit = ReadFile(memory);
+  if (limit.empty()) limit = ReadFile(memory_v2);
+  EXPECT_EQ(limit, "67108864\n");
+  // The limits of the service's own command (PID 1).
+  CliResult limits = Compose(project, {"exec", "front", "cat", "/proc/1/limits"});
+  ASSERT_EQ(limits.status, 0) << Describe(limits);
+  EXPECT_THAT(limits.out, HasSubstr("Max open files            1024                 2048"));
+  CliResult read_only = Compose(project, {"exec", "front", "sh", "-c",
+                                          "touch /tmp/ok && ! touch /not-allowed 2>/dev/null"});
+  EXPECT_EQ(read_only.status, 0) << Describe(read_only);
+
+  // Services find each other by name on the project's network.
+  CliResult fetch = Compose(project, {"exec", "front", "wget", "-q", "-O-", "http://web/"});
+  EXPECT_EQ(fetch.status, 0) << Describe(fetch);
+  EXPECT_EQ(fetch.out, "the rules\n");
+
+  CliResult ps = Compose(project, {"ps"});
+  ASSERT_EQ(ps.status, 0) << Describe(ps);
+  EXPECT_THAT(ps.out, HasSubstr("nc-challenge-front-1"));
+  EXPECT_THAT(ps.out, HasSubstr("nc-challenge-web-1"));
+
+  CliResult down = Compose(project, {"down", "-v"});
+  ASSERT_EQ(down.status, 0) << Describe(down);
+  EXPECT_THAT(down.err, HasSubstr("Network nc-challenge_default  Removed"));
+  EXPECT_EQ(ReadFromPort(18337), "");
+}
+
+constexpr char kPlatform[] = R"(
+x-restart-policy: &restart
+  restart: unless-stopped
+  stop_grace_period: 5s
+
+x-database-env: &database-env
+  POSTGRES_DB: ctf
+  POSTGRES_USER: ctf
+
+services:
+  db:
+    <<: *restart
+    image: busybox
+    command: ["sh", "-c", "trap 'exit 0' TERM; mkdir -p /www; echo $$POSTGRES_DB > /var/lib/db/name; sleep 0.5; echo ready > /www/ready; httpd -f -p 80 -h /www & wait"]
+    environment:
+      <<: *database-env
+      POSTGRES_PASSWORD: ${DB_PASSWORD:-insecure}
+    volumes:
+      - db-data:/var/lib/db
+    shm_size: 64m
+    healthcheck:
+      test: wget -q -O- http://127.0.0.1/ready
+      interval: 200ms
+      timeout: 2s
+      retries: 50
+  cache:
+    <<: *restart
+    image: busybox
+    command: ["sh", "-c", "trap 'exit 0' TERM; nc -ll -p 11211 -e echo cached & wait"]
+    mem_limit: 96m
+  pooler:
+    <<: *restart
+    image: busybox
+    environment:
+      <<: *database-env
+      DB_HOST: db
+    command: ["sh", "-c", "wget -q -O- http://$$DB_HOST/ready; trap 'exit 0' TERM; sleep 1000 & wait"]
+    depends_on:
+      db:
+        condition: service_healthy
+  app:
+    <<: *restart
+    image: busybox
+    environment:
+      <<: *database-env
+      DATABASE_HOST: pooler
+      MEMCACHED: cache:11211
+    command: ["sh", "-c", "nc cache 11211 </dev/null; trap 'exit 0' TERM; sleep 1000 & wait"]
+    depends_on:
+      - pooler
+      - cache
+    expose:
+      - 8000
+  proxy:
+    <<: *restart
+    image: busybox
+    command: ["sh", "-c", "trap 'exit 0' TERM; sleep 1000 & wait"]
+    depends_on:
+      - app
+
+volumes:
+  db-data:
+)";
+
+TEST_F(ComposeTest, PlatformLayout) {
+  std::string project = MakeProject("platform", {{"compose.yaml", kPlatform}});
+  CliResult up = Compose(project, {"up", "-d"});
+  ASSERT_EQ(up.status, 0) << Describe(up);
+  // The pooler waited for the database's health check.
+  EXPECT_LT(up.err.find("Container platform-db-1  Healthy"),
+            up.err.find("Container platform-pooler-1  Started"));
+  EXPECT_LT(up.err.find("Container platform-app-1  Started"),
+            up.err.find("Container platform-proxy-1  Started"));
+
+  for (const char* name : {"platform-db-1", "platform-cache-1", "platform-pooler-1",
+                           "platform-app-1", "platform-proxy-1"}) {
+    absl::StatusOr<container::ManagedContainer> c = Find(name);
+    ASSERT_TRUE(c.ok()) << name << ": " << c.status();
+    EXPECT_TRUE(c->running()) << name;
+    // The anchor's restart policy reached every service through <<.
+    EXPECT_EQ(c->config.restart_policy().name(), "unless-stopped") << name;
+  }
+  absl::StatusOr<container::ManagedContainer> db = Find("platform-db-1");
+  ASSERT_TRUE(db.ok());
+  EXPECT_EQ(db->state.health().status(), "healthy");
+
+  // The pooler reached the database by name once it was healthy; the app
+  // reached the cache.
+  CliResult logs = Compose(project, {"logs", "pooler", "app"});
+  ASSERT_EQ(logs.status, 0) << Describe(logs);
+  EXPECT_THAT(logs.out, HasSubstr("pooler-1  | ready"));
+  EXPECT_THAT(logs.out, HasSubstr("app-1  | cached"));
+
+  // The named volume contains what the database wrote, and goes with -v.
+  absl::StatusOr<container::VolumeStore> volumes = container::VolumeStore::Open("");
+  ASSERT_TRUE(volumes.ok());
+  absl::StatusOr<container::VolumeRecord> data = volumes->Inspect("platform_db-data");
+  ASSERT_TRUE(data.ok()) << data.status();
+  EXPECT_EQ(ReadFile(volumes->path() + "/platform_db-data/_data/name"), "ctf\n");
+
+  CliResult down = Compose(project, {"down", "-v"});
+  ASSERT_EQ(down.status, 0) << Describe(down);
+  EXPECT_THAT(down.err, HasSubstr("Volume platform_db-data  Removed"));
+}
+
+TEST_F(ComposeTest, HealthLabStartsDependantWhenReady) {
+  std::string project = MakeProject("healthlab", {{"compose.yaml", R"(
+services:
+  slow:
+    image: busybox
+    command: ["sh", "-c", "trap 'exit 0' TERM; sleep 1; touch /tmp/ready; sleep 1000 & wait"]
+    healthcheck:
+      test: ["CMD", "test", "-f", "/tmp/ready"]
+      interval: 200ms
+      retries: 30
+  waiter:
+    image: busybox
+    command: ["sh", "-c", "trap 'exit 0' TERM; sleep 1000 & wait"]
+    depends_on:
+      slow:
+        condition: service_healthy
+)"}});
+  CliResult up = Compose(project, {"up", "-d"});
+  ASSERT_EQ(up.status, 0) << Describe(up);
+  absl::StatusOr<container::ManagedContainer> slow = Find("healthlab-slow-1");
+  absl::StatusOr<container::ManagedContainer> waiter = Find("healthlab-waiter-1");
+  ASSERT_TRUE(slow.ok()) << slow.status();
+  ASSERT_TRUE(waiter.ok()) << waiter.status();
+  EXPECT_EQ(slow->state.health().status(), "healthy");
+  // The waiter started after the first successful check ended, which
+  // came after the ready file, a second after the start.
+  const container::Health& health = slow->state.health();
+  ASSERT_GT(health.log_size(), 0);
+  std::string first_success;
+  for (const container::HealthcheckResult& result : health.log()) {
+    if (result.exit_code() == 0 && first_success.empty()) first_success = result.end();
+  }
+  ASSERT_FALSE(first_success.empty());
+  absl::Time healthy_at;
+  absl::Time waiter_started;
+  absl::Time slow_started;
+  std::string error;
+  ASSERT_TRUE(absl::ParseTime(absl::RFC3339_full, first_success, &healthy_at, &error)) << error;
+  ASSERT_TRUE(absl::ParseTime(absl::RFC3339_full, waiter->state.started_at(), &waiter_started,
+                              &error)) << error;
+  ASSERT_TRUE(absl::ParseTime(absl::RFC3339_full, slow->state.started_at(), &slow_started,
+                              &error)) << error;
+  EXPECT_GE(waiter_started, healthy_at);
+  EXPECT_GE(waiter_started - slow_started, absl::Seconds(1));
+  EXPECT_THAT(Compose(project, {"ps"}).out, HasSubstr("running (healthy)"));
+
+  CliResult down = Compose(project, {"down"});
+  ASSERT_EQ(down.status, 0) << Describe(down);
+}
+
+TEST_F(ComposeTest, UnhealthyDependencyBlocksDependant) {
+  std::string project = MakeProject("broken", {{"compose.yaml", R"(
+services:
+  never:
+    image: busybox
+    command: ["sh", "-c", "trap 'exit 0' TERM; sleep 1000 & wait"]
+    healthcheck:
+      test: ["CMD-SHELL", "echo not ready; exit 1"]
+      interval: 100ms
+      retries: 3
+  dependant:
+    image: busybox
+    command: ["sh", "-c", "trap 'exit 0' TERM; sleep 1000 & wait"]
+    depends_on:
+      never:
+        condition: service_healthy
+)"}});
+  CliResult up = Compose(project, {"up", "-d"});
+  EXPECT_EQ(up.status, 125) << Describe(up);
+  EXPECT_THAT(up.err, HasSubstr("service dependant not started"));
+  EXPECT_THAT(up.err, HasSubstr("container broken-never-1 is unhealthy"));
+  absl::StatusOr<container::ManagedContainer> never = Find("broken-never-1");
+  ASSERT_TRUE(never.ok()) << never.status();
+  EXPECT_EQ(never->state.health().status(), "unhealthy");
+  ASSERT_GT(never->state.health().log_size(), 0);
+  EXPECT_EQ(never->state.health().log(0).output(), "not ready\n");
+  EXPECT_EQ(Find("broken-dependant-1").status().code(), absl::StatusCode::kNotFound);
+
+  CliResult down = Compose(project, {"down"});
+  ASSERT_EQ(down.status, 0) << Describe(down);
+}
+
+// The trap from the course: a limit that the file format silently ignored
+// let a service use all memory. Both spellings must be applied.
+TEST_F(ComposeTest, MemoryLimitTrapIsOomKilled) {
+  std::string project = MakeProject("memtrap", {{"compose.yaml", R"(
+x-allocate: &allocate
+  image: busybox
+  # The shell itself, the container's first process, holds the 32 MiB.
+  command: ["sh", "-c", "x=$$(head -c 33554432 /dev/zero | tr '\\0' a); echo $${#x}"]
+services:
+  by-mem-limit:
+    <<: *allocate
+    mem_limit: 16m
+  by-deploy:
+    <<: *allocate
+    deploy:
+      resources:
+        limits:
+          memory: 16m
+        reservations:
+          memory: 8m
+  unlimited:
+    <<: *allocate
+)"}});
+  CliResult up = Compose(project, {"up", "-d"});
+  ASSERT_EQ(up.status, 0) << Describe(up);
+  for (const char* name : {"memtrap-by-mem-limit-1", "memtrap-by-deploy-1", "memtrap-unlimited-1"}) {
+    ASSERT_TRUE(Eventually([&] {
+      absl::StatusOr<container::ManagedContainer> c = Find(name);
+      return c.ok() && c->state.status() == "exited";
+    })) << name;
+  }
+  for (const char* name : {"memtrap-by-mem-limit-1", "memtrap-by-deploy-1"}) {
+    absl::StatusOr<container::ManagedContainer> c = Find(name);
+    ASSERT_TRUE(c.ok());
+    EXPECT_EQ(c->config.spec().resources().memory_bytes(), 16 << 20) << name;
+    EXPECT_TRUE(c->state.oom_killed()) << name;
+  }
+  absl::StatusOr<container::ManagedContainer> deploy = Find("memtrap-by-deploy-1");
+  ASSERT_TRUE(deploy.ok());
+  EXPECT_EQ(deploy->config.spec().resources().memory_reservation_bytes(), 8 << 20);
+  // Without a limit the same command completes: the limit made the
+  // difference.
+  absl::StatusOr<container::ManagedContainer> unlimited = Find("memtrap-unlimited-1");
+  ASSERT_TRUE(unlimited.ok());
+  EXPECT_FALSE(unlimited->state.oom_killed());
+  EXPECT_EQ(unlimited->state.exit_code(), 0);
+  EXPECT_THAT(Compose(project, {"logs", "unlimited"}).out, HasSubstr("33554432"));
+
+  CliResult down = Compose(project, {"down"});
+  ASSERT_EQ(down.status, 0) << Describe(down);
+}
+
+TEST_F(ComposeTest, DownInAnotherProcessRemovesAll) {
+  std::string project = MakeProject("twoprocs", {{"compose.yaml", absl::StrCat(R"(
+services:
+  web:
+    image: busybox
+    command: ["sh", "-c", ")", kIdle, R"("]
+    scale: 2
+    volumes:
+      - named:/named
+      - /anonymous
+networks:
+  back: {}
+volumes:
+  named:
+)")}});
+  CliResult up = Compose(project, {"up", "-d"});
+  ASSERT_EQ(up.status, 0) << Describe(up);
+  ASSERT_TRUE(Find("twoprocs-web-1").ok());
+  ASSERT_TRUE(Find("twoprocs-web-2").ok());
+  EXPECT_THAT(NetworkNames(), Contains("twoprocs_default"));
+  absl::StatusOr<container::VolumeStore> volumes = container::VolumeStore::Open("");
+  ASSERT_TRUE(volumes.ok());
+  absl::StatusOr<std::vector<container::VolumeRecord>> made = volumes->List();
+  ASSERT_TRUE(made.ok());
+  // The named volume and one anonymous volume per replica.
+  EXPECT_EQ(made->size(), 3u);
+
+  // A second up with the same file keeps the running containers.
+  CliResult again = Compose(project, {"up", "-d"});
+  ASSERT_EQ(again.status, 0) << Describe(again);
+  EXPECT_THAT(again.err, HasSubstr("Container twoprocs-web-1  Running"));
+
+  // Each CLI call is its own process, so down finds the containers by
+  // their labels.
+  CliResult down = Compose(project, {"down", "-v"});
+  ASSERT_EQ(down.status, 0) << Describe(down);
+  EXPECT_THAT(NetworkNames(), Not(Contains("twoprocs_default")));
+}
+
+TEST_F(ComposeTest, MalformedFilesStartNothing) {
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"bad yaml", "services:\n  web:\n    image: [busybox\n"},
+      {"unknown field", "services:\n  web:\n    image: busybox\n    imagine: 1\n"},
+      {"wrong type", "services:\n  web:\n    image: busybox\n    mem_limit: [1]\n"},
+      {"missing variable", "services:\n  web:\n    image: ${NOT_SET_ANYWHERE:?must be set}\n"},
+      {"unknown dependency",
+       "services:\n  web:\n    image: busybox\n    depends_on: [nothere]\n"},
+      {"cycle",
+       "services:\n  a:\n    image: busybox\n    depends_on: [b]\n  b:\n    image: busybox\n"
+       "    depends_on: [a]\n"},
+      // Valid for the loader, but the second service cannot run: the
+      // first must not start either.
+      {"ipc of another service",
+       "services:\n  a:\n    image: busybox\n    command: [sleep, '1']\n  b:\n"
+       "    image: busybox\n    ipc: 'service:a'\n"},
+      {"missing image", "services:\n  a:\n    image: not-in-the-store\n"},
+      {"build", "services:\n  a:\n    build: .\n"},
+  };
+  for (const auto& [name, text] : cases) {
+    std::string project = MakeProject("malformed", {{"compose.yaml", text}});
+    CliResult up = Compose(project, {"up", "-d"});
+    EXPECT_EQ(up.status, 125) << name << ": " << Describe(up);
+    EXPECT_THAT(up.err, Not(HasSubstr("Created"))) << name;
+    absl::StatusOr<std::vector<container::ManagedContainer>> all =
+        container::ListContainers({.all = true, .labels = {}});
+    ASSERT_TRUE(all.ok());
+    EXPECT_THAT(*all, IsEmpty()) << name;
+    EXPECT_EQ(NetworkNames(), networks_before_) << name;
+  }
+  CliResult build = Compose(MakeProject("malformed", {{"compose.yaml", "services:\n  a:\n"
+                                                                       "    build: .\n"}}),
+                            {"up", "-d"});
+  EXPECT_THAT(build.err, HasSubstr("not supported yet"));
+  CliResult pull = Compose(MakeProject("malformed", {{"compose.yaml", "services:\n  a:\n"
+                                                                      "    image: busybox\n"}}),
+                           {"pull"});
+  EXPECT_EQ(pull.status, 125);
+  EXPECT_THAT(pull.err, HasSubstr("no registry configured"));
+}
+
+TEST_F(ComposeTest, RestartPolicies) {
+  std::string project = MakeProject("restarts", {{"compose.yaml", absl::StrCat(R"(
+services:
+  failing:
+    image: busybox
+    command: ["sh", "-c", "echo run; exit 3"]
+    restart: on-failure:2
+  succeeding:
+    image: busybox
+    command: ["true"]
+    restart: on-failure
+  always:
+    image: busybox
+    command: ["sh", "-c", ")", kIdle, R"("]
+    restart: always
+)")}});
+  CliResult up = Compose(project, {"up", "-d"});
+  ASSERT_EQ(up.status, 0) << Describe(up);
+  // Two restarts after the first run, then it stays exited.
+  ASSERT_TRUE(Eventually([&] {
+    absl::StatusOr<container::ManagedContainer> c = Find("restarts-failing-1");
+    return c.ok() && c->state.restart_count() == 2 && c->state.status() == "exited";
+  })) << Describe(Compose(project, {"ps", "-a"}));
+  absl::SleepFor(absl::Seconds(1));
+  absl::StatusOr<container::ManagedContainer> failing = Find("restarts-failing-1");
+  ASSERT_TRUE(failing.ok());
+  EXPECT_EQ(failing->state.restart_count(), 2);
+  EXPECT_EQ(failing->state.exit_code(), 3);
+  EXPECT_EQ(failing->state.start_count(), 3);
+  absl::StatusOr<container::ManagedContainer> succeeding = Find("restarts-succeeding-1");
+  ASSERT_TRUE(succeeding.ok());
+  EXPECT_EQ(succeeding->state.restart_count(), 0);
+
+  // A crash is restarted; a stop is not.
+  absl::StatusOr<container::ManagedContainer> always = Find("restarts-always-1");
+  ASSERT_TRUE(always.ok());
+  ASSERT_TRUE(container::KillContainer(always->id(), SIGKILL).ok());
+  ASSERT_TRUE(Eventually([&] {
+    absl::StatusOr<container::ManagedContainer> c = Find("restarts-always-1");
+    return c.ok() && c->running() && c->state.restart_count() == 1;
+  }));
+  CliResult stop = Compose(project, {"stop", "always"});
+  ASSERT_EQ(stop.status, 0) << Describe(stop);
+  absl::SleepFor(absl::Milliseconds(500));
+  always = Find("restarts-always-1");
+  ASSERT_TRUE(always.ok());
+  EXPECT_FALSE(always->running());
+  EXPECT_EQ(always->state.restart_count(), 1);
+
+  CliResult start = Compose(project, {"start", "always"});
+  ASSERT_EQ(start.status, 0) << Describe(start);
+  EXPECT_TRUE(Find("restarts-always-1")->running());
+
+  CliResult down = Compose(project, {"down"});
+  ASSERT_EQ(down.status, 0) << Describe(down);
+}
+
+TEST_F(ComposeTest, RunAndExecReturnExitCodes) {
+  std::string project = MakeProject("oneoff", {{"compose.yaml", absl::StrCat(R"(
+services:
+  db:
+    image: busybox
+    command: ["sh", "-c", ")", kIdle, R"("]
+  tool:
+    image: busybox
+    command: ["echo", "default command"]
+    environment:
+      - FROM_COMPOSE=yes
+    depends_on: [db]
+)")}});
+  CliResult run = Compose(project, {"run", "--rm", "tool", "sh", "-c",
+                                    "echo $FROM_COMPOSE; ping -c1 -W2 db >/dev/null && exit 7"});
+  EXPECT_EQ(run.status, 7) << Describe(run);
+  EXPECT_EQ(run.out, "yes\n");
+  // The dependency was started; the one-off container is gone.
+  absl::StatusOr<container::ManagedContainer> db = Find("oneoff-db-1");
+  ASSERT_TRUE(db.ok()) << db.status();
+  EXPECT_TRUE(db->running());
+  absl::StatusOr<std::vector<container::ManagedContainer>> all =
+      container::ListContainers({.all = true, .labels = {}});
+  ASSERT_TRUE(all.ok());
+  EXPECT_EQ(all->size(), 1u);
+
+  CliResult exec = Compose(project, {"exec", "db", "sh", "-c", "echo in db; exit 5"});
+  EXPECT_EQ(exec.status, 5) << Describe(exec);
+  EXPECT_EQ(exec.out, "in db\n");
+
+  CliResult restart = Compose(project, {"restart"});
+  ASSERT_EQ(restart.status, 0) << Describe(restart);
+  EXPECT_EQ(Find("oneoff-db-1")->state.start_count(), 2);
+
+  CliResult down = Compose(project, {"down"});
+  ASSERT_EQ(down.status, 0) << Describe(down);
+}
+
+TEST_F(ComposeTest, AttachedUpPrintsOutputUntilExit) {
+  std::string project = MakeProject("attached", {{"compose.yaml", R"(
+services:
+  first:
+    image: busybox
+    command: ["sh", "-c", "echo hello from first"]
+  second:
+    image: busybox
+    command: ["sh", "-c", "sleep 0.3; echo hello from second; exit 4"]
+)"}});
+  CliResult up = Compose(project, {"up"});
+  ASSERT_EQ(up.status, 0) << Describe(up);
+  EXPECT_THAT(up.out, HasSubstr("first-1   | hello from first\n"));
+  EXPECT_THAT(up.out, HasSubstr("second-1  | hello from second\n"));
+  CliResult ps = Compose(project, {"ps", "-a"});
+  EXPECT_THAT(ps.out, HasSubstr("exited (4)"));
+  CliResult down = Compose(project, {"down"});
+  ASSERT_EQ(down.status, 0) << Describe(down);
+}
+
+}  // namespace
+}  // namespace pycontain
