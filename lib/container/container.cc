@@ -180,6 +180,11 @@ absl::StatusOr<std::vector<overlay::Change>> Container::Changes() const {
     return absl::FailedPreconditionError(absl::StrCat(
         "container ", id_, " has no image: only an overlay root records changes"));
   }
+  if (image_root_->upper().empty()) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "container ", id_, " runs on a copy of its image (overlayfs was not usable), "
+        "which records no changes"));
+  }
   return overlay::ListChanges(image_root_->upper(), image_root_->lowers());
 }
 

@@ -114,7 +114,8 @@ class Container {
   // overlay::ListChanges.
   absl::StatusOr<std::vector<overlay::Change>> Changes() const;
   // The overlay upper directory (host path), removed with the container;
-  // "" for a container not run from an image.
+  // "" for a container not run from an image or run on a copied root
+  // (overlay/root_mount.h).
   std::string upper_directory() const;
 
  private:

@@ -11,6 +11,7 @@
 #include "lib/base/status.h"
 #include "lib/image/config.h"
 #include "lib/image/store.h"
+#include "lib/overlay/root_mount.h"
 
 namespace pycontain::container {
 namespace {
@@ -174,11 +175,14 @@ absl::StatusOr<ImageRoot> MountImageRoot(const ImageSpec& image, const std::stri
   options.work = absl::StrCat(layer_dir, "/work");
   options.staging_mountpoint = mountpoint;
   options.log_id = id;
-  absl::StatusOr<overlay::OverlayMount> mount = overlay::OverlayMount::Create(options);
+  // Falls back to fuse-overlayfs or a copied root where overlayfs fails.
+  absl::StatusOr<overlay::RootMount> mount =
+      overlay::MountRoot(options, absl::StrCat(layer_dir, "/rootfs"));
   if (!mount.ok()) return mount.status();
-  root.mount_ = std::move(*mount);
+  root.mount_ = std::move(mount->mount);
   root.mountpoint_ = mountpoint;
-  root.upper_ = options.upper;
+  // A copied root has no upper directory: its changes are not recorded.
+  root.upper_ = mount->driver == overlay::RootDriver::kCopy ? "" : options.upper;
   return root;
 }
 

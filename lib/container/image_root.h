@@ -58,6 +58,7 @@ class ImageRoot {
   // The step that attaches the overlay on `mountpoint` in the child's
   // mount namespace; it borrows this object's descriptor.
   ns::RootfsStep AttachStep() const;
+  // The upper directory; "" for a copied root, which has none.
   const std::string& upper() const;
   const std::vector<std::string>& lowers() const { return lowers_; }
 
@@ -75,7 +76,8 @@ class ImageRoot {
 };
 
 // Creates <containers_dir>/<id>/{upper,work} and the detached overlay of
-// the image's layers. `mountpoint` is the empty host directory where the
+// the image's layers, or its fallback (overlay::MountRoot: fuse-overlayfs,
+// else a copy in <containers_dir>/<id>/rootfs). `mountpoint` is the empty host directory where the
 // child attaches it (and where kernels before Linux 6.8 stage the mount).
 // Errors: those of overlay::OverlayMount::Create and WritableLayer::Create.
 absl::StatusOr<ImageRoot> MountImageRoot(const ImageSpec& image, const std::string& id,

@@ -73,7 +73,13 @@ absl::Status ContextError(int err, int context_fd, absl::string_view operation,
   absl::Status status = ErrnoError(err, operation, object);
   std::string messages = KernelMessages(context_fd);
   if (messages.empty()) return status;
-  return absl::Status(status.code(), absl::StrCat(status.message(), " (", messages, ")"));
+  absl::Status with_messages(status.code(),
+                             absl::StrCat(status.message(), " (", messages, ")"));
+  // The errno payload stays, so that callers can still tell EINVAL apart.
+  status.ForEachPayload([&](absl::string_view url, const absl::Cord& payload) {
+    with_messages.SetPayload(url, payload);
+  });
+  return with_messages;
 }
 
 // Sets one string parameter; `shown` names the directory in errors.

@@ -31,6 +31,7 @@
 #define PYCONTAIN_LIB_OVERLAY_OVERLAY_H_
 
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -78,6 +79,9 @@ class OverlayMount {
   // when it gave one ("fsconfig overlay lowerdir+ /x: No such file or
   // directory").
   static absl::StatusOr<OverlayMount> Create(const OverlayOptions& options);
+  // Takes ownership of `mount`, a detached mount (from open_tree(2) or
+  // fsmount(2)) that stands in for an overlay, such as a copied root.
+  static OverlayMount Adopt(UniqueFd mount) { return OverlayMount(std::move(mount)); }
 
   bool valid() const { return mount_.valid(); }
   // The mount's root, a descriptor owned by this object.
