@@ -50,12 +50,12 @@
  * Requires Linux 5.3 (clone3 and pidfds). Running containers needs root,
  * or an unprivileged user namespace for rootless mode.
  *
- * Growth: compose projects arrive as new handle types and functions
- * beside these, each with a size-prefixed options struct.
- * Existing functions and structs keep their layout; new option fields are
- * only ever appended. Functions added after version 0.1 name the version
- * that added them ("Since 0.2"); the library exports them under the
- * symbol version PYCONTAIN_0.2.
+ * Growth: new layers arrive as new handle types and functions beside
+ * these, each with a size-prefixed options struct. Existing functions and
+ * structs keep their layout; new option fields are only ever appended.
+ * Functions added after version 0.1 name the version that added them
+ * ("Since 0.2"); the library exports them under the symbol version
+ * PYCONTAIN_0.2.
  */
 #ifndef PYCONTAIN_CAPI_PYCONTAIN_H_
 #define PYCONTAIN_CAPI_PYCONTAIN_H_
@@ -790,6 +790,138 @@ PYCONTAIN_API int pycontain_network_list(const pycontain_network_options *option
 PYCONTAIN_API int pycontain_network_remove(const char *name,
                                            const pycontain_network_options *options,
                                            pycontain_error **error);
+
+/* ---- Compose projects ------------------------------------------------ */
+
+/* Compose projects as docker compose v2 runs them: the files are loaded,
+ * interpolated, merged and validated into a normalized model (what
+ * `docker compose config` prints), and up, down and ps run its services as
+ * managed containers named <project>-<service>-<n>. The containers outlive
+ * the calling process: their monitors keep them, and down in another
+ * process finds them by their labels. Images come from the default image
+ * store and containers are recorded under <store>/containers.
+ *
+ * Fields that Compose defines but pycontain does not apply are listed as
+ * warnings in the project's JSON, never ignored silently.
+ *
+ * Thread safety: load is thread-safe. A project is used by one thread at a
+ * time; its accessors may be read from several threads at once. Since 0.2.
+ */
+typedef struct pycontain_compose_project pycontain_compose_project;
+
+/* Flag of pycontain_compose_options: interpolate with `environment` only,
+ * without the process environment under it. */
+#define PYCONTAIN_COMPOSE_ONLY_GIVEN_ENVIRONMENT ((uint64_t)1)
+
+/* What to load; every string is borrowed, every array has its count. */
+typedef struct pycontain_compose_options {
+  size_t size; /* sizeof(pycontain_compose_options) */
+  uint64_t flags; /* PYCONTAIN_COMPOSE_ONLY_GIVEN_ENVIRONMENT or 0 */
+  /* Compose files (-f), merged in order. None: COMPOSE_FILE, else
+   * compose.yaml (and the other standard names, with their override file)
+   * in the working directory or its nearest parent. */
+  const char *const *files;
+  size_t file_count;
+  /* --project-directory; NULL: the first file's directory. */
+  const char *project_directory;
+  /* -p; NULL: COMPOSE_PROJECT_NAME, the top-level name, else the project
+   * directory's base name. */
+  const char *project_name;
+  /* --env-file files, read instead of the project directory's .env. */
+  const char *const *env_files;
+  size_t env_file_count;
+  /* --profile values; none: COMPOSE_PROFILES. "*" enables every profile. */
+  const char *const *profiles;
+  size_t profile_count;
+  /* "KEY=VALUE" variables for interpolation, over the process
+   * environment (or alone with PYCONTAIN_COMPOSE_ONLY_GIVEN_ENVIRONMENT). */
+  const char *const *environment;
+  size_t environment_count;
+  /* Where relative file paths and the file search start; NULL: the
+   * current directory. */
+  const char *working_directory;
+} pycontain_compose_options;
+
+/* Loads and validates a project and returns it in *project (owned by the
+ * caller). Starts nothing. Errors: INVALID_ARGUMENT naming the file, line
+ * and field of a YAML error, unknown field, wrong type, missing required
+ * variable or dependency cycle; NOT_FOUND for a missing Compose file, env
+ * file or extended service. */
+PYCONTAIN_API int pycontain_compose_load(const pycontain_compose_options *options,
+                                         pycontain_compose_project **project,
+                                         pycontain_error **error);
+
+PYCONTAIN_API void pycontain_compose_project_destroy(pycontain_compose_project *project);
+
+/* The project's name. Valid until the project is destroyed. */
+PYCONTAIN_API const char *pycontain_compose_project_name(
+    const pycontain_compose_project *project);
+
+/* The normalized model as YAML, in the shape `docker compose config`
+ * prints. Valid until the project is destroyed. */
+PYCONTAIN_API const char *pycontain_compose_project_config(
+    const pycontain_compose_project *project);
+
+/* A JSON object with "name", "directory", "files" (the files merged),
+ * "services" (the active services, sorted), "disabledServices" (left out
+ * by profiles) and "warnings" (fields parsed but not applied, each as
+ * "FILE:LINE:COLUMN: FIELD: reason"). Valid until the project is
+ * destroyed. */
+PYCONTAIN_API const char *pycontain_compose_project_json(
+    const pycontain_compose_project *project);
+
+/* Flags of pycontain_compose_run_options. */
+/* down: also remove the project's named volumes and the containers'
+ * anonymous volumes. */
+#define PYCONTAIN_COMPOSE_VOLUMES ((uint64_t)1)
+/* down: also remove containers of services the project no longer has. */
+#define PYCONTAIN_COMPOSE_REMOVE_ORPHANS ((uint64_t)2)
+/* ps: include stopped containers. */
+#define PYCONTAIN_COMPOSE_ALL ((uint64_t)4)
+
+typedef struct pycontain_compose_run_options {
+  size_t size; /* sizeof(pycontain_compose_run_options) */
+  /* PYCONTAIN_COMPOSE_* flags that the call names; otherwise 0. */
+  uint64_t flags;
+  /* up and ps: only these services (borrowed), with up also their
+   * dependencies; none: all. Must be empty for down. */
+  const char *const *services;
+  size_t service_count;
+} pycontain_compose_run_options;
+
+/* Creates the project's networks and volumes and starts its services in
+ * dependency order, like `docker compose up -d`: returns once they are
+ * started and their depends_on conditions held. Every container is
+ * planned before anything is created, so an invalid service starts
+ * nothing. Progress lines ("Container shop-web-1  Started") go to the
+ * log at INFO level with the project's name as the container id.
+ * Blocks while dependencies become healthy or complete.
+ *
+ * Errors: INVALID_ARGUMENT for a service that cannot run; NOT_FOUND for a
+ * missing image or external network or volume; FAILED_PRECONDITION naming
+ * a dependency that failed its condition; the failed setup step
+ * otherwise. */
+PYCONTAIN_API int pycontain_compose_up(pycontain_compose_project *project,
+                                       const pycontain_compose_run_options *options,
+                                       pycontain_error **error);
+
+/* Stops and removes the project's containers and networks (and with
+ * PYCONTAIN_COMPOSE_VOLUMES its volumes), like `docker compose down`.
+ * Progress lines go to the log as for up. */
+PYCONTAIN_API int pycontain_compose_down(pycontain_compose_project *project,
+                                         const pycontain_compose_run_options *options,
+                                         pycontain_error **error);
+
+/* Returns the project's containers, like `docker compose ps` (running
+ * ones; all with PYCONTAIN_COMPOSE_ALL), sorted by service and number, in
+ * *containers_json (TRANSFERRED: free it with pycontain_string_free): a
+ * JSON array of objects with "id", "name", "service", "image", "status"
+ * (as ps prints it, such as "running (healthy)" or "exited (1)") and
+ * "state" (the monitor's record: "Status", "Pid", "ExitCode", "StartedAt"
+ * and more). */
+PYCONTAIN_API int pycontain_compose_ps(pycontain_compose_project *project,
+                                       const pycontain_compose_run_options *options,
+                                       char **containers_json, pycontain_error **error);
 
 /* ---- Garbage collection ---------------------------------------------- */
 
