@@ -232,7 +232,7 @@ class Container {
   pycontain_container* container_ = nullptr;
 };
 
-// ---- Images, networks and gc: each returns the C call's JSON. ----
+// ---- Images, volumes, networks and gc: records come back as the C calls' JSON. ----
 
 // Returns the C string of an optional argument, or NULL for None.
 const char* OrNull(const std::optional<std::string>& text) {
@@ -522,6 +522,93 @@ std::string CollectGarbage(std::optional<std::string> state_root,
   return TakeString(json);
 }
 
+// A loaded Compose project.
+class ComposeProject {
+ public:
+  ComposeProject(const std::vector<std::string>& files,
+                 std::optional<std::string> project_directory,
+                 std::optional<std::string> project_name,
+                 const std::vector<std::string>& env_files,
+                 const std::vector<std::string>& profiles,
+                 const std::vector<std::string>& environment, bool only_given_environment,
+                 std::optional<std::string> working_directory) {
+    std::vector<const char*> file_pointers = Pointers(files);
+    std::vector<const char*> env_file_pointers = Pointers(env_files);
+    std::vector<const char*> profile_pointers = Pointers(profiles);
+    std::vector<const char*> environment_pointers = Pointers(environment);
+    pycontain_compose_options options = {};
+    options.size = sizeof(options);
+    if (only_given_environment) options.flags = PYCONTAIN_COMPOSE_ONLY_GIVEN_ENVIRONMENT;
+    options.files = file_pointers.data();
+    options.file_count = file_pointers.size();
+    options.project_directory = OrNull(project_directory);
+    options.project_name = OrNull(project_name);
+    options.env_files = env_file_pointers.data();
+    options.env_file_count = env_file_pointers.size();
+    options.profiles = profile_pointers.data();
+    options.profile_count = profile_pointers.size();
+    options.environment = environment_pointers.data();
+    options.environment_count = environment_pointers.size();
+    options.working_directory = OrNull(working_directory);
+    pycontain_error* error = nullptr;
+    int code;
+    {
+      py::gil_scoped_release release;
+      code = pycontain_compose_load(&options, &project_, &error);
+    }
+    Check(code, error);
+  }
+  ~ComposeProject() { pycontain_compose_project_destroy(project_); }
+
+  std::string name() const { return pycontain_compose_project_name(project_); }
+  std::string config() const { return pycontain_compose_project_config(project_); }
+  std::string json() const { return pycontain_compose_project_json(project_); }
+
+  void Up(const std::vector<std::string>& services) {
+    std::vector<const char*> pointers = Pointers(services);
+    pycontain_compose_run_options options = {sizeof(options), 0, pointers.data(),
+                                             pointers.size()};
+    pycontain_error* error = nullptr;
+    int code;
+    {
+      py::gil_scoped_release release;
+      code = pycontain_compose_up(project_, &options, &error);
+    }
+    Check(code, error);
+  }
+
+  void Down(bool volumes, bool remove_orphans) {
+    pycontain_compose_run_options options = {sizeof(options), 0, nullptr, 0};
+    if (volumes) options.flags |= PYCONTAIN_COMPOSE_VOLUMES;
+    if (remove_orphans) options.flags |= PYCONTAIN_COMPOSE_REMOVE_ORPHANS;
+    pycontain_error* error = nullptr;
+    int code;
+    {
+      py::gil_scoped_release release;
+      code = pycontain_compose_down(project_, &options, &error);
+    }
+    Check(code, error);
+  }
+
+  std::string Ps(const std::vector<std::string>& services, bool all) {
+    std::vector<const char*> pointers = Pointers(services);
+    pycontain_compose_run_options options = {sizeof(options), all ? PYCONTAIN_COMPOSE_ALL : 0,
+                                             pointers.data(), pointers.size()};
+    char* json = nullptr;
+    pycontain_error* error = nullptr;
+    int code;
+    {
+      py::gil_scoped_release release;
+      code = pycontain_compose_ps(project_, &options, &json, &error);
+    }
+    Check(code, error);
+    return TakeString(json);
+  }
+
+ private:
+  pycontain_compose_project* project_ = nullptr;
+};
+
 // The Python log handler; called with (level, container_id, message).
 py::object& LogHandler() {
   static py::object* handler = new py::object();
@@ -659,6 +746,21 @@ PYBIND11_MODULE(_pycontain, m) {
       .def("wait", &Process::Wait, py::arg("timeout"), py::arg("kill_on_timeout"))
       .def("kill", &Process::Kill, py::arg("signal"))
       .def("close", &Process::Close);
+
+  py::class_<ComposeProject>(m, "ComposeProject")
+      .def(py::init<const std::vector<std::string>&, std::optional<std::string>,
+                    std::optional<std::string>, const std::vector<std::string>&,
+                    const std::vector<std::string>&, const std::vector<std::string>&, bool,
+                    std::optional<std::string>>(),
+           py::arg("files"), py::arg("project_directory"), py::arg("project_name"),
+           py::arg("env_files"), py::arg("profiles"), py::arg("environment"),
+           py::arg("only_given_environment"), py::arg("working_directory"))
+      .def_property_readonly("name", &ComposeProject::name)
+      .def_property_readonly("config", &ComposeProject::config)
+      .def_property_readonly("json", &ComposeProject::json)
+      .def("up", &ComposeProject::Up, py::arg("services"))
+      .def("down", &ComposeProject::Down, py::arg("volumes"), py::arg("remove_orphans"))
+      .def("ps", &ComposeProject::Ps, py::arg("services"), py::arg("all"));
 
   py::class_<Container>(m, "Container")
       .def(py::init<const std::string&>(), py::arg("spec_json"))

@@ -11,6 +11,7 @@
     pycontain.images.import_("rootfs.tar", "myapp:1")   # also load, save, list
     pycontain.networks.create("web")                    # also inspect, list
     pycontain.volumes.create("data")                    # also prune
+    pycontain.compose.Project("compose.yaml").up()      # also config, ps, down
     pycontain.gc()                                      # what crashes left
 
 Without rootfs, a command runs on the host's root mounted read-only, in new
@@ -30,7 +31,7 @@ from ._run import RunResult, run
 from ._container import Container, ExecProcess
 from ._stdio import DEVNULL, PIPE, STDOUT
 from . import _logging
-from . import images, networks, volumes
+from . import compose, images, networks, volumes
 from ._gc import GcReport, gc
 
 __version__ = _pycontain.VERSION
@@ -51,6 +52,7 @@ __all__ = [
     "StateError",
     "TimeoutExpired",
     "UnsupportedError",
+    "compose",
     "gc",
     "images",
     "networks",

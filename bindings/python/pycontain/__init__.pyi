@@ -1,6 +1,7 @@
 import os
 from typing import IO, Any, Dict, Mapping, Optional, Sequence, Tuple, Union
 
+from . import compose as compose
 from . import images as images
 from . import networks as networks
 from . import volumes as volumes

@@ -3,6 +3,7 @@ root, in the busybox root filesystem that scripts/make-test-rootfs builds
 (PYCONTAIN_TEST_BUSYBOX_ROOTFS)."""
 
 import os
+import subprocess
 
 import pytest
 
@@ -16,6 +17,14 @@ def busybox():
     if os.geteuid() != 0:
         pytest.fail("these tests start containers and must run as root")
     return root
+
+
+@pytest.fixture(scope="session")
+def tarball(busybox, tmp_path_factory):
+    """A tar file of the busybox root filesystem, to import as an image."""
+    path = tmp_path_factory.mktemp("rootfs") / "busybox.tar"
+    subprocess.run(["tar", "-cf", str(path), "-C", busybox, "."], check=True)
+    return path
 
 
 def children():

@@ -3,20 +3,11 @@
 import datetime
 import os
 import pydoc
-import subprocess
 import threading
 
 import pytest
 
 import pycontain
-
-
-@pytest.fixture(scope="session")
-def tarball(busybox, tmp_path_factory):
-    """A tar file of the busybox root filesystem."""
-    path = tmp_path_factory.mktemp("rootfs") / "busybox.tar"
-    subprocess.run(["tar", "-cf", str(path), "-C", busybox, "."], check=True)
-    return path
 
 
 def test_import_list_remove(tarball, tmp_path):
