@@ -143,7 +143,11 @@ absl::Status ExtraHostsToMapping(Node* node, absl::string_view path, const FileC
     for (const std::string& address : addresses) {
       value.items.push_back(StringNode(Unbracketed(address), item.mark));
     }
-    if (value.items.size() == 1) value = std::move(value.items[0]);
+    if (value.items.size() == 1) {
+      // Not `value = std::move(value.items[0])`: that destroys the source.
+      Node single = std::move(value.items[0]);
+      value = std::move(single);
+    }
     mapping.Set(item.scalar.substr(0, split), std::move(value));
   }
   *node = std::move(mapping);
