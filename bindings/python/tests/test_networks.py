@@ -88,3 +88,35 @@ def test_argument_errors(host_netns, tmp_path):
         pycontain.networks.create("bad name!", **where)
     with pytest.raises(pycontain.NotFoundError):
         pycontain.networks.remove("pynone", **where)
+
+
+def test_published_port(busybox, host_netns):
+    # The test's host namespace needs its loopback up to reach the port.
+    subprocess.run(["nsenter", f"--net={host_netns}", "ip", "link", "set", "lo", "up"],
+                   check=True)
+    pycontain.networks.create("pyports", host_netns=host_netns)
+    client = [
+        "nsenter", f"--net={host_netns}", os.path.join(busybox, "bin", "busybox"), "nc",
+        "-w", "2", "127.0.0.1", "18080",
+    ]
+    try:
+        spec = {"network": {"hostNamespacePath": host_netns}}
+        with pycontain.Container(["nc", "-ll", "-p", "80", "-e", "echo", "published"],
+                                 rootfs=busybox, network="pyports",
+                                 ports=["127.0.0.1:18080:80"], spec=spec):
+            endpoint = pycontain.networks.inspect("pyports", host_netns=host_netns).endpoints[0]
+            assert endpoint["ports"]
+            output = ""
+            deadline = time.monotonic() + 5
+            while "published" not in output and time.monotonic() < deadline:
+                output = subprocess.run(client, capture_output=True, text=True).stdout
+                time.sleep(0.05)
+        assert output == "published\n"
+    finally:
+        pycontain.networks.remove("pyports", host_netns=host_netns)
+
+
+def test_ports_need_a_named_network(busybox):
+    with pytest.raises(pycontain.SpecError) as raised:
+        pycontain.run(["true"], rootfs=busybox, ports=["8080:80"])
+    assert raised.value.field == "network"
