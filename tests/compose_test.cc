@@ -223,6 +223,10 @@ class ComposeTest : public ::testing::Test {
     ASSERT_TRUE(records.ok()) << records.status();
     EXPECT_THAT(*records, IsEmpty()) << "volumes left behind";
     EXPECT_TRUE(store_->UnmountLayers().ok());
+    // An autoclear loop device can stay attached for a moment after the
+    // last unmount (seen on Linux 6.18), so the check waits for it.
+    Eventually([&] { return testing::TakeSnapshot().loop_devices == before_.loop_devices; },
+               absl::Seconds(5));
     testing::ExpectNothingLeaked(before_);
     EXPECT_TRUE(overlay::RemoveTree(dir_).ok());
     unsetenv("PYCONTAIN_ROOT");
@@ -824,6 +828,53 @@ services:
   EXPECT_THAT(up.out, HasSubstr("second-1  | hello from second\n"));
   CliResult ps = Compose(project, {"ps", "-a"});
   EXPECT_THAT(ps.out, HasSubstr("exited (4)"));
+  CliResult down = Compose(project, {"down"});
+  ASSERT_EQ(down.status, 0) << Describe(down);
+}
+
+TEST_F(ComposeTest, InterruptStopsAttachedServices) {
+  std::string project = MakeProject("interrupted", {{"compose.yaml", absl::StrCat(R"(
+services:
+  server:
+    image: busybox
+    command: ["sh", "-c", "echo serving; )", kIdle, R"("]
+)")}});
+  std::string binary = absl::StrCat(getenv("TEST_SRCDIR"), "/", getenv("TEST_WORKSPACE"),
+                                    "/examples/cli/pycontain");
+  int out = testing::MakeCaptureFile();
+  int err = testing::MakeCaptureFile();
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_adddup2(&actions, out, 1);
+  posix_spawn_file_actions_adddup2(&actions, err, 2);
+  std::vector<std::string> args = {binary, "compose", "-f", project + "/compose.yaml", "up"};
+  std::vector<char*> argv;
+  for (std::string& arg : args) argv.push_back(arg.data());
+  argv.push_back(nullptr);
+  pid_t cli = -1;
+  ASSERT_EQ(posix_spawn(&cli, binary.c_str(), &actions, nullptr, argv.data(), environ), 0);
+  posix_spawn_file_actions_destroy(&actions);
+
+  // Ctrl-C once the service runs and its output reached the terminal.
+  EXPECT_TRUE(Eventually([&] {
+    absl::StatusOr<container::ManagedContainer> server = Find("interrupted-server-1");
+    return server.ok() && server->running() &&
+           absl::StrContains(testing::ReadCaptureFile(out), "serving");
+  }));
+  kill(cli, SIGINT);
+  int status = 0;
+  waitpid(cli, &status, 0);
+  std::string output = testing::ReadCaptureFile(out);
+  std::string errors = testing::ReadCaptureFile(err);
+  close(out);
+  close(err);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status << "\n" << errors;
+  EXPECT_EQ(output, "server-1  | serving\n");
+  EXPECT_THAT(errors, HasSubstr("Gracefully stopping..."));
+  absl::StatusOr<container::ManagedContainer> server = Find("interrupted-server-1");
+  ASSERT_TRUE(server.ok()) << server.status();
+  EXPECT_EQ(server->state.status(), "exited");
+
   CliResult down = Compose(project, {"down"});
   ASSERT_EQ(down.status, 0) << Describe(down);
 }

@@ -233,7 +233,8 @@ int ComposeCommand(const std::vector<std::string>& args) {
   if (IsComposeRunCommand(command)) return ComposeRunCommand(std::move(options), command, rest);
   for (absl::string_view name : kNotImplemented) {
     if (command == name) {
-      return Fail(absl::StrCat("\"", command, "\" is not implemented yet; only \"config\" is"));
+      return Fail(absl::StrCat("\"", command,
+                               "\" is not implemented yet (see pycontain compose --help)"));
     }
   }
   return Fail(absl::StrCat("unknown command \"", command, "\" (see pycontain compose --help)"));

@@ -123,7 +123,10 @@ absl::Status Down(const Project& project, const DownOptions& options, const Prin
     }
     removing.push_back(std::move(container));
   }
-  absl::Status status = StopAll(project, removing, print);
+  // Dependants stop before what they depend on, then the rest (one-off
+  // and orphan containers).
+  absl::Status status = StopServices(project, {}, print);
+  if (status.ok()) status = StopAll(project, removing, print);
   for (const container::ManagedContainer& container : removing) {
     absl::Status removed =
         container::RemoveContainer(container.id(), {.force = true, .volumes = options.volumes});

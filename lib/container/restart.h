@@ -9,7 +9,10 @@
 //                     restarts, and pycontain has none
 //   "on-failure[:N]"  after an exit with a non-zero code, at most N times
 //                     (state.restart_count) when N is given
-// A start that fails is not retried. Before a restart the monitor waits
+// A start that fails is not retried.
+// NOTE: NextRestart releases the container's lock before the monitor
+// starts the container again, so a user's StartContainer in that moment
+// can start a second run of the same container. Before a restart the monitor waits
 // 100 ms, doubled after each restart up to 1 minute, and back to 100 ms
 // once a run lasted 10 s or more (Docker's back-off).
 //
