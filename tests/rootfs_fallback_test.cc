@@ -53,6 +53,29 @@ std::vector<std::string> Entries(const std::string& path) {
   return names;
 }
 
+// Waits up to two seconds for the loop devices backed by files under
+// `dir` to go. The kernel detaches an autoclear loop device only when the
+// last mount of it goes, and a container's mount namespace, which holds
+// the image's layers, is freed asynchronously after its processes exit.
+void WaitForLoopDevicesUnder(const std::string& dir) {
+  for (int attempt = 0; attempt < 200; ++attempt) {
+    bool attached = false;
+    DIR* block = opendir("/sys/block");
+    if (block == nullptr) return;
+    while (struct dirent* entry = readdir(block)) {
+      std::string name = entry->d_name;
+      if (name.rfind("loop", 0) != 0) continue;
+      std::ifstream file(absl::StrCat("/sys/block/", name, "/loop/backing_file"));
+      std::string backing;
+      std::getline(file, backing);
+      if (backing.rfind(dir, 0) == 0) attached = true;
+    }
+    closedir(block);
+    if (!attached) return;
+    usleep(10000);
+  }
+}
+
 bool HasProgram(const char* name) {
   return system(absl::StrCat("command -v ", name, " >/dev/null 2>&1").c_str()) == 0;
 }
@@ -79,6 +102,7 @@ class RootfsFallbackTest : public ::testing::Test {
       EXPECT_THAT(Entries(store_->root() + "/containers"), IsEmpty());
     }
     store_.reset();
+    WaitForLoopDevicesUnder(dir_);
     if (!overlay_mount_.empty()) {
       EXPECT_EQ(umount2(overlay_mount_.c_str(), MNT_DETACH), 0) << strerror(errno);
     }

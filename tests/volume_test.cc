@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "lib/container/container.h"
@@ -37,6 +38,7 @@ namespace {
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
+using ::testing::UnorderedElementsAre;
 using testing::BusyboxRoot;
 using testing::Output;
 
@@ -54,6 +56,29 @@ std::string ReadFile(const std::string& path) {
 bool Exists(const std::string& path) {
   struct stat info;
   return lstat(path.c_str(), &info) == 0;
+}
+
+// Waits up to two seconds for the loop devices backed by files under
+// `dir` to go. The kernel detaches an autoclear loop device only when the
+// last mount of it goes, and a container's mount namespace, which holds
+// the image's layers, is freed asynchronously after its processes exit.
+void WaitForLoopDevicesUnder(const std::string& dir) {
+  for (int attempt = 0; attempt < 200; ++attempt) {
+    bool attached = false;
+    DIR* block = opendir("/sys/block");
+    if (block == nullptr) return;
+    while (struct dirent* entry = readdir(block)) {
+      std::string name = entry->d_name;
+      if (name.rfind("loop", 0) != 0) continue;
+      std::ifstream file(absl::StrCat("/sys/block/", name, "/loop/backing_file"));
+      std::string backing;
+      std::getline(file, backing);
+      if (backing.rfind(dir, 0) == 0) attached = true;
+    }
+    closedir(block);
+    if (!attached) return;
+    usleep(10000);
+  }
 }
 
 struct CliResult {
@@ -114,6 +139,7 @@ class VolumeTest : public ::testing::Test {
     // Squashfs layer mounts belong to the store and outlive containers;
     // this test's store goes now, and its mounts with it.
     EXPECT_TRUE(store_->UnmountLayers().ok());
+    WaitForLoopDevicesUnder(dir_);
     testing::ExpectNothingLeaked(before_);
     // No staging directory of a volume creation or removal is left.
     for (const std::string& name : Entries(volumes_->path())) {
@@ -318,6 +344,24 @@ TEST_F(VolumeTest, AnonymousVolumeKeptWithoutRm) {
   EXPECT_THAT(VolumeNames(), ElementsAre("named"));
 }
 
+TEST_F(VolumeTest, EarlierUserRecordOutlivesRun) {
+  // A managed container records itself as a user for as long as it
+  // exists; a run under its id must leave that record in place.
+  ImportImage("base:1", "");
+  absl::StatusOr<container::VolumeRecord> volume = volumes_->Create({.name = "kept"});
+  ASSERT_TRUE(volume.ok()) << volume.status();
+  ASSERT_TRUE(volumes_->AddUser("kept", "volume-test-owner").ok());
+  spec::ContainerSpec spec = ImageSpec("base:1", "true");
+  spec.set_id("volume-test-owner");
+  *spec.add_mounts() = VolumeMount("kept", "/kept");
+  *spec.add_mounts() = VolumeMount("added-by-run", "/added");
+  absl::StatusOr<Output> output = testing::RunCaptured(spec);
+  ASSERT_TRUE(output.ok()) << output.status();
+  EXPECT_TRUE(volumes_->HasUserRecord("kept", "volume-test-owner"));
+  EXPECT_FALSE(volumes_->HasUserRecord("added-by-run", "volume-test-owner"));
+  volumes_->RemoveUser("kept", "volume-test-owner");
+}
+
 TEST_F(VolumeTest, CliCreateListInspectRemovePrune) {
   ImportImage("base:1", "");
   CliResult created = RunCli({"volume", "create", "--label", "team=db", "cli-data"});
@@ -351,7 +395,8 @@ TEST_F(VolumeTest, CliCreateListInspectRemovePrune) {
                           "sh", "-c", "touch /scratch/x /made/y"});
   ASSERT_EQ(run.status, 0) << run.err;
   listed = RunCli({"volume", "ls", "-q"});
-  EXPECT_EQ(listed.out, absl::StrCat(anonymous_name, "\ncli-data\nmade-by-run\n"));
+  std::vector<std::string> names = absl::StrSplit(listed.out, '\n', absl::SkipEmpty());
+  EXPECT_THAT(names, UnorderedElementsAre(anonymous_name, "cli-data", "made-by-run"));
 
   CliResult pruned = RunCli({"volume", "prune"});
   ASSERT_EQ(pruned.status, 0) << pruned.err;

@@ -77,9 +77,10 @@ class ImageRoot {
 
 // Creates <containers_dir>/<id>/{upper,work} and the detached overlay of
 // the image's layers, or its fallback (overlay::MountRoot: fuse-overlayfs,
-// else a copy in <containers_dir>/<id>/rootfs). `mountpoint` is the empty host directory where the
-// child attaches it (and where kernels before Linux 6.8 stage the mount).
-// Errors: those of overlay::OverlayMount::Create and WritableLayer::Create.
+// else a copy in <containers_dir>/<id>/rootfs). `mountpoint` is the empty
+// host directory where the child attaches it (and where kernels before
+// Linux 6.8 stage the mount). Errors: those of overlay::MountRoot and
+// WritableLayer::Create.
 absl::StatusOr<ImageRoot> MountImageRoot(const ImageSpec& image, const std::string& id,
                                          const std::string& mountpoint);
 

@@ -270,6 +270,12 @@ absl::Status VolumeStore::AddUser(absl::string_view name, absl::string_view id) 
   return absl::OkStatus();
 }
 
+bool VolumeStore::HasUserRecord(absl::string_view name, absl::string_view id) const {
+  std::string user = absl::StrCat(VolumeDir(name), "/", kUsersDir, "/", id);
+  struct stat info;
+  return lstat(user.c_str(), &info) == 0;
+}
+
 void VolumeStore::RemoveUser(absl::string_view name, absl::string_view id) {
   std::string user = absl::StrCat(VolumeDir(name), "/", kUsersDir, "/", id);
   // A missing file means the volume went first (removed by force).

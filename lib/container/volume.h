@@ -17,10 +17,12 @@
 // whether a volume is in use needs the containers' state directories.
 //
 // In use: a volume is in use by container `id` while its
-// containers/<id> file exists and the container's state directory
-// <StateRoot()>/<id> exists, unless the record there names an owner that
-// has died (gc then removes the directory). A starting container, whose
-// state directory has no record yet, counts as a user.
+// containers/<id> file exists and the container does. A managed container
+// (managed.h) exists until it is removed, also while stopped. Any other
+// exists while its state directory <StateRoot()>/<id> does, unless the
+// record there names an owner that has died (gc then removes the
+// directory). A starting container, whose state directory has no record
+// yet, counts as a user.
 //
 // Anonymous volumes get a random 64-hex-digit name and the label
 // kAnonymousVolumeLabel. A volume is created in a staging directory and
@@ -95,6 +97,8 @@ class VolumeStore {
   absl::Status AddUser(absl::string_view name, absl::string_view id);
   // Drops that record; a missing one is fine.
   void RemoveUser(absl::string_view name, absl::string_view id);
+  // Whether that record exists, whether or not the container still does.
+  bool HasUserRecord(absl::string_view name, absl::string_view id) const;
 
   // Removes the volume and its data. Unless `force`, a volume in use fails
   // with FailedPrecondition naming the containers. Errors: NotFound.

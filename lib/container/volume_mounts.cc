@@ -95,7 +95,7 @@ void ContainerVolumes::Release() {
     bool remove = kept_ ? (volume.anonymous && volume.created && remove_anonymous_)
                         : volume.created;
     if (!remove) {
-      store_->RemoveUser(volume.name, id_);
+      if (!volume.recorded_before) store_->RemoveUser(volume.name, id_);
       continue;
     }
     absl::Status removed = store_->Remove(volume.name, /*force=*/true);
@@ -145,6 +145,7 @@ absl::StatusOr<ContainerVolumes> AttachVolumes(const std::string& id,
     if (!record.ok()) return Annotate(record.status(), field);
     attached.name = record->name();
     if (!attached.created) {
+      attached.recorded_before = store.HasUserRecord(attached.name, id);
       absl::Status added = store.AddUser(attached.name, id);
       if (!added.ok()) return Annotate(added, field);
     }

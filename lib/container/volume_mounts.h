@@ -26,7 +26,8 @@ namespace pycontain::container {
 // recorded as their user, so `volume rm` and `prune` leave them alone.
 // Dropping it before Keep (a start that failed) removes every volume it
 // created, named ones too. After Keep it removes the anonymous volumes it
-// created only when asked to, and otherwise just the user records.
+// created only when asked to, and otherwise just the user records that it
+// added (not those that existed before, such as a managed container's).
 class ContainerVolumes {
  public:
   ContainerVolumes() = default;
@@ -51,6 +52,9 @@ class ContainerVolumes {
     std::string name;
     bool created = false;
     bool anonymous = false;
+    // The container was recorded as a user before (a managed container
+    // does so while it exists), so the record is not this object's to drop.
+    bool recorded_before = false;
   };
   std::string id_;
   std::optional<VolumeStore> store_;
