@@ -27,6 +27,15 @@ def tarball(busybox, tmp_path_factory):
     return path
 
 
+@pytest.fixture(scope="session")
+def debian():
+    """The Debian root filesystem's path (it has python3)."""
+    root = os.environ.get("PYCONTAIN_TEST_DEBIAN_ROOTFS")
+    if not root:
+        pytest.fail("PYCONTAIN_TEST_DEBIAN_ROOTFS is not set (scripts/make-test-rootfs prints it)")
+    return root
+
+
 def children():
     """Pids of this process's unreaped children."""
     pids = []

@@ -33,3 +33,17 @@ def test_memory_limit_lab(busybox):
         pytest.skip("this build has no cgroup layer to apply memory limits")
     assert lab.returncode == 0, lab.stdout + lab.stderr
     assert "limit in force 16777216" in lab.stdout
+
+
+def test_overlay_root_lab(busybox):
+    lab = run_lab("overlay_root.py", busybox)
+    assert lab.returncode == 0, lab.stdout + lab.stderr
+    assert "root on overlay" in lab.stdout
+    assert "second container: from the image | message | removed" in lab.stdout
+
+
+def test_seccomp_learn_lab(debian):
+    lab = run_lab("seccomp_learn.py", debian)
+    assert lab.returncode == 0, lab.stdout + lab.stderr
+    assert "under the profile: exit 0, printed 45" in lab.stdout
+    assert "with a socket: socket blocked: Operation not permitted" in lab.stdout
