@@ -489,7 +489,7 @@ TEST_F(ComposeTest, PlatformLayout) {
   CliResult logs = Compose(project, {"logs", "pooler", "app"});
   ASSERT_EQ(logs.status, 0) << Describe(logs);
   EXPECT_THAT(logs.out, HasSubstr("pooler-1  | ready"));
-  EXPECT_THAT(logs.out, HasSubstr("app-1  | cached"));
+  EXPECT_THAT(logs.out, HasSubstr("app-1     | cached"));
 
   // The named volume contains what the database wrote, and goes with -v.
   absl::StatusOr<container::VolumeStore> volumes = container::VolumeStore::Open("");

@@ -147,11 +147,7 @@ absl::Status Logs(const Project& project, const LogsOptions& options, const Prin
       ProjectContainers(project, options.services, /*all=*/true);
   if (!containers.ok()) return containers.status();
   if (!options.follow) {
-    // One container after the other, as docker compose logs without -f
-    // prints each container's output whole.
-    for (const container::ManagedContainer& container : *containers) {
-      runner_internal::FollowOutput({container}, false, nullptr, nullptr, output);
-    }
+    runner_internal::FollowOutput(*containers, false, nullptr, nullptr, output);
     return absl::OkStatus();
   }
   // An interruption only ends the reading; the containers keep running.
