@@ -45,7 +45,7 @@ TEST(ValidateFileTest, AcceptsFullService) {
       "    deploy: {replicas: 2, resources: {limits: {cpus: '0.5', memory: 16m, pids: 5}}}\n"
       "    mem_limit: 1g\n"
       "    cpus: 1.5\n"
-      "    init: yes\n"
+      "    read_only: yes\n"
       "    x-local: anything\n"
       "  db:\n"
       "    image: postgres\n"
