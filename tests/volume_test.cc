@@ -344,6 +344,31 @@ TEST_F(VolumeTest, AnonymousVolumeKeptWithoutRm) {
   EXPECT_THAT(VolumeNames(), ElementsAre("named"));
 }
 
+TEST_F(VolumeTest, MountBelowImageVolumeLandsOnIt) {
+  MakeSeedImage();
+  spec::ContainerSpec spec = ImageSpec("seed:1", "echo inner > /cache/inner/file");
+  *spec.add_mounts() = VolumeMount("inner", "/cache/inner");
+  spec.set_remove_anonymous_volumes(true);
+  absl::StatusOr<Output> output = testing::RunCaptured(spec);
+  ASSERT_TRUE(output.ok()) << output.status();
+  ASSERT_EQ(output->result.exit_code(), 0) << output->stderr_text;
+  absl::StatusOr<container::VolumeRecord> inner = volumes_->Inspect("inner");
+  ASSERT_TRUE(inner.ok()) << inner.status();
+  EXPECT_EQ(ReadFile(inner->mountpoint() + "/file"), "inner\n");
+
+  // Errors count the caller's mounts, not those the image adds.
+  spec = ImageSpec("seed:1", "true");
+  spec.mutable_root()->set_readonly(true);
+  spec::Mount* tmpfs = spec.add_mounts();
+  tmpfs->set_type("tmpfs");
+  tmpfs->set_destination("/scratch");
+  tmpfs->add_options("colour=red");
+  output = testing::RunCaptured(spec);
+  ASSERT_FALSE(output.ok());
+  EXPECT_THAT(output.status().message(), HasSubstr("mounts[0].options"));
+  EXPECT_THAT(VolumeNames(), ElementsAre("inner"));
+}
+
 TEST_F(VolumeTest, EarlierUserRecordOutlivesRun) {
   // A managed container records itself as a user for as long as it
   // exists; a run under its id must leave that record in place.

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "lib/base/status.h"
 #include "lib/image/config.h"
@@ -46,21 +47,29 @@ void AddWritableTmpfs(spec::ContainerSpec& spec) {
 }
 
 // The image's VOLUME paths get an anonymous volume each, as in `docker
-// run`, unless the spec mounts something there. They go first, so that the
-// spec's mounts below them land on them.
+// run`, unless the spec mounts something there. Each goes after the spec's
+// mounts, so that "mounts[i]" in errors still counts the caller's, unless
+// a spec mount lies below it: then it goes just before that one, which
+// must land on the volume.
 void AddImageVolumes(const std::vector<std::string>& paths, spec::ContainerSpec& spec) {
-  google::protobuf::RepeatedPtrField<spec::Mount> mounts;
   for (const std::string& path : paths) {
     std::string destination = path;
     while (destination.size() > 1 && destination.back() == '/') destination.pop_back();
     if (HasMountAt(spec, destination)) continue;
-    spec::Mount* mount = mounts.Add();
-    mount->set_destination(destination);
-    mount->set_type("volume");
+    spec::Mount volume;
+    volume.set_destination(destination);
+    volume.set_type("volume");
+    auto* mounts = spec.mutable_mounts();
+    int position = mounts->size();
+    for (int i = 0; i < mounts->size(); ++i) {
+      if (absl::StartsWith(mounts->Get(i).destination(), destination + "/")) {
+        position = i;
+        break;
+      }
+    }
+    *mounts->Add() = std::move(volume);
+    for (int i = mounts->size() - 1; i > position; --i) mounts->SwapElements(i, i - 1);
   }
-  if (mounts.empty()) return;
-  for (const spec::Mount& mount : spec.mounts()) *mounts.Add() = mount;
-  spec.mutable_mounts()->Swap(&mounts);
 }
 
 image::RunOverrides OverridesFrom(const spec::Process& process) {

@@ -255,7 +255,9 @@ absl::StatusOr<PreparedContainer> PrepareContainer(const spec::ContainerSpec& re
   if (!status.ok()) return status;
   status = security::ValidateSecurity(spec.security());
   if (!status.ok()) return status;
-  status = CheckFilesystemOptions({spec.mounts().begin(), spec.mounts().end()});
+  // The caller's mounts, so that "mounts[i]" in an error counts theirs and
+  // not the tmpfs mounts an image adds before them.
+  status = CheckFilesystemOptions({requested.mounts().begin(), requested.mounts().end()});
   if (!status.ok()) return status;
 
   PreparedContainer prepared;
