@@ -36,8 +36,8 @@ const char kDetachFlagsHelp[] = R"(Managed containers:
                         Without -d, `run` always removes the container
                         when the command exits, and --name sets its id
   -l, --label KEY=VALUE with -d: set a label (repeatable)
-Commands on managed containers: ps, start, stop, kill, rm, exec, logs, wait,
-diff, commit, export, inspect (see pycontain ps --help).
+Commands on managed containers: ps, start, stop, restart, kill, rm, exec, logs,
+wait, diff, commit, export, inspect (see pycontain ps --help).
 )";
 
 namespace {
@@ -54,6 +54,8 @@ name, an id, or a unique prefix of an id.
   start CONTAINER...    start stopped containers in the background
   stop [-t SECONDS] CONTAINER...
                         send SIGTERM, then SIGKILL after SECONDS (default 10)
+  restart [-t SECONDS] CONTAINER...
+                        stop, then start again (writes are kept)
   kill [-s SIGNAL] CONTAINER...
                         send SIGNAL (default SIGKILL) to the first process
   rm [-f] [-v] CONTAINER...
@@ -324,22 +326,26 @@ int ForEach(const std::string& command, const std::vector<std::string>& operands
   return status;
 }
 
-int StopCommand(const std::vector<std::string>& args) {
+// `stop` and `restart`, which starts each container again after stopping.
+int StopCommand(const std::string& command, const std::vector<std::string>& args) {
   ParsedArgs parsed = ParseArgs(args, {}, {"--time"}, {{"-t", "--time"}}, false);
   if (parsed.help) {
     fputs(kCommandsUsage, stdout);
     return 0;
   }
-  if (!parsed.error.empty()) return Fail("stop", parsed.error);
+  if (!parsed.error.empty()) return Fail(command, parsed.error);
   int seconds = 10;
   for (const std::string& value : parsed.Values("--time")) {
     if (!absl::SimpleAtoi(value, &seconds) || seconds < 0) {
-      return Fail("stop", absl::StrCat("invalid --time \"", value,
-                                       "\": give whole seconds, 0 or more"));
+      return Fail(command, absl::StrCat("invalid --time \"", value,
+                                        "\": give whole seconds, 0 or more"));
     }
   }
-  return ForEach("stop", parsed.operands, [&](const std::string& name) {
-    return container::StopContainer(name, absl::Seconds(seconds));
+  bool restart = command == "restart";
+  return ForEach(command, parsed.operands, [&](const std::string& name) {
+    absl::Status stopped = container::StopContainer(name, absl::Seconds(seconds));
+    if (!stopped.ok() || !restart) return stopped;
+    return container::StartContainer(name);
   });
 }
 
@@ -410,8 +416,8 @@ int ExecCommand(const std::vector<std::string>& args) {
                ? 127
                : 126;
   }
-  // The command gets the terminal's signals itself, as the caller's child
-  // in its process group; pycontain waits for it.
+  // The command receives the terminal's signals itself, because it is in
+  // pycontain's process group, so pycontain ignores them and waits.
   signal(SIGINT, SIG_IGN);
   signal(SIGQUIT, SIG_IGN);
   absl::StatusOr<ns::ExitStatus> status = child->Wait();
@@ -602,9 +608,10 @@ int RunDetached(pycontain::spec::ContainerSpec spec, const DetachFlags& flags) {
 }
 
 bool IsContainerCommand(const std::string& command) {
-  static const char* const kCommands[] = {"ps",   "start",  "stop",   "kill",   "rm",
-                                          "exec", "logs",   "wait",   "diff",   "commit",
-                                          "export", "inspect"};
+  static const char* const kCommands[] = {"ps",     "start",  "stop",   "restart",
+                                          "kill",   "rm",     "exec",   "logs",
+                                          "wait",   "diff",   "commit", "export",
+                                          "inspect"};
   for (const char* known : kCommands) {
     if (command == known) return true;
   }
@@ -614,7 +621,7 @@ bool IsContainerCommand(const std::string& command) {
 int ContainerCommand(const std::string& command, const std::vector<std::string>& args) {
   if (command == "ps") return PsCommand(args);
   if (command == "start") return StartCommand(args);
-  if (command == "stop") return StopCommand(args);
+  if (command == "stop" || command == "restart") return StopCommand(command, args);
   if (command == "kill") return KillCommand(args);
   if (command == "rm") return RmCommand(args);
   if (command == "exec") return ExecCommand(args);

@@ -162,6 +162,8 @@ absl::Status StopContainer(absl::string_view name_or_id, absl::Duration grace);
 
 // Blocks until the container is not running (at once when it is not) and
 // returns its state, with the exit code as Docker reports it.
+// NOTE: an auto_remove container is gone once it exited, so waiting for
+// one ends with NotFound instead of its exit code.
 absl::StatusOr<ManagedState> WaitContainer(absl::string_view name_or_id);
 
 struct ListOptions {
