@@ -56,11 +56,29 @@ absl::Status CopyXattrs(int from, int to, const std::string& path) {
   return absl::OkStatus();
 }
 
+// Gives `name` in `dir` (or the open file `dir` itself when `name` is
+// empty) the owner in `info`. Without CAP_CHOWN (a rootless caller) only
+// the caller's own ids can be set, so the copy keeps the caller as its
+// owner, as `cp -a` does.
+absl::Status Chown(int dir, const std::string& name, const struct stat& info,
+                   const std::string& path) {
+  int result = name.empty() ? fchown(dir, info.st_uid, info.st_gid)
+                            : fchownat(dir, name.c_str(), info.st_uid, info.st_gid,
+                                       AT_SYMLINK_NOFOLLOW);
+  if (result == 0) return absl::OkStatus();
+  if (errno == EPERM && geteuid() != 0) {
+    Logf(LogLevel::kDebug, "", "kept the caller as owner of %s: %s", path, strerror(errno));
+    return absl::OkStatus();
+  }
+  return ErrnoError(errno, "chown", path);
+}
+
 // Gives the open file `to` the owner, mode, attributes and times of `info`
 // and `from`. The mode is set after the owner because chown clears the
 // set-user-id bit.
 absl::Status CopyMetadata(int from, int to, const struct stat& info, const std::string& path) {
-  if (fchown(to, info.st_uid, info.st_gid) != 0) return ErrnoError(errno, "chown", path);
+  absl::Status owned = Chown(to, "", info, path);
+  if (!owned.ok()) return owned;
   if (fchmod(to, info.st_mode & 07777) != 0) return ErrnoError(errno, "chmod", path);
   absl::Status xattrs = CopyXattrs(from, to, path);
   if (!xattrs.ok()) return xattrs;
@@ -143,9 +161,8 @@ absl::Status TreeCopier::CopyEntry(int from_dir, int to_dir, const std::string& 
       if (symlinkat(target.c_str(), to_dir, name.c_str()) != 0) {
         return ErrnoError(errno, "symlink", path);
       }
-      if (fchownat(to_dir, name.c_str(), info.st_uid, info.st_gid, AT_SYMLINK_NOFOLLOW) != 0) {
-        return ErrnoError(errno, "chown", path);
-      }
+      absl::Status owned = Chown(to_dir, name, info, path);
+      if (!owned.ok()) return owned;
       struct timespec times[2] = {info.st_atim, info.st_mtim};
       if (utimensat(to_dir, name.c_str(), times, AT_SYMLINK_NOFOLLOW) != 0) {
         return ErrnoError(errno, "set times of", path);
@@ -183,9 +200,8 @@ absl::Status TreeCopier::CopySpecial(int to_dir, const std::string& name,
   if (mknodat(to_dir, name.c_str(), info.st_mode, info.st_rdev) != 0) {
     return ErrnoError(errno, "mknod", path);
   }
-  if (fchownat(to_dir, name.c_str(), info.st_uid, info.st_gid, AT_SYMLINK_NOFOLLOW) != 0) {
-    return ErrnoError(errno, "chown", path);
-  }
+  absl::Status owned = Chown(to_dir, name, info, path);
+  if (!owned.ok()) return owned;
   // mknod applied the umask, so the mode is set again.
   if (fchmodat(to_dir, name.c_str(), info.st_mode & 07777, 0) != 0) {
     return ErrnoError(errno, "chmod", path);

@@ -19,7 +19,8 @@ namespace pycontain::container {
 // files and directories also keep their extended attributes; the others
 // are not opened, so theirs are not copied. Hard links within the tree stay hard links. Extended
 // attributes that the target filesystem rejects (ENOTSUP, EPERM) are
-// skipped with a debug log line. Changing owners needs CAP_CHOWN.
+// skipped with a debug log line. Changing owners needs CAP_CHOWN: a caller
+// other than root without it keeps its own ids on the copies.
 //
 // Errors: ErrnoError naming the operation and the path below `from_fd`
 // (for example EEXIST when `to_fd` already has an entry of that name).
