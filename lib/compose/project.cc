@@ -129,6 +129,14 @@ std::vector<std::string> Profiles(const LoadOptions& options, const Environment&
   return absl::StrSplit(ValueOf(environment, "COMPOSE_PROFILES"), ',', absl::SkipEmpty());
 }
 
+// The directory whose `.env` applies before the files are known:
+// --project-directory, else the first -f file's directory, else `cwd`.
+std::string DotEnvDirectory(const LoadOptions& options, const std::string& cwd) {
+  if (!options.project_directory.empty()) return ResolvePath(options.project_directory, cwd, "");
+  if (!options.files.empty()) return DirectoryOf(ResolvePath(options.files[0], cwd, ""));
+  return cwd;
+}
+
 }  // namespace
 
 absl::StatusOr<Project> LoadProject(const LoadOptions& options) {
@@ -138,10 +146,7 @@ absl::StatusOr<Project> LoadProject(const LoadOptions& options) {
 
   // The directory of `.env` comes before the files, which COMPOSE_FILE in
   // `.env` may name.
-  std::string workdir = !options.project_directory.empty()
-                            ? ResolvePath(options.project_directory, cwd, "")
-                        : !options.files.empty() ? DirectoryOf(ResolvePath(options.files[0], cwd, ""))
-                                                 : cwd;
+  std::string workdir = DotEnvDirectory(options, cwd);
   absl::StatusOr<Environment> environment =
       BuildEnvironment(EnvFiles(options, cwd, workdir), options.environment);
   if (!environment.ok()) return environment.status();
