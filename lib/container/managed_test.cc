@@ -126,6 +126,28 @@ TEST_F(ManagedTest, CreateRejectsBadInput) {
   EXPECT_EQ(all->size(), 1u);
 }
 
+TEST_F(ManagedTest, ConcurrentCreatesOfOneName) {
+  constexpr int kProcesses = 8;
+  std::vector<pid_t> children;
+  for (int i = 0; i < kProcesses; ++i) {
+    pid_t child = fork();
+    ASSERT_GE(child, 0);
+    if (child == 0) _exit(Create("race").ok() ? 0 : 1);
+    children.push_back(child);
+  }
+  int created = 0;
+  for (pid_t child : children) {
+    int status = 0;
+    ASSERT_EQ(waitpid(child, &status, 0), child);
+    ASSERT_TRUE(WIFEXITED(status));
+    if (WEXITSTATUS(status) == 0) ++created;
+  }
+  EXPECT_EQ(created, 1);
+  absl::StatusOr<std::vector<ManagedContainer>> all = ListContainers({.all = true});
+  ASSERT_TRUE(all.ok());
+  EXPECT_EQ(all->size(), 1u) << "the losers removed their directories";
+}
+
 TEST_F(ManagedTest, ResolveByNameIdAndPrefix) {
   // 17 containers: two of them share a first hex digit.
   std::map<char, int> first_digits;
