@@ -280,6 +280,7 @@ static void test_gc_removes_abandoned(void) {
     snprintf(expected, sizeof(expected), "\"kept\":[\"%s\"]", kept);
     CHECK(strstr(report, expected) != NULL);
     CHECK(strstr(report, "\"errors\":[]") != NULL);
+    CHECK(strstr(report, "\"exited\":[]") != NULL);
     CHECK(strstr(report, "\"cgroups\":[") != NULL);
   }
   pycontain_string_free(report);

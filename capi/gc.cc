@@ -27,6 +27,7 @@ std::string ReportJson(const container::GcReport& report) {
   AddList(object, "links", report.links);
   AddList(object, "kept", report.kept);
   AddList(object, "errors", report.errors);
+  AddList(object, "exited", report.exited);
   std::string json;
   // Printing a Struct that contains only lists of strings cannot fail.
   (void)google::protobuf::util::MessageToJsonString(object, &json);

@@ -951,8 +951,9 @@ typedef struct pycontain_gc_options {
  * it with pycontain_string_free) a JSON object of string arrays:
  * "containers" (removed, each "ID (reason)"), "cgroups", "mounts",
  * "endpoints" ("network/container"), "links", "kept" (ids whose owner
- * runs) and "errors" (what could not be removed; the rest was still
- * collected). Every array is present, possibly empty.
+ * runs), "errors" (what could not be removed; the rest was still
+ * collected) and "exited" (managed containers whose monitor died, now
+ * recorded as exited). Every array is present, possibly empty.
  *
  * Errors: INVALID_ARGUMENT for bad options; the errno of reading the state
  * root. A failure to remove one object is listed in "errors" instead.

@@ -179,6 +179,7 @@ class GcReport:
     links: Tuple[str, ...]
     kept: Tuple[str, ...]
     errors: Tuple[str, ...]
+    exited: Tuple[str, ...]
 
 def gc(
     *,

@@ -20,6 +20,8 @@ class GcReport:
         links: removed network interfaces.
         kept: ids of containers whose owner still runs.
         errors: what could not be removed; the rest was still collected.
+        exited: managed containers (such as those of pycontain.compose)
+            whose monitor died, now recorded as exited.
     """
 
     containers: Tuple[str, ...]
@@ -29,6 +31,7 @@ class GcReport:
     links: Tuple[str, ...]
     kept: Tuple[str, ...]
     errors: Tuple[str, ...]
+    exited: Tuple[str, ...]
 
 
 def gc(*, state_root=None, orphan_min_age=None):

@@ -1,6 +1,9 @@
 """pycontain.compose on a project of busybox services without networks."""
 
 import logging
+import os
+import signal
+import time
 
 import pytest
 
@@ -89,3 +92,29 @@ def test_up_ps_down(project_dir, compose_image, caplog):
     finally:
         project.down(volumes=True)
     assert project.ps(all=True) == []
+
+
+def test_gc_records_container_of_dead_monitor(project_dir, compose_image):
+    project = pycontain.compose.Project(project_dir, env={"GREETING": "hi"}, name="pygc")
+    try:
+        project.up(["web"])
+        [web] = project.ps(["web"])
+        os.kill(web.state["MonitorPid"], signal.SIGKILL)
+        deadline = time.monotonic() + 5
+        while _alive(web.state["MonitorPid"]) and time.monotonic() < deadline:
+            time.sleep(0.02)
+
+        report = pycontain.gc(orphan_min_age=-1)
+        assert [entry.split()[0] for entry in report.exited] == ["pygc-web-1"]
+        [after] = project.ps(["web"], all=True)
+        assert after.status == "exited (137)"
+    finally:
+        project.down()
+
+
+def _alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True

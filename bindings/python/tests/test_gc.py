@@ -27,6 +27,7 @@ def test_gc_removes_abandoned_container(busybox):
         assert [entry.split()[0] for entry in report.containers] == [container_id]
         assert live.id in report.kept
         assert report.errors == ()
+        assert report.exited == ()
         assert not os.path.exists(state)
 
         again = pycontain.gc(orphan_min_age=-1)
