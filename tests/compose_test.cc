@@ -832,6 +832,88 @@ services:
   ASSERT_EQ(down.status, 0) << Describe(down);
 }
 
+TEST_F(ComposeTest, CompletedDependencyGatesStart) {
+  std::string project = MakeProject("migrations", {{"compose.yaml", absl::StrCat(R"(
+services:
+  migrate:
+    image: busybox
+    command: ["sh", "-c", "sleep 0.5; echo migrated"]
+  app:
+    image: busybox
+    command: ["sh", "-c", ")", kIdle, R"("]
+    ports:
+      - "127.0.0.1:18390:80"
+    depends_on:
+      migrate:
+        condition: service_completed_successfully
+  failing-migrate:
+    image: busybox
+    command: ["sh", "-c", "exit 2"]
+    profiles: [broken]
+  broken-app:
+    image: busybox
+    command: ["sh", "-c", ")", kIdle, R"("]
+    profiles: [broken]
+    depends_on:
+      failing-migrate:
+        condition: service_completed_successfully
+)")}});
+  CliResult up = Compose(project, {"up", "-d"});
+  ASSERT_EQ(up.status, 0) << Describe(up);
+  absl::StatusOr<container::ManagedContainer> migrate = Find("migrations-migrate-1");
+  absl::StatusOr<container::ManagedContainer> app = Find("migrations-app-1");
+  ASSERT_TRUE(migrate.ok()) << migrate.status();
+  ASSERT_TRUE(app.ok()) << app.status();
+  EXPECT_EQ(migrate->state.status(), "exited");
+  EXPECT_EQ(migrate->state.exit_code(), 0);
+  EXPECT_TRUE(app->running());
+  EXPECT_GE(app->state.started_at(), migrate->state.finished_at());
+
+  // A one-off container of a service with published ports leaves them to
+  // the service's own container.
+  CliResult run = Compose(project, {"run", "--rm", "app", "echo", "one-off"});
+  EXPECT_EQ(run.status, 0) << Describe(run);
+  EXPECT_EQ(run.out, "one-off\n");
+
+  CliResult broken = Compose(project, {"--profile", "broken", "up", "-d", "broken-app"});
+  EXPECT_EQ(broken.status, 125) << Describe(broken);
+  EXPECT_THAT(broken.err, HasSubstr("container migrations-failing-migrate-1 exited with code 2"));
+  EXPECT_EQ(Find("migrations-broken-app-1").status().code(), absl::StatusCode::kNotFound);
+
+  CliResult down = Compose(project, {"down"});
+  ASSERT_EQ(down.status, 0) << Describe(down);
+}
+
+TEST_F(ComposeTest, OrphansNeedRemoveOrphans) {
+  std::string both = absl::StrCat(R"(
+services:
+  kept:
+    image: busybox
+    command: ["sh", "-c", ")", kIdle, R"("]
+  dropped:
+    image: busybox
+    command: ["sh", "-c", ")", kIdle, R"("]
+)");
+  std::string project = MakeProject("orphans", {{"compose.yaml", both}});
+  CliResult up = Compose(project, {"up", "-d"});
+  ASSERT_EQ(up.status, 0) << Describe(up);
+
+  // The service leaves the file; its container stays until asked.
+  std::string one = both.substr(0, both.find("  dropped:"));
+  WriteFile(project + "/compose.yaml", one);
+  CliResult down = Compose(project, {"down"});
+  ASSERT_EQ(down.status, 0) << Describe(down);
+  EXPECT_THAT(down.err, HasSubstr("found orphan container orphans-dropped-1"));
+  EXPECT_EQ(Find("orphans-kept-1").status().code(), absl::StatusCode::kNotFound);
+  absl::StatusOr<container::ManagedContainer> dropped = Find("orphans-dropped-1");
+  ASSERT_TRUE(dropped.ok()) << dropped.status();
+  EXPECT_TRUE(dropped->running());
+
+  CliResult remove = Compose(project, {"down", "--remove-orphans"});
+  ASSERT_EQ(remove.status, 0) << Describe(remove);
+  EXPECT_THAT(remove.err, HasSubstr("Container orphans-dropped-1  Removed"));
+}
+
 TEST_F(ComposeTest, InterruptStopsAttachedServices) {
   std::string project = MakeProject("interrupted", {{"compose.yaml", absl::StrCat(R"(
 services:

@@ -103,8 +103,14 @@ absl::Status StopAll(const Project& project,
   return status;
 }
 
+// Whether the container's service is gone from the project. Services of
+// profiles that are not enabled are still the project's, as in docker
+// compose.
 bool IsOrphan(const Project& project, const container::ManagedContainer& container) {
-  return project.Service(LabelOf(container, kServiceLabel)) == nullptr;
+  std::string service = LabelOf(container, kServiceLabel);
+  const std::vector<std::string>& disabled = project.disabled_services;
+  return project.Service(service) == nullptr &&
+         std::find(disabled.begin(), disabled.end(), service) == disabled.end();
 }
 
 }  // namespace
@@ -114,8 +120,10 @@ absl::Status Down(const Project& project, const DownOptions& options, const Prin
       ProjectContainers(project, {}, /*all=*/true);
   if (!all.ok()) return all.status();
   std::vector<container::ManagedContainer> removing;
+  bool orphans_kept = false;
   for (container::ManagedContainer& container : *all) {
     if (IsOrphan(project, container) && !options.remove_orphans) {
+      orphans_kept = true;
       print(absl::StrCat("warning: found orphan container ", container.name(),
                          " (of service ", LabelOf(container, kServiceLabel),
                          "); remove it with --remove-orphans"));
@@ -138,6 +146,11 @@ absl::Status Down(const Project& project, const DownOptions& options, const Prin
   }
   if (!status.ok()) return status;
   status = runner_internal::RemoveNetworks(project, print);
+  // The kept orphans may still use the networks.
+  if (!status.ok() && orphans_kept) {
+    print(absl::StrCat("warning: ", status.message()));
+    status = absl::OkStatus();
+  }
   if (status.ok() && options.volumes) status = runner_internal::RemoveVolumes(project, print);
   return status;
 }
@@ -254,6 +267,9 @@ absl::StatusOr<int> Run(const Project& project, const RunOptions& options, const
   absl::StatusOr<ServiceContainer> plan =
       PlanServiceContainer(project, options.service, 1, nullptr, one_off);
   if (!plan.ok()) return plan.status();
+  // As docker compose run without --service-ports: the service's own
+  // container may hold its ports.
+  plan->create.spec.mutable_network()->clear_ports();
   absl::StatusOr<std::vector<runner_internal::ServicePlan>> plans =
       runner_internal::PlanServices(project, *order, print);
   if (!plans.ok()) return plans.status();
@@ -271,6 +287,9 @@ absl::StatusOr<int> Run(const Project& project, const RunOptions& options, const
   if (!made.ok()) return made.status();
   absl::Status started = container::StartContainer(made->id());
   absl::StatusOr<container::ManagedContainer> running = container::ResolveContainer(made->id());
+  if (started.ok() && running.ok()) {
+    started = runner_internal::ConnectExtraNetworks(*running, plan->extra_networks);
+  }
   if (started.ok() && running.ok()) {
     runner_internal::FollowOutput({*running}, /*follow=*/true, nullptr, nullptr,
                                   [&](absl::string_view line) {
