@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -12,6 +13,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "gtest/gtest.h"
@@ -87,6 +89,18 @@ std::vector<std::string> OwnLoopDevices() {
   return devices;
 }
 
+// Whether `path` lies in the temporary directory of another test binary:
+// Bazel gives each its own $TEST_TMPDIR under one parent, and a test's
+// image store there mounts squashfs layers in the shared mount table.
+bool InOtherTestsDirectory(const std::string& path) {
+  const char* tmpdir = getenv("TEST_TMPDIR");
+  if (tmpdir == nullptr || tmpdir[0] == '\0') return false;
+  std::string own = tmpdir;
+  while (own.size() > 1 && own.back() == '/') own.pop_back();
+  std::string parent = own.substr(0, own.rfind('/') + 1);
+  return parent.size() > 1 && path.rfind(parent, 0) == 0 && path.rfind(own + "/", 0) != 0;
+}
+
 // Bazel runs test binaries side by side; each gets its own state root, so
 // one binary's running containers never look like another's leftovers.
 const bool kStateRootIsolated = [] {
@@ -141,9 +155,31 @@ absl::StatusOr<Output> RunCaptured(spec::ContainerSpec spec) {
 
 HostSnapshot TakeSnapshot() { return {MountPoints(), StateEntries(), OwnLoopDevices()}; }
 
+// Detaches the squashfs layer mounts of image stores under this test's
+// $TEST_TMPDIR ("<store>/layers/<64 hex>.mnt"). The store owns them and
+// keeps them after its containers end; the test's store is about to be
+// removed, so its mounts go first, and with them their loop devices.
+void DetachOwnStoreMounts() {
+  const char* tmpdir = getenv("TEST_TMPDIR");
+  if (tmpdir == nullptr || tmpdir[0] == '\0') return;
+  std::string own = absl::StrCat(tmpdir, "/");
+  for (const std::string& mount : MountPoints()) {
+    if (mount.rfind(own, 0) != 0 || !absl::EndsWith(mount, ".mnt")) continue;
+    size_t slash = mount.rfind('/');
+    std::string name = mount.substr(slash + 1);
+    bool layer_name = name.size() == 64 + 4 &&
+                      name.find_first_not_of("0123456789abcdef") == 64;
+    if (layer_name && absl::EndsWith(mount.substr(0, slash), "/layers")) {
+      umount2(mount.c_str(), MNT_DETACH);
+    }
+  }
+}
+
 void ExpectNothingLeaked(const HostSnapshot& before) {
+  DetachOwnStoreMounts();
   HostSnapshot after = TakeSnapshot();
   for (const std::string& mount : after.mounts) {
+    if (InOtherTestsDirectory(mount)) continue;
     EXPECT_TRUE(std::count(before.mounts.begin(), before.mounts.end(), mount) >=
                 std::count(after.mounts.begin(), after.mounts.end(), mount))
         << "mount left behind: " << mount;

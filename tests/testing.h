@@ -46,8 +46,11 @@ struct HostSnapshot {
 };
 HostSnapshot TakeSnapshot();
 
-// Adds a test failure for each mount or state entry that `before` lacks,
-// and for each child process left unreaped.
+// Adds a test failure for each mount, state entry or loop device that
+// `before` lacks, and for each child process left unreaped. Squashfs layer
+// mounts of image stores under $TEST_TMPDIR are store-owned, not leaks:
+// they are detached first, and their loop devices must go with them.
+// Mounts in other test binaries' temporary directories are theirs.
 void ExpectNothingLeaked(const HostSnapshot& before);
 
 }  // namespace pycontain::testing

@@ -143,8 +143,9 @@ ssize_t LayerStream::ReadBlob(struct archive* reader, void* self,
       archive_set_error(reader, errno, "read failed");
       return -1;
     }
-    stream->blob_hasher_.Update(stream->blob_buffer_.data(),
-                                static_cast<size_t>(n));
+    if (stream->options_.verified_blob_digest.empty()) {
+      stream->blob_hasher_.Update(stream->blob_buffer_.data(), static_cast<size_t>(n));
+    }
     *buffer = stream->blob_buffer_.data();
     return n;
   }
@@ -167,8 +168,9 @@ ssize_t LayerStream::ReadUncompressed(struct archive* reader, void* self,
     archive_set_error(reader, EFBIG, "uncompressed size limit exceeded");
     return -1;
   }
-  stream->diff_hasher_.Update(stream->tar_buffer_.data(),
-                              static_cast<size_t>(n));
+  if (stream->compression_ != Compression::kNone) {
+    stream->diff_hasher_.Update(stream->tar_buffer_.data(), static_cast<size_t>(n));
+  }
   *buffer = stream->tar_buffer_.data();
   return n;
 }
@@ -205,8 +207,9 @@ absl::Status LayerStream::Finish() {
     if (n < 0) return ArchiveError(raw_, "read layer");
     if (n == 0) break;
   }
-  blob_digest_ = blob_hasher_.Finish();
-  diff_id_ = diff_hasher_.Finish();
+  blob_digest_ = options_.verified_blob_digest.empty() ? blob_hasher_.Finish()
+                                                      : options_.verified_blob_digest;
+  diff_id_ = compression_ == Compression::kNone ? blob_digest_ : diff_hasher_.Finish();
   return absl::OkStatus();
 }
 

@@ -49,6 +49,10 @@ struct LayerStreamOptions {
   uint64_t max_uncompressed_bytes = 0;
   // Parse the stream as tar (tar()); false for callers that only ReadRaw.
   bool parse_tar = true;
+  // The blob's digest when the caller has verified it already, such as a
+  // blob in the store: the blob is then not hashed again, and blob_digest()
+  // returns this value. Empty: hash it.
+  std::string verified_blob_digest;
 };
 
 class LayerStream {
@@ -77,7 +81,8 @@ class LayerStream {
   absl::Status Finish();
 
   Compression compression() const { return compression_; }
-  // Valid after Finish.
+  // Valid after Finish. An uncompressed blob is its own tar stream, so its
+  // diff id is its digest and the stream is hashed once.
   const std::string& blob_digest() const { return blob_digest_; }
   const std::string& diff_id() const { return diff_id_; }
   uint64_t uncompressed_bytes() const { return uncompressed_bytes_; }

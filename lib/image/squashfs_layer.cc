@@ -290,9 +290,9 @@ absl::StatusOr<Node*> SquashfsBuilder::ResolveDirectory(absl::string_view path,
     auto child = directory->children.find(part);
     if (child == directory->children.end()) {
       if (!create) return ErrnoError(ENOENT, "resolve", path);
-      std::shared_ptr<Node> made = NewDirectory();
-      directory->children[part] = made;
-      stack.push_back(made.get());
+      std::shared_ptr<Node> missing = NewDirectory();
+      directory->children[part] = missing;
+      stack.push_back(missing.get());
       continue;
     }
     Node* node = child->second.get();
@@ -347,7 +347,7 @@ absl::Status SquashfsBuilder::AddEntry(struct archive_entry* entry, const std::s
       return AddFileData(entry, node);
     }
     case AE_IFDIR: {
-      // Directories merge: the later entry's metadata, both one's children.
+      // Directories merge: the later entry's metadata, the children of both.
       auto existing = (*parent)->children.find(name);
       if (existing != (*parent)->children.end() && S_ISDIR(existing->second->mode)) {
         Node& directory = *existing->second;

@@ -60,7 +60,8 @@ absl::StatusOr<std::string> Transaction::AddBlob(int fd,
   }
 
   // Hash first: a blob already in the store is then not copied again,
-  // which makes loading known layers cheap.
+  // which makes loading known layers cheap. The copy below is hashed again,
+  // since the file may change in between.
   off_t start = lseek(fd, 0, SEEK_CUR);
   if (expected.empty() && start >= 0) {
     absl::StatusOr<std::string> digest = DigestOfFd(fd);
@@ -151,6 +152,8 @@ absl::StatusOr<Transaction::LayerResult> Transaction::AddLayer(
   if (!blob.ok()) return blob.status();
   LayerStreamOptions stream_options;
   stream_options.max_uncompressed_bytes = store_->options().max_layer_bytes;
+  // Staged blobs were hashed by AddBlob and stored ones when they came in.
+  stream_options.verified_blob_digest = std::string(digest);
   absl::StatusOr<std::unique_ptr<LayerStream>> stream = LayerStream::Open(
       *std::move(blob), absl::StrCat("layer ", digest), stream_options);
   if (!stream.ok()) return stream.status();
