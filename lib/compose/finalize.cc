@@ -121,14 +121,14 @@ absl::Status ResolveEnvironment(Node* service, const std::string& path,
   if (own != nullptr) {
     for (const yaml::Entry& entry : own->entries) {
       if (!entry.value.IsNull()) {
-        result.Set(entry.key, entry.value);
+        SetEntry(&result, entry.key, entry.key_mark, entry.value);
         continue;
       }
       auto host = environment.find(entry.key);
       if (host != environment.end()) {
-        result.Set(entry.key, StringNode(host->second, entry.value.mark));
+        SetEntry(&result, entry.key, entry.key_mark, StringNode(host->second, entry.value.mark));
       } else if (result.Find(entry.key) == nullptr) {
-        result.Set(entry.key, entry.value);
+        SetEntry(&result, entry.key, entry.key_mark, entry.value);
       }
     }
   }

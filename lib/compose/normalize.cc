@@ -100,8 +100,7 @@ void ListToMapping(Node* node, bool bare_is_empty) {
     } else if (bare_is_empty) {
       value = StringNode("", item.mark);
     }
-    mapping.Set(key, std::move(value));
-    mapping.entries.back().key_mark = item.mark;
+    SetEntry(&mapping, key, item.mark, std::move(value));
   }
   *node = std::move(mapping);
 }
@@ -148,7 +147,7 @@ absl::Status ExtraHostsToMapping(Node* node, absl::string_view path, const FileC
       Node single = std::move(value.items[0]);
       value = std::move(single);
     }
-    mapping.Set(item.scalar.substr(0, split), std::move(value));
+    SetEntry(&mapping, item.scalar.substr(0, split), item.mark, std::move(value));
   }
   *node = std::move(mapping);
   return absl::OkStatus();
@@ -274,8 +273,7 @@ void NormalizeDependsOn(Node* node) {
     for (const Node& item : node->items) {
       Node dependency = Node::Mapping(item.mark);
       dependency.Set("condition", StringNode("service_started", item.mark));
-      mapping.Set(item.scalar, std::move(dependency));
-      mapping.entries.back().key_mark = item.mark;
+      SetEntry(&mapping, item.scalar, item.mark, std::move(dependency));
     }
     *node = std::move(mapping);
   }
@@ -295,8 +293,7 @@ void NormalizeServiceNetworks(Node* node) {
   if (node->IsSequence()) {
     Node mapping = Node::Mapping(node->mark);
     for (const Node& item : node->items) {
-      mapping.Set(item.scalar, Node::Null(item.mark));
-      mapping.entries.back().key_mark = item.mark;
+      SetEntry(&mapping, item.scalar, item.mark, Node::Null(item.mark));
     }
     *node = std::move(mapping);
   }
@@ -550,6 +547,16 @@ void NormalizeFileResources(Node* resources, const FileContext& context) {
 }
 
 }  // namespace
+
+void SetEntry(Node* node, const std::string& key, const Mark& key_mark, Node value) {
+  for (yaml::Entry& entry : node->entries) {
+    if (entry.key != key) continue;
+    entry.key_mark = key_mark;
+    entry.value = std::move(value);
+    return;
+  }
+  node->entries.push_back(yaml::Entry{key, key_mark, std::move(value)});
+}
 
 Node StringNode(std::string text, const Mark& mark) {
   return Node::Scalar(std::move(text), mark, /*quoted=*/true);

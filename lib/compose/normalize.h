@@ -61,6 +61,11 @@ absl::Status NormalizeService(yaml::Node* service, absl::string_view path,
 // order, then the others sorted by name.
 void ReorderKeys(yaml::Node* node, std::initializer_list<absl::string_view> order);
 
+// Sets `key` of mapping `node` to `value`, with `key_mark` as the key's
+// position, replacing an existing entry in place or appending one.
+void SetEntry(yaml::Node* node, const std::string& key, const yaml::Mark& key_mark,
+              yaml::Node value);
+
 // A string scalar with `mark`, quoted so that it stays a string when emitted.
 yaml::Node StringNode(std::string text, const yaml::Mark& mark);
 

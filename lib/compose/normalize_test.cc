@@ -88,6 +88,13 @@ TEST(NormalizeServiceTest, MappingsFromLists) {
   EXPECT_EQ(ItemsAt(web, "extra_hosts.two"), "1.1.1.1,::3");
 }
 
+TEST(NormalizeServiceTest, LaterListEntryWinsWithItsMark) {
+  yaml::Node web = Service("    environment: [A=1, B=2, A=3]\n");
+  EXPECT_EQ(KeysAt(web, "environment"), "A,B");
+  EXPECT_EQ(ScalarAt(web, "environment.A"), "3");
+  EXPECT_EQ(web.Find("environment")->FindEntry("A")->key_mark.column, 29);
+}
+
 TEST(NormalizeServiceTest, ExtraHostWithoutAddress) {
   EXPECT_THAT(Normalize("services:\n  web:\n    extra_hosts: [db]\n").status().message(),
               HasSubstr("3:19: services.web.extra_hosts[0]: invalid extra host \"db\""));
