@@ -4,7 +4,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <fstream>
 #include <set>
+#include <sstream>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
@@ -129,6 +131,36 @@ std::vector<std::string> Profiles(const LoadOptions& options, const Environment&
   return absl::StrSplit(ValueOf(environment, "COMPOSE_PROFILES"), ',', absl::SkipEmpty());
 }
 
+// Returns `environment` with COMPOSE_PROJECT_NAME set for interpolation,
+// as docker compose v2 does: -p, else the variable itself, else the last
+// literal top-level `name` among the files, else the directory's name.
+// NOTE: -p wins over the variable here so that the name in use and the
+// interpolated one agree; some docker compose v2 releases keep the
+// variable's value.
+Environment WithProjectName(Environment environment, const LoadOptions& options,
+                            const Project& project) {
+  if (!options.project_name.empty()) {
+    environment["COMPOSE_PROJECT_NAME"] = options.project_name;
+    return environment;
+  }
+  if (environment.count("COMPOSE_PROJECT_NAME")) return environment;
+  std::string name;
+  for (const std::string& file : project.files) {
+    // A peek only: errors are reported when the file is loaded.
+    std::ifstream in(file);
+    std::stringstream text;
+    text << in.rdbuf();
+    absl::StatusOr<Node> root = yaml::Parse(text.str(), file);
+    const Node* value = root.ok() ? root->Find("name") : nullptr;
+    if (value != nullptr && value->IsScalar() && value->scalar.find('$') == std::string::npos) {
+      name = value->scalar;
+    }
+  }
+  if (name.empty()) name = project.directory.substr(project.directory.rfind('/') + 1);
+  environment["COMPOSE_PROJECT_NAME"] = NormalizeProjectName(name);
+  return environment;
+}
+
 // The directory whose `.env` applies before the files are known:
 // --project-directory, else the first -f file's directory, else `cwd`.
 std::string DotEnvDirectory(const LoadOptions& options, const std::string& cwd) {
@@ -164,8 +196,8 @@ absl::StatusOr<Project> LoadProject(const LoadOptions& options) {
     if (!environment.ok()) return environment.status();
   }
 
-  FileLoader loader(*environment, options.environment, ValueOf(options.environment, "HOME"),
-                    &project.warnings);
+  FileLoader loader(WithProjectName(*environment, options, project),
+                    options.environment, ValueOf(options.environment, "HOME"), &project.warnings);
   Node model = Node::Mapping();
   for (const std::string& file : project.files) {
     absl::StatusOr<Node> tree = loader.Load(file, project.directory);

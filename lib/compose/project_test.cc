@@ -233,6 +233,31 @@ TEST(ProjectNameTest, Precedence) {
   EXPECT_EQ(ScalarAt(explicit_name->model, "networks.default.name"), "explicit_default");
 }
 
+TEST(ProjectNameTest, InterpolatedAsComposeProjectName) {
+  std::string dir = ScratchDirectory();
+  WriteFile(dir, "app/compose.yaml",
+            "services:\n  web:\n    image: busybox\n    hostname: ${COMPOSE_PROJECT_NAME}-web\n");
+  WriteFile(dir, "named/compose.yaml",
+            "name: shop\nservices:\n  web:\n    image: busybox\n"
+            "    hostname: ${COMPOSE_PROJECT_NAME}-web\n");
+
+  absl::StatusOr<Project> from_directory = LoadIn(dir + "/app");
+  ASSERT_TRUE(from_directory.ok()) << from_directory.status();
+  EXPECT_EQ(ScalarAt(from_directory->model, "services.web.hostname"), "app-web");
+
+  absl::StatusOr<Project> from_name = LoadIn(dir + "/named");
+  ASSERT_TRUE(from_name.ok()) << from_name.status();
+  EXPECT_EQ(ScalarAt(from_name->model, "services.web.hostname"), "shop-web");
+
+  LoadOptions options;
+  options.working_directory = dir + "/named";
+  options.project_name = "explicit";
+  options.environment = {{"COMPOSE_PROJECT_NAME", "fromenv"}};
+  absl::StatusOr<Project> explicit_name = LoadProject(options);
+  ASSERT_TRUE(explicit_name.ok()) << explicit_name.status();
+  EXPECT_EQ(ScalarAt(explicit_name->model, "services.web.hostname"), "explicit-web");
+}
+
 TEST(ProjectNameTest, InvalidExplicitNameIsRejected) {
   std::string dir = ScratchDirectory();
   WriteFile(dir, "compose.yaml", "services:\n  web:\n    image: busybox\n");
