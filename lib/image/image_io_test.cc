@@ -427,6 +427,28 @@ TEST_P(ImageIoTest, StoredLayersNotConvertedAgain) {
   EXPECT_EQ(loaded->layers_reused, 1);
 }
 
+TEST(LayerFormatOptionTest, EnvironmentOverridesAutomaticChoice) {
+  std::string root = testing::MakeTestDirectory("format");
+  StoreOptions options;
+  options.root = root;
+  absl::StatusOr<Store> automatic = Store::Open(options);
+  ASSERT_TRUE(automatic.ok()) << automatic.status();
+  options.layer_format = LayerFormat::kSquashfs;
+  absl::StatusOr<Store> explicit_squashfs = Store::Open(options);
+  ASSERT_TRUE(explicit_squashfs.ok()) << explicit_squashfs.status();
+
+  EXPECT_EQ(automatic->NewLayerFormat(),
+            LoopMountsAvailable() ? LayerFormat::kSquashfs : LayerFormat::kDirectory);
+  setenv("PYCONTAIN_LAYER_FORMAT", "directory", 1);
+  EXPECT_EQ(automatic->NewLayerFormat(), LayerFormat::kDirectory);
+  EXPECT_EQ(explicit_squashfs->NewLayerFormat(), LayerFormat::kSquashfs)
+      << "an explicit option wins over the environment";
+  setenv("PYCONTAIN_LAYER_FORMAT", "squashfs", 1);
+  EXPECT_EQ(automatic->NewLayerFormat(), LayerFormat::kSquashfs);
+  unsetenv("PYCONTAIN_LAYER_FORMAT");
+  EXPECT_TRUE(RemoveTreeAt(AT_FDCWD, root).ok());
+}
+
 // Mounts of squashfs layers, which directory layers do not have.
 class SquashfsStoreTest : public ImageIoTest {};
 

@@ -7,8 +7,9 @@
 //       WriteSquashfsLayer(stream->tar(), "/store/tmp/x/layer.squashfs", {});
 //
 // The image contains what ApplyLayer with WhiteoutMode::kOverlay and owners
-// preserved would write into an empty directory: regular files (holes in
-// sparse files stay holes), directories, symlinks, hardlinks (also to
+// preserved would write into an empty directory: regular files (every
+// 128 KiB block of zeros, such as a hole of a sparse file, is stored as a
+// sparse block), directories, symlinks, hardlinks (also to
 // symlinks), device nodes and FIFOs, owners, modes, mtimes (whole seconds:
 // squashfs keeps no nanoseconds) and extended attributes in the user.,
 // trusted. and security. namespaces. OCI whiteouts become overlayfs

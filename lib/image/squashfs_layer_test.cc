@@ -252,6 +252,14 @@ TEST_F(SquashfsLayerTest, ManyEntriesInOneDirectory) {
   EXPECT_EQ(testing::ReadFile(Mounted("many/file-with-a-longer-name-2999")), "2999");
 }
 
+TEST_F(SquashfsLayerTest, ZeroBlocksStoredSparse) {
+  ConvertMountAndApply(TarBuilder().File("zeros", std::string(4 << 20, '\0')).Finish());
+  struct stat image;
+  ASSERT_EQ(stat(image_.c_str(), &image), 0);
+  EXPECT_LT(image.st_size, 64 << 10) << "4 MiB of zeros took space in the image";
+  EXPECT_EQ(testing::ReadFile(Mounted("zeros")), std::string(4 << 20, '\0'));
+}
+
 TEST_F(SquashfsLayerTest, DotDotRejectedWithName) {
   absl::StatusOr<ApplyStats> converted =
       Convert(TarBuilder().File("ok", "1").File("a/../../escape", "x").Finish());
