@@ -1,6 +1,7 @@
-/* Tests of the C API's Compose calls, in C99, against libpycontain.so, as
- * root: load a project with interpolation and profiles, print its config,
- * then up, ps and down with busybox containers. The image store and the
+/* Tests of the C API's Compose and managed container calls, in C99,
+ * against libpycontain.so, as root: load a project with interpolation and
+ * profiles, print its config, then up, ps and down with busybox
+ * containers; and one named container's whole lifecycle. The image store and the
  * state root are private to the test, and services use no network. */
 #define _GNU_SOURCE
 #include <stdio.h>
@@ -191,6 +192,98 @@ static void test_up_ps_down(void) {
   pycontain_compose_project_destroy(project);
 }
 
+static void test_managed_lifecycle(void) {
+  current_test = "managed_lifecycle";
+  const char *labels[] = {"capi.test=managed"};
+  pycontain_managed_options options;
+  memset(&options, 0, sizeof(options));
+  options.size = sizeof(options);
+  options.name = "capi-managed";
+  options.labels = labels;
+  options.label_count = 1;
+  const char *spec =
+      "{\"image\": \"capi-bb:1\", \"process\": {\"args\": [\"sh\", \"-c\", "
+      "\"echo hello from managed; sleep 300\"]}}";
+  char *json = NULL;
+  pycontain_error *error = NULL;
+  CHECK_CODE(PYCONTAIN_OK, pycontain_managed_create(spec, &options, &json, &error), error);
+  pycontain_error_destroy(error);
+  error = NULL;
+  if (json != NULL) {
+    CHECK(strstr(json, "\"Name\": \"/capi-managed\"") != NULL);
+    CHECK(strstr(json, "\"capi.test\": \"managed\"") != NULL);
+  }
+  pycontain_string_free(json);
+  CHECK_CODE(PYCONTAIN_ERROR_ALREADY_EXISTS,
+             pycontain_managed_create(spec, &options, NULL, NULL), NULL);
+
+  /* Labels belong to create and list only. */
+  CHECK_CODE(PYCONTAIN_ERROR_INVALID_ARGUMENT,
+             pycontain_managed_start("capi-managed", &options, NULL), NULL);
+  CHECK_CODE(PYCONTAIN_OK, pycontain_managed_start("capi-managed", NULL, &error), error);
+  pycontain_error_destroy(error);
+  error = NULL;
+
+  /* list filters by label. */
+  options.name = NULL;
+  json = NULL;
+  CHECK_CODE(PYCONTAIN_OK, pycontain_managed_list(&options, &json, NULL), NULL);
+  if (json != NULL) {
+    CHECK(strstr(json, "\"name\":\"capi-managed\"") != NULL);
+    CHECK(strstr(json, "\"status\":\"running\"") != NULL);
+  }
+  pycontain_string_free(json);
+  const char *other[] = {"capi.test=other"};
+  options.labels = other;
+  json = NULL;
+  CHECK_CODE(PYCONTAIN_OK, pycontain_managed_list(&options, &json, NULL), NULL);
+  if (json != NULL) CHECK(strcmp(json, "[]") == 0);
+  pycontain_string_free(json);
+
+  /* The output reaches the log; wait up to 5 s for it. */
+  json = NULL;
+  for (int i = 0; i < 500; ++i) {
+    pycontain_string_free(json);
+    json = NULL;
+    CHECK_CODE(PYCONTAIN_OK, pycontain_managed_logs("capi-managed", NULL, &json, NULL), NULL);
+    if (json == NULL || strstr(json, "hello from managed") != NULL) break;
+    usleep(10000);
+  }
+  if (json != NULL) {
+    CHECK(strstr(json, "\"log\":\"hello from managed\\n\"") != NULL);
+    CHECK(strstr(json, "\"stream\":\"stdout\"") != NULL);
+  }
+  pycontain_string_free(json);
+
+  CHECK_CODE(PYCONTAIN_ERROR_INVALID_ARGUMENT,
+             pycontain_managed_kill("capi-managed", 0, NULL, NULL), NULL);
+  CHECK_CODE(PYCONTAIN_ERROR_FAILED_PRECONDITION,
+             pycontain_managed_remove("capi-managed", NULL, NULL), NULL);
+  pycontain_managed_options stop;
+  memset(&stop, 0, sizeof(stop));
+  stop.size = sizeof(stop);
+  stop.flags = PYCONTAIN_MANAGED_GRACE;
+  stop.grace_ns = 200000000;
+  CHECK_CODE(PYCONTAIN_OK, pycontain_managed_stop("capi-managed", &stop, &error), error);
+  pycontain_error_destroy(error);
+  error = NULL;
+  int exit_code = -1;
+  CHECK_CODE(PYCONTAIN_OK, pycontain_managed_wait("capi-managed", NULL, &exit_code, NULL),
+             NULL);
+  CHECK(exit_code == 137);
+
+  json = NULL;
+  CHECK_CODE(PYCONTAIN_OK, pycontain_managed_inspect("capi-managed", NULL, &json, NULL), NULL);
+  if (json != NULL) CHECK(strstr(json, "\"Status\": \"exited\"") != NULL);
+  pycontain_string_free(json);
+  CHECK_CODE(PYCONTAIN_OK, pycontain_managed_remove("capi-managed", NULL, &error), error);
+  pycontain_error_destroy(error);
+  json = NULL;
+  CHECK_CODE(PYCONTAIN_ERROR_NOT_FOUND,
+             pycontain_managed_inspect("capi-managed", NULL, &json, NULL), NULL);
+  CHECK(json == NULL);
+}
+
 /* Detaches what is still mounted below the work directory, such as image
  * layers, so that it can be removed. */
 static void unmount_below_work(void) {
@@ -244,6 +337,7 @@ int main(void) {
   test_load_and_config();
   test_load_errors();
   test_up_ps_down();
+  test_managed_lifecycle();
 
   unmount_below_work();
   char command[600];

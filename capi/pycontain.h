@@ -791,6 +791,132 @@ PYCONTAIN_API int pycontain_network_remove(const char *name,
                                            const pycontain_network_options *options,
                                            pycontain_error **error);
 
+/* ---- Managed containers ---------------------------------------------- */
+
+/* Containers with a name and a lifetime of their own, like `docker run -d`:
+ * created from spec JSON, started with a monitor process that keeps them
+ * running after the caller exits, and found later by name, full id or a
+ * unique id prefix. They are recorded under <store>/containers of the
+ * default image store ($PYCONTAIN_ROOT, else /var/lib/pycontain for root);
+ * their output goes to a log in Docker's json-file format. Compose
+ * projects run their services as managed containers.
+ *
+ * NOTE: pycontain_managed_start forks the monitor from the calling process,
+ * which then goes on running library code. Other threads of the caller
+ * must not hold locks that this code takes at that moment (glibc's malloc
+ * is safe through its fork handlers).
+ *
+ * Records are JSON: pycontain_managed_create and _inspect return the
+ * layout of `docker inspect` (Id, Name as "/name", Created, State, Config
+ * with Image, Labels, Cmd and Env, Spec, LogPath and more).
+ *
+ * Thread safety: every function is thread-safe, also across processes: a
+ * lock file per container orders changes. Since 0.2. */
+
+/* create: remove the container once it exits (`docker run --rm`). */
+#define PYCONTAIN_MANAGED_AUTO_REMOVE ((uint64_t)1)
+/* remove: kill a running container first instead of failing. */
+#define PYCONTAIN_MANAGED_FORCE ((uint64_t)2)
+/* remove: also remove the container's anonymous volumes. */
+#define PYCONTAIN_MANAGED_VOLUMES ((uint64_t)4)
+/* list: include containers that are not running. */
+#define PYCONTAIN_MANAGED_ALL ((uint64_t)8)
+/* stop: wait grace_ns instead of Docker's 10 seconds before SIGKILL. */
+#define PYCONTAIN_MANAGED_GRACE ((uint64_t)16)
+/* logs: only the last `tail` lines. */
+#define PYCONTAIN_MANAGED_TAIL ((uint64_t)32)
+
+/* Options of every managed call; each reads only the fields and flags
+ * marked with its name, and rejects other flags and labels. */
+typedef struct pycontain_managed_options {
+  size_t size; /* sizeof(pycontain_managed_options) */
+  uint64_t flags; /* PYCONTAIN_MANAGED_* */
+  /* create: the name (borrowed; [A-Za-z0-9][A-Za-z0-9_.-]*, at most 64
+   * bytes); NULL or "": a random name such as "quiet_lynx_3f2a". */
+  const char *name;
+  /* create: labels "KEY=VALUE"; list: only containers with all these
+   * labels, where "KEY" alone matches any value. Borrowed. */
+  const char *const *labels;
+  size_t label_count;
+  /* stop, with PYCONTAIN_MANAGED_GRACE: nanoseconds between SIGTERM and
+   * SIGKILL, >= 0. */
+  int64_t grace_ns;
+  /* logs, with PYCONTAIN_MANAGED_TAIL: how many of the last lines. */
+  int64_t tail;
+} pycontain_managed_options;
+
+/* Validates `spec_json` (borrowed; its id must be empty and its stdio
+ * unset, because the monitor owns them) and saves the container as
+ * "created"; starts nothing. When record_json is not NULL, *record_json
+ * receives its inspect JSON (TRANSFERRED: free it with
+ * pycontain_string_free). Errors: INVALID_ARGUMENT for an invalid spec,
+ * name or label; ALREADY_EXISTS naming the container that has the name;
+ * NOT_FOUND for an unknown image. */
+PYCONTAIN_API int pycontain_managed_create(const char *spec_json,
+                                           const pycontain_managed_options *options,
+                                           char **record_json, pycontain_error **error);
+
+/* Starts a created or exited container through a new monitor and returns
+ * once its command has been exec'd (see the NOTE above). Starting a
+ * running container does nothing. Errors: NOT_FOUND naming the container;
+ * FAILED_PRECONDITION for an ambiguous id prefix; the setup step's error
+ * otherwise, which is also recorded in the container's State.Error. */
+PYCONTAIN_API int pycontain_managed_start(const char *name_or_id,
+                                          const pycontain_managed_options *options,
+                                          pycontain_error **error);
+
+/* Sends SIGTERM, then SIGKILL after the grace period, and returns once
+ * the monitor recorded the exit. A stopped container is no error. */
+PYCONTAIN_API int pycontain_managed_stop(const char *name_or_id,
+                                         const pycontain_managed_options *options,
+                                         pycontain_error **error);
+
+/* Sends `signal` to the running container's first process. Errors:
+ * FAILED_PRECONDITION when it is not running; INVALID_ARGUMENT for a bad
+ * signal number. */
+PYCONTAIN_API int pycontain_managed_kill(const char *name_or_id, int signal,
+                                         const pycontain_managed_options *options,
+                                         pycontain_error **error);
+
+/* Blocks until the container is not running and, when exit_code is not
+ * NULL, stores its exit code as Docker reports it (128 + signal for a
+ * killed one) in *exit_code. A container made with
+ * PYCONTAIN_MANAGED_AUTO_REMOVE is gone once it exited, so waiting for
+ * one may fail with NOT_FOUND instead. */
+PYCONTAIN_API int pycontain_managed_wait(const char *name_or_id,
+                                         const pycontain_managed_options *options,
+                                         int *exit_code, pycontain_error **error);
+
+/* Returns the running containers (all with PYCONTAIN_MANAGED_ALL), the
+ * most recently created first, in *containers_json (TRANSFERRED: free it
+ * with pycontain_string_free): a JSON array of objects with "id", "name",
+ * "image", "status" ("created", "running" or "exited"), "labels" and
+ * "state" (the monitor's record: "Status", "Pid", "ExitCode", "StartedAt"
+ * and more). */
+PYCONTAIN_API int pycontain_managed_list(const pycontain_managed_options *options,
+                                         char **containers_json, pycontain_error **error);
+
+/* Returns the container's inspect JSON in *record_json (TRANSFERRED: free
+ * it with pycontain_string_free). Errors: NOT_FOUND. */
+PYCONTAIN_API int pycontain_managed_inspect(const char *name_or_id,
+                                            const pycontain_managed_options *options,
+                                            char **record_json, pycontain_error **error);
+
+/* Removes the container with its writable layer, log and name. Errors:
+ * FAILED_PRECONDITION for a running container without
+ * PYCONTAIN_MANAGED_FORCE; NOT_FOUND. */
+PYCONTAIN_API int pycontain_managed_remove(const char *name_or_id,
+                                           const pycontain_managed_options *options,
+                                           pycontain_error **error);
+
+/* Returns the container's output so far as a JSON array of objects with
+ * "log" (the line, with its newline), "stream" ("stdout" or "stderr") and
+ * "time" (RFC 3339) in *logs_json (TRANSFERRED: free it with
+ * pycontain_string_free). */
+PYCONTAIN_API int pycontain_managed_logs(const char *name_or_id,
+                                         const pycontain_managed_options *options,
+                                         char **logs_json, pycontain_error **error);
+
 /* ---- Compose projects ------------------------------------------------ */
 
 /* Compose projects as docker compose v2 runs them: the files are loaded,
