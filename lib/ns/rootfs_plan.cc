@@ -242,6 +242,18 @@ ParsedOptions ParseMountOptions(const spec::Mount& mount) {
 absl::Status Planner::PlanMount(int index, const spec::Mount& mount) {
   absl::StatusOr<std::string> target = Resolve(mount.destination());
   if (!target.ok()) return Annotate(target.status(), absl::StrCat("mounts[", index, "]"));
+  if (options_.host_root) {
+    // The host's root is bound read-only, so a missing destination cannot
+    // be made there (and must never be made on the host itself).
+    std::string on_host = target->substr(options_.root.size());
+    struct stat existing;
+    if (!on_host.empty() && lstat(on_host.c_str(), &existing) != 0 && errno == ENOENT) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "mounts[", index, "].destination: ", on_host,
+          " does not exist on the host's root, which containers without a root "
+          "filesystem see read-only; mount onto an existing directory or give a root"));
+    }
+  }
   AddParentDirectories(*target);
 
   ParsedOptions options = ParseMountOptions(mount);

@@ -183,6 +183,22 @@ TEST_F(RootfsPlanTest, SlavePropagationKeepsOthersPrivate) {
   EXPECT_EQ(propagation_of(root_ + "/plain"), 0u) << "private already, no extra step";
 }
 
+TEST_F(RootfsPlanTest, HostRootNeedsExistingDestination) {
+  spec::Mount mount;
+  mount.set_destination("/nonexistent-pycontain-destination/data");
+  mount.set_type("tmpfs");
+  absl::StatusOr<RootfsPlan> plan =
+      PlanRootfs({.root = root_, .host_root = true, .mounts = {mount}});
+  ASSERT_FALSE(plan.ok());
+  EXPECT_EQ(plan.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(plan.status().message(), HasSubstr("mounts[0].destination"));
+  EXPECT_THAT(plan.status().message(), HasSubstr("/nonexistent-pycontain-destination/data"));
+
+  mount.set_destination("/tmp");
+  plan = PlanRootfs({.root = root_, .host_root = true, .mounts = {mount}});
+  EXPECT_TRUE(plan.ok()) << plan.status();
+}
+
 TEST_F(RootfsPlanTest, MissingParentsAreMadeInsideRoot) {
   spec::Mount mount;
   mount.set_destination("/a/b/c");
