@@ -251,7 +251,8 @@ absl::Status Planner::PlanMount(int index, const spec::Mount& mount) {
       return absl::InvalidArgumentError(absl::StrCat(
           "mounts[", index, "].destination: ", on_host,
           " does not exist on the host's root, which containers without a root "
-          "filesystem see read-only; mount onto an existing directory or give a root"));
+          "filesystem see read-only; mount onto an existing directory or give the "
+          "container a root filesystem or an image"));
     }
   }
   AddParentDirectories(*target);
