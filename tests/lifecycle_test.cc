@@ -302,6 +302,20 @@ TEST_F(LifecycleTest, ExecIntoDetachedContainer) {
   EXPECT_EQ(testing::ReadCaptureFile(out), absl::StrCat("from-main\n", box->short_id(), "\nyes\n"));
   close(out);
 
+  // Another user in another directory: the root of the writable layer
+  // must be open to every user, as "/" is.
+  int user_out = testing::MakeCaptureFile();
+  spec::Process as_nobody;
+  as_nobody.mutable_stdio()->set_stdout_fd(user_out);
+  as_nobody.mutable_user()->set_user("nobody");
+  as_nobody.set_cwd("/tmp");
+  for (const char* arg : {"sh", "-c", "id -un; pwd"}) as_nobody.add_args(arg);
+  absl::StatusOr<ns::ChildProcess> user_child = container::ExecInContainer("box", as_nobody);
+  ASSERT_TRUE(user_child.ok()) << user_child.status();
+  ASSERT_TRUE(user_child->Wait().ok());
+  EXPECT_EQ(testing::ReadCaptureFile(user_out), "nobody\n/tmp\n");
+  close(user_out);
+
   // export: the image's files and the container's writes in one tar.
   std::string tarball = dir_ + "/box.tar";
   UniqueFd tar(open(tarball.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
@@ -319,6 +333,43 @@ TEST_F(LifecycleTest, ExecIntoDetachedContainer) {
   EXPECT_EQ(container::ExecInContainer("box", late).status().code(),
             absl::StatusCode::kFailedPrecondition);
   ASSERT_TRUE(container::RemoveContainer("box", {}).ok());
+}
+
+TEST_F(LifecycleTest, PauseFreezesUntilUnpause) {
+  ImportBusybox();
+  absl::StatusOr<container::ManagedContainer> counter = StartScript(
+      "counter", "i=0; while true; do i=$((i+1)); echo $i > /count; sleep 0.02; done");
+  ASSERT_TRUE(counter.ok()) << counter.status();
+  std::string count = counter->upper_directory + "/count";
+  ASSERT_TRUE(Eventually([&] { return !ReadFile(count).empty(); }));
+
+  absl::Status paused = container::PauseContainer("counter");
+  ASSERT_TRUE(paused.ok()) << paused;
+  absl::StatusOr<container::ManagedContainer> frozen = container::ResolveContainer("counter");
+  ASSERT_TRUE(frozen.ok());
+  EXPECT_TRUE(frozen->state.paused());
+  EXPECT_TRUE(frozen->running());
+  std::string before = ReadFile(count);
+  absl::SleepFor(absl::Milliseconds(300));
+  EXPECT_EQ(ReadFile(count), before) << "the loop ran while paused";
+  EXPECT_EQ(container::PauseContainer("counter").code(), absl::StatusCode::kFailedPrecondition);
+  spec::Process exec;
+  exec.add_args("true");
+  EXPECT_EQ(container::ExecInContainer("counter", exec).status().code(),
+            absl::StatusCode::kFailedPrecondition);
+
+  ASSERT_TRUE(container::UnpauseContainer("counter").ok());
+  EXPECT_TRUE(Eventually([&] { return ReadFile(count) != before; }));
+  EXPECT_EQ(container::UnpauseContainer("counter").code(), absl::StatusCode::kFailedPrecondition);
+
+  // A paused container stops: its processes are thawed for the signals.
+  ASSERT_TRUE(container::PauseContainer("counter").ok());
+  ASSERT_TRUE(container::StopContainer("counter", absl::Seconds(1)).ok());
+  absl::StatusOr<container::ManagedContainer> stopped = container::ResolveContainer("counter");
+  ASSERT_TRUE(stopped.ok());
+  EXPECT_EQ(stopped->state.status(), "exited");
+  EXPECT_FALSE(stopped->state.paused());
+  ASSERT_TRUE(container::RemoveContainer("counter", {}).ok());
 }
 
 TEST_F(LifecycleTest, AutoRemoveLeavesNothing) {

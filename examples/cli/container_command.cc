@@ -36,8 +36,8 @@ const char kDetachFlagsHelp[] = R"(Managed containers:
                         Without -d, `run` always removes the container
                         when the command exits, and --name sets its id
   -l, --label KEY=VALUE with -d: set a label (repeatable)
-Commands on managed containers: ps, start, stop, restart, kill, rm, exec, logs,
-wait, diff, commit, export, inspect (see pycontain ps --help).
+Commands on managed containers: ps, start, stop, restart, pause, unpause, kill,
+rm, exec, logs, wait, diff, commit, export, inspect (see pycontain ps --help).
 )";
 
 namespace {
@@ -56,6 +56,8 @@ name, an id, or a unique prefix of an id.
                         send SIGTERM, then SIGKILL after SECONDS (default 10)
   restart [-t SECONDS] CONTAINER...
                         stop, then start again (writes are kept)
+  pause CONTAINER...    freeze every process of running containers
+  unpause CONTAINER...  thaw paused containers
   kill [-s SIGNAL] CONTAINER...
                         send SIGNAL (default SIGKILL) to the first process
   rm [-f] [-v] CONTAINER...
@@ -222,7 +224,8 @@ std::string StatusText(const container::ManagedContainer& c) {
   absl::Time now = absl::Now();
   const container::ManagedState& state = c.state;
   if (state.status() == "running") {
-    return absl::StrCat("Up ", HumanDuration(now - ParseTime(state.started_at())));
+    return absl::StrCat("Up ", HumanDuration(now - ParseTime(state.started_at())),
+                        state.paused() ? " (Paused)" : "");
   }
   if (state.status() == "exited") {
     std::string text = absl::StrCat("Exited (", state.exit_code(), ")");
@@ -561,6 +564,20 @@ int InspectCommand(const std::vector<std::string>& args) {
   return status;
 }
 
+// `pause` and `unpause`.
+int PauseCommand(const std::string& command, const std::vector<std::string>& args) {
+  ParsedArgs parsed = ParseArgs(args, {}, {}, {}, false);
+  if (parsed.help) {
+    fputs(kCommandsUsage, stdout);
+    return 0;
+  }
+  if (!parsed.error.empty()) return Fail(command, parsed.error);
+  bool pause = command == "pause";
+  return ForEach(command, parsed.operands, [pause](const std::string& name) {
+    return pause ? container::PauseContainer(name) : container::UnpauseContainer(name);
+  });
+}
+
 int StartCommand(const std::vector<std::string>& args) {
   ParsedArgs parsed = ParseArgs(args, {}, {}, {}, false);
   if (parsed.help) {
@@ -608,10 +625,10 @@ int RunDetached(pycontain::spec::ContainerSpec spec, const DetachFlags& flags) {
 }
 
 bool IsContainerCommand(const std::string& command) {
-  static const char* const kCommands[] = {"ps",     "start",  "stop",   "restart",
-                                          "kill",   "rm",     "exec",   "logs",
-                                          "wait",   "diff",   "commit", "export",
-                                          "inspect"};
+  static const char* const kCommands[] = {"ps",      "start",  "stop",   "restart",
+                                          "pause",   "unpause", "kill",  "rm",
+                                          "exec",    "logs",   "wait",   "diff",
+                                          "commit",  "export", "inspect"};
   for (const char* known : kCommands) {
     if (command == known) return true;
   }
@@ -623,6 +640,7 @@ int ContainerCommand(const std::string& command, const std::vector<std::string>&
   if (command == "start") return StartCommand(args);
   if (command == "stop" || command == "restart") return StopCommand(command, args);
   if (command == "kill") return KillCommand(args);
+  if (command == "pause" || command == "unpause") return PauseCommand(command, args);
   if (command == "rm") return RmCommand(args);
   if (command == "exec") return ExecCommand(args);
   if (command == "logs") return LogsCommand(args);

@@ -1,6 +1,6 @@
 // The commands on managed containers (lib/container/managed.h): `run -d`,
-// ps, start, stop, restart, kill, rm, exec, logs, wait, diff, commit,
-// export and inspect, with Docker's flags where pycontain has the feature.
+// ps, start, stop, restart, pause, unpause, kill, rm, exec, logs, wait,
+// diff, commit, export and inspect, with Docker's flags where pycontain has the feature.
 #ifndef PYCONTAIN_EXAMPLES_CLI_CONTAINER_COMMAND_H_
 #define PYCONTAIN_EXAMPLES_CLI_CONTAINER_COMMAND_H_
 

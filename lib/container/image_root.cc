@@ -88,9 +88,12 @@ image::RunOverrides OverridesFrom(const spec::Process& process) {
 
 // Makes the upper and work directories of a kept layer when missing.
 absl::Status MakeKeptLayer(const std::string& dir) {
-  for (const std::string& path :
-       {dir, absl::StrCat(dir, "/upper"), absl::StrCat(dir, "/work")}) {
-    if (mkdir(path.c_str(), 0700) != 0 && errno != EEXIST) {
+  // The upper directory becomes the container's root, so it gets the
+  // mode of "/": with 0700 only root could reach anything inside.
+  for (const auto& [path, mode] : {std::pair<std::string, mode_t>{dir, 0700},
+                                   {absl::StrCat(dir, "/upper"), 0755},
+                                   {absl::StrCat(dir, "/work"), 0755}}) {
+    if (mkdir(path.c_str(), mode) != 0 && errno != EEXIST) {
       return ErrnoError(errno, "create directory", path);
     }
   }

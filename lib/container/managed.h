@@ -160,6 +160,18 @@ absl::Status KillContainer(absl::string_view name_or_id, int signal);
 // recorded the exit. A stopped container is no error.
 absl::Status StopContainer(absl::string_view name_or_id, absl::Duration grace);
 
+// Freezes every process of the running container (its cgroup's freezer),
+// like `docker pause`, through its monitor, and returns once they are
+// frozen. The state says State.Paused; the status stays "running".
+// StopContainer and RemoveContainer with force thaw a paused container
+// first. Errors: FailedPrecondition when the container is not running or
+// already paused, or has no cgroup (rootless without delegation);
+// DeadlineExceeded when the monitor did not answer within 10 s.
+absl::Status PauseContainer(absl::string_view name_or_id);
+// Thaws a paused container (`docker unpause`). Errors: FailedPrecondition
+// when it is not paused; as PauseContainer otherwise.
+absl::Status UnpauseContainer(absl::string_view name_or_id);
+
 // Blocks until the container is not running (at once when it is not) and
 // returns its state, with the exit code as Docker reports it.
 // NOTE: an auto_remove container is gone once it exited, so waiting for

@@ -166,6 +166,10 @@ absl::StatusOr<ns::ChildProcess> ExecInContainer(absl::string_view name_or_id,
     return absl::FailedPreconditionError(
         absl::StrCat("container ", container->name(), " is not running"));
   }
+  if (container->state.paused()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("container ", container->name(), " is paused: unpause it first"));
+  }
   if (process.args().empty()) {
     return absl::InvalidArgumentError("exec: a command is required");
   }

@@ -5,6 +5,7 @@
 #include <linux/close_range.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/signalfd.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -14,6 +15,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "google/protobuf/util/json_util.h"
 #include "lib/base/log.h"
 #include "lib/base/status.h"
@@ -134,14 +136,40 @@ absl::StatusOr<Pipe> MakePipe() {
   return Pipe{UniqueFd(fds[0]), UniqueFd(fds[1])};
 }
 
+// Handles the pause (SIGUSR1) and unpause (SIGUSR2) requests pending on
+// `signal_fd` and records the outcome in the state, under the lock.
+void HandleControl(Container& container, int signal_fd, const std::string& directory) {
+  struct signalfd_siginfo info;
+  while (read(signal_fd, &info, sizeof(info)) == sizeof(info)) {
+    bool pause = info.ssi_signo == SIGUSR1;
+    absl::Status status = pause == container.paused() ? absl::OkStatus()
+                          : pause                      ? container.Pause()
+                                                       : container.Resume();
+    Logf(LogLevel::kDebug, container.id(), "%s: %s", pause ? "pause" : "unpause",
+         status.ok() ? "done" : std::string(status.message()));
+    absl::StatusOr<UniqueFd> lock = LockContainer(directory);
+    if (!lock.ok()) continue;
+    absl::StatusOr<ManagedState> state = ReadState(directory);
+    if (!state.ok()) continue;
+    state->set_paused(container.paused());
+    state->set_control_sequence(state->control_sequence() + 1);
+    state->set_control_error(status.ok() ? "" : std::string(status.message()));
+    absl::Status written = WriteState(directory, *state);
+    if (!written.ok()) Logf(LogLevel::kWarning, container.id(), "%s", written.message());
+  }
+}
+
 // Copies the container's output into the log until its first process has
-// exited (or the spec's timeout expired) and returns its result.
+// exited (or the spec's timeout expired) and returns its result. Pause
+// and unpause requests arrive on `signal_fd` meanwhile.
 absl::StatusOr<spec::RunResult> CopyOutputAndWait(Container& container, UniqueFd out,
                                                   UniqueFd err, int log_fd,
-                                                  std::optional<absl::Time> deadline) {
+                                                  std::optional<absl::Time> deadline,
+                                                  int signal_fd,
+                                                  const std::string& directory) {
   LogWriter writer(log_fd);
-  struct pollfd fds[3] = {{out.get(), POLLIN, 0}, {err.get(), POLLIN, 0},
-                          {container.pidfd(), POLLIN, 0}};
+  struct pollfd fds[4] = {{out.get(), POLLIN, 0}, {err.get(), POLLIN, 0},
+                          {container.pidfd(), POLLIN, 0}, {signal_fd, POLLIN, 0}};
   std::optional<absl::Time> drain_until;
   std::optional<absl::StatusOr<spec::RunResult>> result;
   char buffer[65536];
@@ -154,8 +182,9 @@ absl::StatusOr<spec::RunResult> CopyOutputAndWait(Container& container, UniqueFd
     } else if (deadline.has_value()) {
       timeout = std::max<int>(0, absl::ToInt64Milliseconds(*deadline - now) + 1);
     }
-    int ready = poll(fds, 3, timeout);
+    int ready = poll(fds, 4, timeout);
     if (ready < 0 && errno != EINTR) return ErrnoError(errno, "poll", "container output");
+    if (fds[3].fd >= 0 && fds[3].revents != 0) HandleControl(container, signal_fd, directory);
 
     for (int stream = 0; stream < 2; ++stream) {
       if (fds[stream].fd < 0 || fds[stream].revents == 0) continue;
@@ -175,6 +204,7 @@ absl::StatusOr<spec::RunResult> CopyOutputAndWait(Container& container, UniqueFd
       if (deadline.has_value()) left = std::max(absl::ZeroDuration(), *deadline - absl::Now());
       result = container.Wait(left);
       fds[2].fd = -1;
+      fds[3].fd = -1;
       drain_until = absl::Now() + kDrainTime;
     }
   }
@@ -192,6 +222,7 @@ void RecordExit(const ManagedContainer& container, ManagedState state,
   state.set_status(kStatusExited);
   state.set_pid(0);
   state.set_pid_start_time(0);
+  state.set_paused(false);
   state.set_finished_at(FormatTimestamp(absl::Now()));
   if (result.ok()) {
     state.set_exit_code(result->has_signal() ? 128 + result->signal() : result->exit_code());
@@ -222,6 +253,15 @@ void RecordExit(const ManagedContainer& container, ManagedState state,
 // The monitor's work, in the grandchild. Reports the start on
 // `report_fd` and closes it. Returns the monitor's exit status.
 int RunMonitor(const ManagedContainer& container, UniqueFd report_fd) {
+  // Pause and unpause requests come as SIGUSR1 and SIGUSR2, blocked
+  // before any thread starts so that only the signalfd receives them. The
+  // container's first process starts with an empty signal mask.
+  sigset_t control;
+  sigemptyset(&control);
+  sigaddset(&control, SIGUSR1);
+  sigaddset(&control, SIGUSR2);
+  sigprocmask(SIG_BLOCK, &control, nullptr);
+  UniqueFd signals(signalfd(-1, &control, SFD_CLOEXEC | SFD_NONBLOCK));
   ManagedState state = container.state;
   std::string log_path = container.log_path;
   UniqueFd log(open(log_path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600));
@@ -275,6 +315,8 @@ int RunMonitor(const ManagedContainer& container, UniqueFd report_fd) {
   state.clear_error();
   state.set_started_at(FormatTimestamp(absl::Now()));
   state.set_start_count(state.start_count() + 1);
+  state.set_paused(false);
+  state.clear_control_error();
   status = WriteState(container.directory, state);
   WriteReport(report_fd.get(), status);
   report_fd.reset();
@@ -287,8 +329,9 @@ int RunMonitor(const ManagedContainer& container, UniqueFd report_fd) {
     deadline = absl::Now() + absl::Seconds(spec.timeout().seconds()) +
                absl::Nanoseconds(spec.timeout().nanos());
   }
-  absl::StatusOr<spec::RunResult> result = CopyOutputAndWait(
-      *running, std::move(out->read), std::move(err->read), log.get(), deadline);
+  absl::StatusOr<spec::RunResult> result =
+      CopyOutputAndWait(*running, std::move(out->read), std::move(err->read), log.get(),
+                        deadline, signals.get(), container.directory);
   health.Stop();
   // Releases the runtime state (cgroups, mounts, <state root>/<id>)
   // before the exit is recorded, so that whoever waits for it finds them
@@ -406,6 +449,11 @@ absl::Status KillContainer(absl::string_view name_or_id, int signal) {
 absl::Status StopContainer(absl::string_view name_or_id, absl::Duration grace) {
   absl::StatusOr<ManagedContainer> container = ResolveContainer(name_or_id);
   if (!container.ok()) return container.status();
+  // Frozen processes act on no signal, SIGKILL included (v1 freezer).
+  if (container->running() && container->state.paused()) {
+    absl::Status thawed = UnpauseContainer(container->id());
+    if (!thawed.ok()) return Annotate(thawed, "stop");
+  }
   MarkStoppedByUser(container->directory);
   if (!container->running()) return absl::OkStatus();
   absl::StatusOr<UniqueFd> monitor =
@@ -428,6 +476,56 @@ absl::Status StopContainer(absl::string_view name_or_id, absl::Duration grace) {
         " did not exit within ", absl::FormatDuration(kKillWait), " of SIGKILL"));
   }
   return absl::OkStatus();
+}
+
+namespace {
+
+// Sends the monitor `signal` (SIGUSR1: pause, SIGUSR2: unpause) and waits
+// until it recorded the outcome.
+absl::Status RequestControl(absl::string_view name_or_id, bool pause) {
+  absl::StatusOr<ManagedContainer> container = ResolveContainer(name_or_id);
+  if (!container.ok()) return container.status();
+  if (!container->running()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("container ", container->name(), " is not running"));
+  }
+  if (container->state.paused() == pause) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "container ", container->name(), pause ? " is already paused" : " is not paused"));
+  }
+  absl::StatusOr<UniqueFd> monitor =
+      OpenProcess(container->state.monitor_pid(), container->state.monitor_start_time());
+  if (!monitor.ok()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("container ", container->name(), " is not running"));
+  }
+  int sequence = container->state.control_sequence();
+  if (syscall(SYS_pidfd_send_signal, monitor->get(), pause ? SIGUSR1 : SIGUSR2, nullptr, 0) !=
+      0) {
+    return ErrnoError(errno, "signal the monitor of", container->name());
+  }
+  absl::Time deadline = absl::Now() + absl::Seconds(10);
+  while (absl::Now() < deadline) {
+    absl::StatusOr<ManagedState> state = ReadState(container->directory);
+    if (state.ok() && state->control_sequence() != sequence) {
+      if (state->control_error().empty()) return absl::OkStatus();
+      return absl::FailedPreconditionError(state->control_error());
+    }
+    absl::SleepFor(absl::Milliseconds(5));
+  }
+  return absl::DeadlineExceededError(absl::StrCat(
+      "container ", container->name(), ": its monitor did not ",
+      pause ? "pause" : "unpause", " it within 10 s"));
+}
+
+}  // namespace
+
+absl::Status PauseContainer(absl::string_view name_or_id) {
+  return RequestControl(name_or_id, /*pause=*/true);
+}
+
+absl::Status UnpauseContainer(absl::string_view name_or_id) {
+  return RequestControl(name_or_id, /*pause=*/false);
 }
 
 absl::StatusOr<ManagedState> WaitContainer(absl::string_view name_or_id) {
