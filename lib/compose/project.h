@@ -35,6 +35,8 @@
 //      top-level `name`, else the project directory's base name; a derived
 //      name is lowercased and stripped of characters other than
 //      [a-z0-9_-], an explicit one that is not already valid is an error.
+//      Interpolation sees that name as ${COMPOSE_PROJECT_NAME} (a `name`
+//      that itself uses variables does not count there).
 //
 // Thread safety: LoadProject is thread-compatible (it reads files and the
 // options only); a Project is a plain value.
