@@ -569,6 +569,14 @@ services:
     depends_on:
       never:
         condition: service_healthy
+  slow-check:
+    image: busybox
+    command: ["sh", "-c", "trap 'exit 0' TERM; sleep 1000 & wait"]
+    healthcheck:
+      test: ["CMD", "sleep", "10"]
+      interval: 100ms
+      timeout: 200ms
+      retries: 2
 )"}});
   CliResult up = Compose(project, {"up", "-d"});
   EXPECT_EQ(up.status, 125) << Describe(up);
@@ -580,6 +588,19 @@ services:
   ASSERT_GT(never->state.health().log_size(), 0);
   EXPECT_EQ(never->state.health().log(0).output(), "not ready\n");
   EXPECT_EQ(Find("broken-dependant-1").status().code(), absl::StatusCode::kNotFound);
+
+  // A check that outlives its timeout is killed and counts as a failure.
+  CliResult slow_up = Compose(project, {"up", "-d", "slow-check"});
+  ASSERT_EQ(slow_up.status, 0) << Describe(slow_up);
+  ASSERT_TRUE(Eventually([&] {
+    absl::StatusOr<container::ManagedContainer> slow = Find("broken-slow-check-1");
+    return slow.ok() && slow->state.health().status() == "unhealthy";
+  }));
+  absl::StatusOr<container::ManagedContainer> slow = Find("broken-slow-check-1");
+  ASSERT_TRUE(slow.ok());
+  ASSERT_GT(slow->state.health().log_size(), 0);
+  EXPECT_EQ(slow->state.health().log(0).exit_code(), -1);
+  EXPECT_THAT(slow->state.health().log(0).output(), HasSubstr("exceeded timeout"));
 
   CliResult down = Compose(project, {"down"});
   ASSERT_EQ(down.status, 0) << Describe(down);
@@ -803,6 +824,10 @@ services:
   CliResult exec = Compose(project, {"exec", "db", "sh", "-c", "echo in db; exit 5"});
   EXPECT_EQ(exec.status, 5) << Describe(exec);
   EXPECT_EQ(exec.out, "in db\n");
+  CliResult options = Compose(project, {"exec", "-e", "GREETING=hello", "-w", "/tmp", "-u",
+                                        "nobody", "db", "sh", "-c", "echo $GREETING $(pwd) $(id -un)"});
+  EXPECT_EQ(options.status, 0) << Describe(options);
+  EXPECT_EQ(options.out, "hello /tmp nobody\n");
 
   CliResult restart = Compose(project, {"restart"});
   ASSERT_EQ(restart.status, 0) << Describe(restart);
