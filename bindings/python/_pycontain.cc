@@ -522,6 +522,113 @@ std::string CollectGarbage(std::optional<std::string> state_root,
   return TakeString(json);
 }
 
+// ---- Managed containers: each call names the container by name or id. ----
+
+pycontain_managed_options ManagedOptions(uint64_t flags) {
+  pycontain_managed_options options = {};
+  options.size = sizeof(options);
+  options.flags = flags;
+  return options;
+}
+
+std::string ManagedCreate(const std::string& spec_json, std::optional<std::string> name,
+                          const std::vector<std::string>& labels, bool auto_remove) {
+  std::vector<const char*> label_pointers = Pointers(labels);
+  pycontain_managed_options options =
+      ManagedOptions(auto_remove ? PYCONTAIN_MANAGED_AUTO_REMOVE : 0);
+  options.name = OrNull(name);
+  options.labels = label_pointers.data();
+  options.label_count = label_pointers.size();
+  char* json = nullptr;
+  pycontain_error* error = nullptr;
+  int code;
+  {
+    py::gil_scoped_release release;
+    code = pycontain_managed_create(spec_json.c_str(), &options, &json, &error);
+  }
+  Check(code, error);
+  return TakeString(json);
+}
+
+// Runs `call` on `name_or_id` without the GIL and raises its error.
+template <typename Call>
+void CallManaged(Call call) {
+  pycontain_error* error = nullptr;
+  int code;
+  {
+    py::gil_scoped_release release;
+    code = call(&error);
+  }
+  Check(code, error);
+}
+
+void ManagedStart(const std::string& name_or_id) {
+  CallManaged([&](pycontain_error** error) {
+    return pycontain_managed_start(name_or_id.c_str(), nullptr, error);
+  });
+}
+
+void ManagedStop(const std::string& name_or_id, double grace) {
+  if (!(grace >= 0)) throw py::value_error("timeout: must be at least 0 seconds");
+  pycontain_managed_options options = ManagedOptions(PYCONTAIN_MANAGED_GRACE);
+  options.grace_ns = static_cast<int64_t>(grace * 1e9);
+  CallManaged([&](pycontain_error** error) {
+    return pycontain_managed_stop(name_or_id.c_str(), &options, error);
+  });
+}
+
+void ManagedKill(const std::string& name_or_id, int signal) {
+  CallManaged([&](pycontain_error** error) {
+    return pycontain_managed_kill(name_or_id.c_str(), signal, nullptr, error);
+  });
+}
+
+int ManagedWait(const std::string& name_or_id) {
+  int exit_code = -1;
+  CallManaged([&](pycontain_error** error) {
+    return pycontain_managed_wait(name_or_id.c_str(), nullptr, &exit_code, error);
+  });
+  return exit_code;
+}
+
+std::string ManagedList(bool all, const std::vector<std::string>& labels) {
+  std::vector<const char*> label_pointers = Pointers(labels);
+  pycontain_managed_options options = ManagedOptions(all ? PYCONTAIN_MANAGED_ALL : 0);
+  options.labels = label_pointers.data();
+  options.label_count = label_pointers.size();
+  char* json = nullptr;
+  CallManaged([&](pycontain_error** error) {
+    return pycontain_managed_list(&options, &json, error);
+  });
+  return TakeString(json);
+}
+
+std::string ManagedInspect(const std::string& name_or_id) {
+  char* json = nullptr;
+  CallManaged([&](pycontain_error** error) {
+    return pycontain_managed_inspect(name_or_id.c_str(), nullptr, &json, error);
+  });
+  return TakeString(json);
+}
+
+void ManagedRemove(const std::string& name_or_id, bool force, bool volumes) {
+  pycontain_managed_options options = ManagedOptions(
+      (force ? PYCONTAIN_MANAGED_FORCE : 0) | (volumes ? PYCONTAIN_MANAGED_VOLUMES : 0));
+  CallManaged([&](pycontain_error** error) {
+    return pycontain_managed_remove(name_or_id.c_str(), &options, error);
+  });
+}
+
+std::string ManagedLogs(const std::string& name_or_id, std::optional<int64_t> tail) {
+  pycontain_managed_options options = ManagedOptions(tail ? PYCONTAIN_MANAGED_TAIL : 0);
+  options.tail = tail.value_or(0);
+  char* json = nullptr;
+  CallManaged([&](pycontain_error** error) {
+    return pycontain_managed_logs(name_or_id.c_str(), &options, &json, error);
+  });
+  return TakeString(json);
+}
+
 // A loaded Compose project.
 class ComposeProject {
  public:
@@ -725,6 +832,17 @@ PYBIND11_MODULE(_pycontain, m) {
   m.def("volume_remove", &VolumeRemove, py::arg("name"), py::arg("force"),
         py::arg("store_root"));
   m.def("volume_prune", &VolumePrune, py::arg("all"), py::arg("store_root"));
+  m.def("managed_create", &ManagedCreate, py::arg("spec_json"), py::arg("name"),
+        py::arg("labels"), py::arg("auto_remove"));
+  m.def("managed_start", &ManagedStart, py::arg("name_or_id"));
+  m.def("managed_stop", &ManagedStop, py::arg("name_or_id"), py::arg("grace"));
+  m.def("managed_kill", &ManagedKill, py::arg("name_or_id"), py::arg("signal"));
+  m.def("managed_wait", &ManagedWait, py::arg("name_or_id"));
+  m.def("managed_list", &ManagedList, py::arg("all"), py::arg("labels"));
+  m.def("managed_inspect", &ManagedInspect, py::arg("name_or_id"));
+  m.def("managed_remove", &ManagedRemove, py::arg("name_or_id"), py::arg("force"),
+        py::arg("volumes"));
+  m.def("managed_logs", &ManagedLogs, py::arg("name_or_id"), py::arg("tail"));
   m.def("gc", &CollectGarbage, py::arg("state_root"), py::arg("orphan_min_age"));
   m.def("_benchmark_cpp_runs", &BenchmarkCppRuns, py::arg("spec_json"),
         py::arg("iterations"));

@@ -12,6 +12,7 @@
     pycontain.networks.create("web")                    # also inspect, list
     pycontain.volumes.create("data")                    # also prune
     pycontain.compose.Project("compose.yaml").up()      # also config, ps, down
+    pycontain.managed.run(["sleep", "60"], name="w", image="busybox:1")  # detached
     pycontain.gc()                                      # what crashes left
 
 Without rootfs, a command runs on the host's root mounted read-only, in new
@@ -31,7 +32,7 @@ from ._run import RunResult, run
 from ._container import Container, ExecProcess
 from ._stdio import DEVNULL, PIPE, STDOUT
 from . import _logging
-from . import compose, images, networks, volumes
+from . import compose, images, managed, networks, volumes
 from ._gc import GcReport, gc
 
 __version__ = _pycontain.VERSION
@@ -55,6 +56,7 @@ __all__ = [
     "compose",
     "gc",
     "images",
+    "managed",
     "networks",
     "run",
     "volumes",

@@ -3,6 +3,7 @@ from typing import IO, Any, Dict, Mapping, Optional, Sequence, Tuple, Union
 
 from . import compose as compose
 from . import images as images
+from . import managed as managed
 from . import networks as networks
 from . import volumes as volumes
 
