@@ -57,7 +57,8 @@ int StartFailureExitCode(const absl::Status& status) {
 // The start report on the pipe from the monitor: "<status code> <message>".
 void WriteReport(int fd, const absl::Status& status) {
   std::string text = absl::StrCat(static_cast<int>(status.code()), " ", status.message());
-  // The caller may have died; then nobody reads, and SIGPIPE is ignored.
+  // The caller may have exited. SIGPIPE is ignored, so the write then
+  // fails with EPIPE and the monitor goes on.
   ssize_t ignored = write(fd, text.data(), text.size());
   (void)ignored;
 }
