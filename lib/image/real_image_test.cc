@@ -9,11 +9,14 @@
 #include <unistd.h>
 
 #include <string>
+#include <vector>
 
+#include "absl/cleanup/cleanup.h"
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 #include "lib/image/fs_util.h"
 #include "lib/image/image_io.h"
+#include "lib/image/layer_mount.h"
 #include "lib/image/store.h"
 #include "lib/image/testing/tree_snapshot.h"
 
@@ -52,6 +55,29 @@ class RealImageTest : public ::testing::Test {
     ASSERT_EQ(RunShell(command + " 2>&1", &output), 0) << command << "\n" << output;
   }
 
+  // Makes the OCI layout `layout` with umoci, using `bundle` as scratch:
+  // "v1" is the busybox root as one layer; "v2" adds a layer with a
+  // deletion, a directory replaced by a file and a new file.
+  void MakeUmociLayout(const std::string& layout, const std::string& bundle) {
+    Run(absl::StrCat("umoci init --layout ", layout));
+    Run(absl::StrCat("umoci new --image ", layout, ":base"));
+    Run(absl::StrCat("umoci unpack --image ", layout, ":base ", bundle));
+    Run(absl::StrCat("cp -a ", busybox_, "/. ", bundle, "/rootfs/"));
+    Run(absl::StrCat("umoci repack --image ", layout, ":v1 ", bundle));
+    Run(absl::StrCat("rm -rf ", bundle));
+
+    // Second layer: a deletion, a directory replaced by a file, a new file.
+    Run(absl::StrCat("umoci unpack --image ", layout, ":v1 ", bundle));
+    Run(absl::StrCat("rm -f ", bundle, "/rootfs/bin/ls"));
+    Run(absl::StrCat("rm -rf ", bundle, "/rootfs/etc && echo file > ", bundle,
+                     "/rootfs/etc"));
+    Run(absl::StrCat("mkdir -p ", bundle, "/rootfs/new && echo n > ", bundle,
+                     "/rootfs/new/file"));
+    Run(absl::StrCat("umoci repack --image ", layout, ":v2 ", bundle));
+    Run(absl::StrCat("umoci config --image ", layout, ":v2 --config.cmd /bin/sh"));
+    Run(absl::StrCat("rm -rf ", bundle));
+  }
+
   std::string busybox_;
   std::string dir_;
   std::optional<Store> store_;
@@ -77,23 +103,8 @@ TEST_F(RealImageTest, UmociLayersMatchUmociUnpack) {
   if (geteuid() != 0) GTEST_SKIP() << "umoci repack keeps owners only as root";
   std::string layout = dir_ + "/layout";
   std::string bundle = dir_ + "/bundle";
-  Run(absl::StrCat("umoci init --layout ", layout));
-  Run(absl::StrCat("umoci new --image ", layout, ":base"));
-  Run(absl::StrCat("umoci unpack --image ", layout, ":base ", bundle));
-  Run(absl::StrCat("cp -a ", busybox_, "/. ", bundle, "/rootfs/"));
-  Run(absl::StrCat("umoci repack --image ", layout, ":v1 ", bundle));
-  Run(absl::StrCat("rm -rf ", bundle));
-
-  // Second layer: a deletion, a directory replaced by a file, a new file.
-  Run(absl::StrCat("umoci unpack --image ", layout, ":v1 ", bundle));
-  Run(absl::StrCat("rm -f ", bundle, "/rootfs/bin/ls"));
-  Run(absl::StrCat("rm -rf ", bundle, "/rootfs/etc && echo file > ", bundle,
-                   "/rootfs/etc"));
-  Run(absl::StrCat("mkdir -p ", bundle, "/rootfs/new && echo n > ", bundle,
-                   "/rootfs/new/file"));
-  Run(absl::StrCat("umoci repack --image ", layout, ":v2 ", bundle));
-  Run(absl::StrCat("umoci config --image ", layout, ":v2 --config.cmd /bin/sh"));
-  Run(absl::StrCat("rm -rf ", bundle));
+  MakeUmociLayout(layout, bundle);
+  ASSERT_FALSE(HasFatalFailure());
 
   LoadOptions options;
   options.repository = "umoci";
@@ -127,6 +138,48 @@ TEST_F(RealImageTest, UmociLayersMatchUmociUnpack) {
   EXPECT_EQ(docker->config.rootfs().diff_ids_size(), 2);
   EXPECT_EQ(docker->config.rootfs().diff_ids(0), image->config.rootfs().diff_ids(0));
   EXPECT_EQ(docker->config.rootfs().diff_ids(1), image->config.rootfs().diff_ids(1));
+}
+
+TEST_F(RealImageTest, UmociLayersSameInBothFormats) {
+  if (RunShell("umoci --version >/dev/null 2>&1") != 0) {
+    GTEST_SKIP() << "umoci is not installed (scripts/setup installs it)";
+  }
+  if (geteuid() != 0) GTEST_SKIP() << "umoci repack keeps owners only as root";
+  if (!LoopMountsAvailable()) GTEST_SKIP() << "mounting squashfs needs loop devices";
+  std::string layout = dir_ + "/layout";
+  MakeUmociLayout(layout, dir_ + "/bundle");
+  ASSERT_FALSE(HasFatalFailure());
+
+  std::vector<Store> stores;
+  for (LayerFormat format : {LayerFormat::kDirectory, LayerFormat::kSquashfs}) {
+    StoreOptions options;
+    options.root = absl::StrCat(dir_, "/store-", static_cast<int>(format));
+    options.layer_format = format;
+    absl::StatusOr<Store> store = Store::Open(options);
+    ASSERT_TRUE(store.ok()) << store.status();
+    absl::StatusOr<LoadResult> loaded = LoadImages(*store, layout, {});
+    ASSERT_TRUE(loaded.ok()) << loaded.status();
+    stores.push_back(*std::move(store));
+  }
+  // Before TearDown removes the stores, also after a failed assertion.
+  absl::Cleanup unmount = [&stores] { EXPECT_TRUE(stores[1].UnmountLayers().ok()); };
+  absl::StatusOr<Image> image = stores[0].GetImage("layout:v2");
+  ASSERT_TRUE(image.ok()) << image.status();
+  ASSERT_EQ(image->config.rootfs().diff_ids_size(), 2);
+  for (const std::string& diff_id : image->config.rootfs().diff_ids()) {
+    absl::StatusOr<std::string> directory = stores[0].LayerLower(diff_id);
+    absl::StatusOr<std::string> squashfs = stores[1].LayerLower(diff_id);
+    ASSERT_TRUE(directory.ok()) << directory.status();
+    ASSERT_TRUE(squashfs.ok()) << squashfs.status();
+    EXPECT_TRUE(IsMountPoint(*squashfs));
+    EXPECT_EQ(SnapshotTree(*squashfs), SnapshotTree(*directory)) << diff_id;
+  }
+  // The upper layer's deletion is a whiteout in both.
+  absl::StatusOr<std::string> upper = stores[1].LayerLower(image->config.rootfs().diff_ids(1));
+  ASSERT_TRUE(upper.ok());
+  struct stat st;
+  ASSERT_EQ(lstat((*upper + "/bin/ls").c_str(), &st), 0);
+  EXPECT_TRUE(S_ISCHR(st.st_mode));
 }
 
 }  // namespace
