@@ -589,9 +589,11 @@ typedef struct pycontain_image_import_options {
  * filesystem as a new one-layer image, like `docker import`. On success
  * *image receives a record of the one new image (owned by the caller).
  *
- * Errors: INVALID_ARGUMENT for a NULL name or array, or a name that is not
- * a valid reference; NOT_FOUND for a missing path; SYSTEM with errno for a
- * failed system call; INTERNAL for a corrupt tar file. */
+ * Errors: INVALID_ARGUMENT for a NULL or empty name, or a NULL array with
+ * a non-zero count; NOT_FOUND for a missing path; SYSTEM with errno for a
+ * failed system call; INTERNAL for a corrupt tar file.
+ * NOTE: names are stored as given, without checking Docker's reference
+ * syntax. */
 PYCONTAIN_API int pycontain_image_import(const char *path,
                                          const pycontain_image_import_options *options,
                                          pycontain_image_records **image,
