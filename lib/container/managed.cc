@@ -70,6 +70,19 @@ absl::Status MakeDirectory(const std::string& path) {
   return ErrnoError(errno, "create directory", path);
 }
 
+// Makes `path` and its missing parents, as `mkdir -p` does: a rootless
+// user's store root (~/.local/share/pycontain) may lack its parents.
+absl::Status MakeDirectories(const std::string& path) {
+  for (size_t slash = path.find('/', 1); slash != std::string::npos;
+       slash = path.find('/', slash + 1)) {
+    std::string parent = path.substr(0, slash);
+    if (mkdir(parent.c_str(), 0755) != 0 && errno != EEXIST) {
+      return ErrnoError(errno, "create directory", parent);
+    }
+  }
+  return MakeDirectory(path);
+}
+
 std::string NameLink(absl::string_view name) {
   return absl::StrCat(ManagedContainersRoot(), "/", kNamesDirectory, "/", name);
 }
@@ -296,7 +309,7 @@ absl::StatusOr<ManagedContainer> CreateContainer(const CreateOptions& options) {
   }
 
   std::string root = ManagedContainersRoot();
-  absl::Status status = MakeDirectory(image::DefaultStoreRoot());
+  absl::Status status = MakeDirectories(image::DefaultStoreRoot());
   if (status.ok()) status = MakeDirectory(root);
   if (status.ok()) status = MakeDirectory(absl::StrCat(root, "/", kNamesDirectory));
   if (!status.ok()) return status;
