@@ -480,6 +480,28 @@ TEST_P(SquashfsStoreTest, RemovingImageDetachesLayerMount) {
   ExpectStoreEmpty();
 }
 
+TEST_P(SquashfsStoreTest, ConcurrentFirstUsesMountOnce) {
+  if (!LoopMountsAvailable()) GTEST_SKIP() << "mounting squashfs needs root and loop devices";
+  std::string diff_id = DigestOf(SampleTar());
+  Import(SampleTar(), "a:1");
+  pid_t children[4];
+  for (pid_t& child : children) {
+    child = fork();
+    ASSERT_GE(child, 0);
+    if (child == 0) {
+      absl::StatusOr<Store> store = Store::Open({store_->root(), 0, GetParam()});
+      _exit(store.ok() && store->LayerLower(diff_id).ok() ? 0 : 1);
+    }
+  }
+  for (pid_t child : children) {
+    int status = 0;
+    ASSERT_EQ(waitpid(child, &status, 0), child);
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  }
+  EXPECT_TRUE(IsMountPoint(store_->LayerMountPath(diff_id)));
+  EXPECT_EQ(LoopDevicesBacking(store_->LayerImagePath(diff_id)), 1);
+}
+
 TEST_P(SquashfsStoreTest, PruneDetachesMountOfUnusedLayer) {
   if (!LoopMountsAvailable()) GTEST_SKIP() << "mounting squashfs needs root and loop devices";
   std::string diff_id = DigestOf(SampleTar());

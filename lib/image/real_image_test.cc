@@ -55,9 +55,9 @@ class RealImageTest : public ::testing::Test {
     ASSERT_EQ(RunShell(command + " 2>&1", &output), 0) << command << "\n" << output;
   }
 
-  // Makes the OCI layout `layout` with umoci, using `bundle` as scratch:
-  // "v1" is the busybox root as one layer; "v2" adds a layer with a
-  // deletion, a directory replaced by a file and a new file.
+  // Makes the OCI layout `layout` with umoci, using `bundle` as scratch.
+  // Its image "v1" is the busybox root as one layer, and "v2" adds a layer
+  // with a deletion, a directory replaced by a file and a new file.
   void MakeUmociLayout(const std::string& layout, const std::string& bundle) {
     Run(absl::StrCat("umoci init --layout ", layout));
     Run(absl::StrCat("umoci new --image ", layout, ":base"));
