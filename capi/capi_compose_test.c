@@ -175,6 +175,28 @@ static void test_up_ps_down(void) {
   if (json != NULL) CHECK(strstr(json, "\"name\":\"capiproj-job-1\"") != NULL);
   pycontain_string_free(json);
 
+  /* A newer caller's options: rejected with a non-zero tail, accepted
+   * with a zero one. */
+  struct {
+    pycontain_compose_run_options known;
+    uint64_t future;
+  } newer;
+  memset(&newer, 0, sizeof(newer));
+  newer.known.size = sizeof(newer);
+  newer.future = 1;
+  json = NULL;
+  CHECK_CODE(PYCONTAIN_ERROR_INVALID_ARGUMENT,
+             pycontain_compose_ps(project, (const pycontain_compose_run_options *)&newer, &json,
+                                  NULL),
+             NULL);
+  CHECK(json == NULL);
+  newer.future = 0;
+  CHECK_CODE(PYCONTAIN_OK,
+             pycontain_compose_ps(project, (const pycontain_compose_run_options *)&newer, &json,
+                                  NULL),
+             NULL);
+  pycontain_string_free(json);
+
   /* down takes no services, and unknown flags are rejected. */
   const char *services[] = {"web"};
   pycontain_compose_run_options run = {sizeof(run), 0, services, 1};
