@@ -115,6 +115,9 @@ absl::Status TreeCopier::CopyDirectory(int from, int to, const std::string& path
     close(listed);
     return ErrnoError(errno, "open directory", path);
   }
+  // The duplicate shares the caller's file offset, which an earlier read
+  // may have left at the end.
+  rewinddir(dir);
   std::vector<std::string> names;
   while (struct dirent* entry = readdir(dir)) {
     std::string name = entry->d_name;
