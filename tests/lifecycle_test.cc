@@ -8,9 +8,12 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <glob.h>
+#include <grp.h>
+#include <pwd.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdlib.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -370,6 +373,92 @@ TEST_F(LifecycleTest, PauseFreezesUntilUnpause) {
   EXPECT_EQ(stopped->state.status(), "exited");
   EXPECT_FALSE(stopped->state.paused());
   ASSERT_TRUE(container::RemoveContainer("counter", {}).ok());
+}
+
+// Rootless: the unprivileged user of PYCONTAIN_ROOTLESS_USER runs a
+// managed container on a root filesystem directory (images need root),
+// in a child process that reports through its exit status and a file.
+TEST_F(LifecycleTest, RootlessDetachedRun) {
+  const char* user = getenv("PYCONTAIN_ROOTLESS_USER");
+  ASSERT_NE(user, nullptr) << "PYCONTAIN_ROOTLESS_USER is not set: run the tests with scripts/test";
+  struct passwd* entry = getpwnam(user);
+  ASSERT_NE(entry, nullptr) << "user " << user << " does not exist";
+  // Outside TEST_TMPDIR, which the user cannot reach below /root.
+  std::string pattern = "/tmp/lifecycle-rootless-XXXXXX";
+  ASSERT_NE(mkdtemp(pattern.data()), nullptr);
+  std::string store = pattern;
+  ASSERT_EQ(chown(store.c_str(), entry->pw_uid, entry->pw_gid), 0);
+  std::string rootfs = testing::BusyboxRoot();
+
+  int out = testing::MakeCaptureFile();
+  pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    if (setgroups(0, nullptr) != 0 || setresgid(entry->pw_gid, entry->pw_gid, entry->pw_gid) != 0 ||
+        setresuid(entry->pw_uid, entry->pw_uid, entry->pw_uid) != 0) {
+      _exit(90);
+    }
+    // Changing uid cleared the dumpable flag, which writing the id maps of
+    // the container's user namespace needs.
+    prctl(PR_SET_DUMPABLE, 1);
+    setenv("PYCONTAIN_ROOT", (store + "/store").c_str(), 1);
+    unsetenv("PYCONTAIN_STATE_DIR");
+    unsetenv("XDG_RUNTIME_DIR");
+    auto fail = [out](int code, absl::string_view message) {
+      std::string text = absl::StrCat(message, "\n");
+      ssize_t ignored = write(out, text.data(), text.size());
+      (void)ignored;
+      return code;
+    };
+    _exit([&]() -> int {
+      container::CreateOptions options;
+      options.name = "rootless";
+      options.spec.mutable_root()->set_path(rootfs);
+      for (const char* arg : {"sh", "-c", "echo started; exec sleep 1000"}) {
+        options.spec.mutable_process()->add_args(arg);
+      }
+      absl::StatusOr<container::ManagedContainer> created = container::CreateContainer(options);
+      if (!created.ok()) return fail(1, created.status().message());
+      absl::Status started = container::StartContainer("rootless");
+      if (!started.ok()) return fail(2, started.message());
+      bool logged = Eventually([] {
+        bool found = false;
+        absl::Status read = container::ReadContainerLogs(
+            "rootless", {}, [&](const container::LogRecord& record) {
+              found = found || record.log() == "started\n";
+              return true;
+            });
+        return read.ok() && found;
+      });
+      if (!logged) return fail(3, "no \"started\" in the log");
+      spec::Process process;
+      int exec_out = testing::MakeCaptureFile();
+      process.mutable_stdio()->set_stdout_fd(exec_out);
+      process.add_args("id");
+      process.add_args("-u");
+      absl::StatusOr<ns::ChildProcess> exec = container::ExecInContainer("rootless", process);
+      if (!exec.ok()) return fail(4, exec.status().message());
+      if (!exec->Wait().ok()) return fail(5, "exec wait failed");
+      std::string id = testing::ReadCaptureFile(exec_out);
+      if (id != "0\n") return fail(6, absl::StrCat("id -u printed ", id));
+      absl::Status stopped = container::StopContainer("rootless", absl::ZeroDuration());
+      if (!stopped.ok()) return fail(7, stopped.message());
+      if (Exists(absl::StrCat(container::StateRoot(), "/", created->id()))) {
+        return fail(8, "the runtime state outlived the stop");
+      }
+      absl::Status removed = container::RemoveContainer("rootless", {});
+      if (!removed.ok()) return fail(9, removed.message());
+      if (Exists(created->directory)) return fail(10, "the directory outlived rm");
+      return 0;
+    }());
+  }
+  int status = 0;
+  ASSERT_EQ(waitpid(child, &status, 0), child);
+  std::string message = testing::ReadCaptureFile(out);
+  close(out);
+  EXPECT_TRUE(WIFEXITED(status)) << status;
+  EXPECT_EQ(WEXITSTATUS(status), 0) << message;
+  EXPECT_TRUE(overlay::RemoveTree(store).ok());
 }
 
 TEST_F(LifecycleTest, AutoRemoveLeavesNothing) {
