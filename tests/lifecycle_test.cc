@@ -518,9 +518,9 @@ TEST_F(LifecycleTest, KilledMonitorThenGcAndRm) {
   EXPECT_FALSE(Exists(doomed->directory));
 }
 
-// As in Docker: an anonymous volume stays the same across starts and
-// prune keeps it while its stopped container exists; `rm -v` and
-// auto_remove remove it, plain `rm` keeps it.
+// As in Docker, an anonymous volume stays the same across starts, and
+// prune keeps it while its stopped container exists. `rm -v` and
+// auto_remove remove it, but plain `rm` keeps it.
 TEST_F(LifecycleTest, AnonymousVolumesFollowContainer) {
   ImportBusybox();
   container::CreateOptions options;
