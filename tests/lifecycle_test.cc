@@ -330,6 +330,22 @@ TEST_F(LifecycleTest, ExecIntoDetachedContainer) {
   EXPECT_THAT(ReadFile(listing), HasSubstr("tmp/main\n"));
   EXPECT_THAT(ReadFile(listing), HasSubstr("bin/busybox\n"));
 
+  // commit of the running container: paused while read, running after.
+  absl::StatusOr<std::string> committed =
+      container::CommitContainer("box", {.names = {"box:committed"}});
+  ASSERT_TRUE(committed.ok()) << committed.status();
+  absl::StatusOr<container::ManagedContainer> after = container::ResolveContainer("box");
+  ASSERT_TRUE(after.ok());
+  EXPECT_TRUE(after->running());
+  EXPECT_FALSE(after->state.paused());
+  spec::ContainerSpec from_commit;
+  from_commit.set_image("box:committed");
+  from_commit.mutable_process()->add_args("cat");
+  from_commit.mutable_process()->add_args("/tmp/main");
+  absl::StatusOr<testing::Output> output = testing::RunCaptured(from_commit);
+  ASSERT_TRUE(output.ok()) << output.status();
+  EXPECT_EQ(output->stdout_text, "from-main\n");
+
   ASSERT_TRUE(container::StopContainer("box", absl::Seconds(1)).ok());
   spec::Process late;
   late.add_args("true");

@@ -72,8 +72,10 @@ name, an id, or a unique prefix of an id.
                         stops; -t: with timestamps)
   wait CONTAINER...     wait until the containers stop; print exit codes
   diff CONTAINER        list changed files: A added, C changed, D deleted
-  commit [-m MESSAGE] CONTAINER [NAME[:TAG]]
-                        save the container's changes as a new image
+  commit [-m MESSAGE] [--pause=false] CONTAINER [NAME[:TAG]]
+                        save the container's changes as a new image; a
+                        running container is paused meanwhile unless
+                        --pause=false
   export [-o FILE] CONTAINER
                         write the container's root filesystem as a tar
                         archive to FILE or stdout
@@ -500,7 +502,8 @@ int DiffCommand(const std::vector<std::string>& args) {
 }
 
 int CommitCommand(const std::vector<std::string>& args) {
-  ParsedArgs parsed = ParseArgs(args, {}, {"--message"}, {{"-m", "--message"}}, false);
+  ParsedArgs parsed =
+      ParseArgs(args, {}, {"--message", "--pause"}, {{"-m", "--message"}, {"-p", "--pause"}}, false);
   if (parsed.help) {
     fputs(kCommandsUsage, stdout);
     return 0;
@@ -512,6 +515,12 @@ int CommitCommand(const std::vector<std::string>& args) {
   container::ContainerCommitOptions options;
   if (parsed.operands.size() == 2) options.names.push_back(parsed.operands[1]);
   for (const std::string& message : parsed.Values("--message")) options.comment = message;
+  for (const std::string& value : parsed.Values("--pause")) {
+    if (value != "true" && value != "false") {
+      return Fail("commit", absl::StrCat("invalid --pause \"", value, "\": give true or false"));
+    }
+    options.pause = value == "true";
+  }
   absl::StatusOr<std::string> id = container::CommitContainer(parsed.operands[0], options);
   if (!id.ok()) return Fail("commit", id.status().message());
   printf("%s\n", id->c_str());

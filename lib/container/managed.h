@@ -241,11 +241,15 @@ struct ContainerCommitOptions {
   // Names for the new image ("name:tag"); none makes a dangling image.
   std::vector<std::string> names;
   std::string comment;
+  // Pause a running container while its layer is read (`docker commit`'s
+  // default), so that the layer is consistent.
+  bool pause = true;
 };
 
 // Adds the container's writable layer as a new layer on top of its image
 // (`docker commit`; the container keeps running) and returns the new
-// image's id. Errors: FailedPrecondition without an image.
+// image's id. Errors: FailedPrecondition without an image; those of
+// PauseContainer for a running container unless options.pause is false.
 absl::StatusOr<std::string> CommitContainer(absl::string_view name_or_id,
                                             const ContainerCommitOptions& options);
 

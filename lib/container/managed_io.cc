@@ -246,10 +246,24 @@ absl::StatusOr<std::string> CommitContainer(absl::string_view name_or_id,
   commit.names = options.names;
   commit.comment = options.comment;
   commit.created_by = absl::StrCat("pycontain commit ", container->name());
-  // NOTE: Docker pauses a running container while it commits; here a
-  // running container may change files while they are read.
-  return image::CommitDirectory(*store, container->config.image_id(),
-                                container->upper_directory, commit);
+
+  // As `docker commit` does by default, a running container is paused, so
+  // that its files do not change while they are read.
+  bool pause = options.pause && container->running() && !container->state.paused();
+  if (pause) {
+    absl::Status paused = PauseContainer(container->id());
+    if (!paused.ok()) return Annotate(paused, "commit");
+  }
+  absl::StatusOr<std::string> id = image::CommitDirectory(
+      *store, container->config.image_id(), container->upper_directory, commit);
+  if (pause) {
+    absl::Status resumed = UnpauseContainer(container->id());
+    if (!resumed.ok()) {
+      Logf(LogLevel::kWarning, container->id(), "cannot unpause after the commit: %s",
+           resumed.message());
+    }
+  }
+  return id;
 }
 
 absl::Status ExportContainer(absl::string_view name_or_id, int out_fd) {
