@@ -193,6 +193,11 @@ class ComposeTest : public ::testing::Test {
     // Every test gets its own store, and so its own containers and
     // volumes, through the variable that the CLI and monitors read too.
     setenv("PYCONTAIN_ROOT", (dir_ + "/store").c_str(), 1);
+    setenv("PYCONTAIN_INIT",
+           absl::StrCat(getenv("TEST_SRCDIR"), "/", getenv("TEST_WORKSPACE"),
+                        "/lib/container/init/pycontain-init")
+               .c_str(),
+           1);
     absl::StatusOr<image::Store> store = image::Store::Open({});
     ASSERT_TRUE(store.ok()) << store.status();
     store_.emplace(std::move(*store));
@@ -339,7 +344,6 @@ services:
     image: busybox
     command: ["httpd", "-f", "-p", "80", "-h", "/www"]
     init: true
-    stop_signal: SIGKILL
     ports:
       - "127.0.0.1:18380:80"
     volumes:
@@ -349,7 +353,7 @@ services:
 )"}});
   CliResult up = Compose(project, {"up", "-d"});
   ASSERT_EQ(up.status, 0) << Describe(up);
-  EXPECT_THAT(up.err, HasSubstr("service web: init: not applied yet"));
+  EXPECT_THAT(up.err, Not(HasSubstr("init")));
 
   absl::StatusOr<container::ManagedContainer> front = Find("nc-challenge-front-1");
   ASSERT_TRUE(front.ok()) << front.status();
@@ -386,6 +390,11 @@ services:
   CliResult fetch = Compose(project, {"exec", "front", "wget", "-q", "-O-", "http://web/"});
   EXPECT_EQ(fetch.status, 0) << Describe(fetch);
   EXPECT_EQ(fetch.out, "the rules\n");
+
+  // With init: true, pycontain-init is PID 1 and httpd its child.
+  CliResult init = Compose(project, {"exec", "web", "cat", "/proc/1/cmdline"});
+  ASSERT_EQ(init.status, 0) << Describe(init);
+  EXPECT_EQ(init.out, std::string("/sbin/docker-init\0--\0httpd\0-f\0-p\0" "80\0-h\0/www\0", 44));
 
   CliResult ps = Compose(project, {"ps"});
   ASSERT_EQ(ps.status, 0) << Describe(ps);

@@ -2,6 +2,7 @@
 #include "lib/compose/runner.h"
 
 #include <signal.h>
+#include <fcntl.h>
 #include <sys/stat.h>
 
 #include <errno.h>
@@ -14,6 +15,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "lib/base/status.h"
+#include "lib/base/unique_fd.h"
 #include "lib/base/units.h"
 #include "lib/compose/runner_internal.h"
 #include "lib/container/health.h"
@@ -184,6 +186,8 @@ absl::StatusOr<container::ManagedContainer> EnsureStarted(const Project& project
     if (!sources.ok()) return sources;
     absl::StatusOr<container::ManagedContainer> made = container::CreateContainer(plan.create);
     if (!made.ok()) return made.status();
+    absl::Status mountpoint = CreateInitMountpoint(*made);
+    if (!mountpoint.ok()) return mountpoint;
     print(absl::StrCat("Container ", name, "  Created"));
   }
   absl::Status started = container::StartContainer(name);
@@ -222,6 +226,25 @@ absl::Status StartInOrder(const Project& project, const std::vector<ServicePlan>
       print(absl::StrCat("Container ", extra.name(), "  Removed"));
     }
   }
+  return absl::OkStatus();
+}
+
+absl::Status CreateInitMountpoint(const container::ManagedContainer& container) {
+  bool has_init = false;
+  for (const spec::Mount& mount : container.config.spec().mounts()) {
+    has_init = has_init || mount.destination() == kInitPath;
+  }
+  if (!has_init || container.upper_directory.empty()) return absl::OkStatus();
+  std::string path = container.upper_directory;
+  for (const char* part : {"", "/sbin"}) {
+    absl::StrAppend(&path, part);
+    if (mkdir(path.c_str(), 0755) != 0 && errno != EEXIST) {
+      return ErrnoError(errno, "create directory", path);
+    }
+  }
+  std::string file = absl::StrCat(container.upper_directory, kInitPath);
+  UniqueFd created(open(file.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0755));
+  if (!created.valid()) return ErrnoError(errno, "create init mount point", file);
   return absl::OkStatus();
 }
 

@@ -66,6 +66,11 @@ bool FollowOutput(const std::vector<container::ManagedContainer>& containers, bo
                   const std::function<bool()>& interrupted,
                   const std::function<void()>& on_interrupt, const Printer& output);
 
+// Creates the empty file that pycontain-init is bind-mounted over in the
+// container's writable layer, when the container runs with `init: true`:
+// the command is looked up in the root before the mounts exist.
+absl::Status CreateInitMountpoint(const container::ManagedContainer& container);
+
 // The service's stop signal and grace period, defaults when the project
 // no longer has the service.
 void StopSettings(const Project& project, const std::string& service, int* signal,

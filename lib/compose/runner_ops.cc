@@ -285,7 +285,8 @@ absl::StatusOr<int> Run(const Project& project, const RunOptions& options, const
   // that its exit code can be read first.
   absl::StatusOr<container::ManagedContainer> made = container::CreateContainer(plan->create);
   if (!made.ok()) return made.status();
-  absl::Status started = container::StartContainer(made->id());
+  absl::Status started = runner_internal::CreateInitMountpoint(*made);
+  if (started.ok()) started = container::StartContainer(made->id());
   absl::StatusOr<container::ManagedContainer> running = container::ResolveContainer(made->id());
   if (started.ok() && running.ok()) {
     started = runner_internal::ConnectExtraNetworks(*running, plan->extra_networks);

@@ -1,6 +1,8 @@
 #include "lib/compose/service_spec.h"
 
 #include <signal.h>
+#include <stdlib.h>
+#include <unistd.h>
 #include <sys/resource.h>
 #include <string.h>
 
@@ -34,6 +36,9 @@ struct Context {
   const Node& node;
   std::vector<std::string>* warnings;
   ServiceContainer* plan;
+  // The image's Entrypoint and Cmd, set by ApplyImageAndCommand.
+  std::vector<std::string> image_entrypoint;
+  std::vector<std::string> image_cmd;
 
   spec::ContainerSpec& spec() { return plan->create.spec; }
 
@@ -110,6 +115,9 @@ absl::Status ApplyImageAndCommand(Context& context) {
         store->root(), " (pull is not available: load it with `pycontain image load`)"));
   }
   context.spec().set_image(image->scalar);
+  const auto& image_config = found->config.config();
+  context.image_entrypoint.assign(image_config.entrypoint().begin(), image_config.entrypoint().end());
+  context.image_cmd.assign(image_config.cmd().begin(), image_config.cmd().end());
 
   std::vector<std::string> command = Strings(context.node.Find("command"));
   if (!context.plan->create.spec.process().args().empty()) {
@@ -294,10 +302,6 @@ absl::Status ApplyNamespaces(Context& context) {
 // The fields that pycontain cannot apply yet but that a service still
 // runs without: each is a warning.
 void WarnUnapplied(Context& context) {
-  if (IsTrue(context.node.Find("init"))) {
-    context.Warn("init", "not applied yet: the command runs as PID 1 without an init, so "
-                         "orphaned processes are reaped only if the command reaps them");
-  }
   const Node* sysctls = context.node.Find("sysctls");
   if (sysctls != nullptr && !sysctls->entries.empty()) {
     context.Warn("sysctls", "not applied yet: containers keep the kernel's defaults");
@@ -310,6 +314,40 @@ void WarnUnapplied(Context& context) {
   if (dns != nullptr && !dns->items.empty()) {
     context.Warn("dns", "not applied yet: resolv.conf is derived from the host's");
   }
+}
+
+// init: true runs the command under pycontain-init, bind-mounted where
+// Docker mounts its init.
+absl::Status ApplyInit(Context& context) {
+  if (!IsTrue(context.node.Find("init"))) return absl::OkStatus();
+  std::string init = InitBinaryPath();
+  const char* without = "the command runs as PID 1 without an init, so orphaned processes are "
+                        "reaped only if the command reaps them";
+  if (init.empty()) {
+    context.Warn("init", absl::StrCat("not applied: pycontain-init not found (set PYCONTAIN_INIT "
+                                      "to its path); ", without));
+    return absl::OkStatus();
+  }
+  // The container layer puts the image's Entrypoint before the args, so
+  // the init cannot come first in that case.
+  if (!context.image_entrypoint.empty()) {
+    context.Warn("init", absl::StrCat("not applied yet for an image with an Entrypoint; ",
+                                      without));
+    return absl::OkStatus();
+  }
+  spec::Process* process = context.spec().mutable_process();
+  std::vector<std::string> command(process->args().begin(), process->args().end());
+  if (command.empty()) command = context.image_cmd;
+  process->clear_args();
+  for (const char* word : {kInitPath, "--"}) process->add_args(word);
+  for (const std::string& word : command) process->add_args(word);
+
+  spec::Mount* mount = context.spec().add_mounts();
+  mount->set_type("bind");
+  mount->set_source(init);
+  mount->set_destination(kInitPath);
+  mount->add_options("ro");
+  return absl::OkStatus();
 }
 
 std::string MountSource(const Context& context, const Node& item) {
@@ -561,6 +599,7 @@ absl::StatusOr<ServiceContainer> PlanServiceContainer(const Project& project,
   WarnUnapplied(context);
   for (absl::Status status :
        {ApplyImageAndCommand(context), ApplyMemory(context), ApplyUlimits(context),
+       ApplyInit(context),
         ApplySecurityOpt(context), ApplyNamespaces(context), ApplyVolumes(context),
         ApplyTmpfs(context), ApplyPorts(context), ApplyNetworks(context, name),
         ApplyHealthcheck(context), ApplyStopAndRestart(context)}) {
@@ -568,6 +607,25 @@ absl::StatusOr<ServiceContainer> PlanServiceContainer(const Project& project,
   }
   if (one_off.one_off) plan.create.restart_policy.Clear();
   return plan;
+}
+
+std::string InitBinaryPath() {
+  std::vector<std::string> candidates;
+  if (const char* configured = getenv("PYCONTAIN_INIT"); configured != nullptr && *configured) {
+    candidates.push_back(configured);
+  }
+  char self[4096];
+  ssize_t length = readlink("/proc/self/exe", self, sizeof(self) - 1);
+  if (length > 0) {
+    std::string program(self, length);
+    candidates.push_back(absl::StrCat(program.substr(0, program.rfind('/')), "/pycontain-init"));
+  }
+  candidates.push_back("/usr/local/libexec/pycontain/pycontain-init");
+  candidates.push_back("/usr/libexec/pycontain/pycontain-init");
+  for (const std::string& candidate : candidates) {
+    if (access(candidate.c_str(), X_OK) == 0) return candidate;
+  }
+  return "";
 }
 
 int ServiceReplicas(const yaml::Node& service) {

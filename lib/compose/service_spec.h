@@ -76,6 +76,17 @@ absl::StatusOr<ServiceContainer> PlanServiceContainer(const Project& project,
                                                       std::vector<std::string>* warnings,
                                                       const OneOffOptions& one_off = {});
 
+// Where containers with `init: true` find pycontain-init, as Docker
+// mounts its own init.
+inline constexpr char kInitPath[] = "/sbin/docker-init";
+
+// Returns the pycontain-init binary (//lib/container/init) that `init:
+// true` mounts at kInitPath: $PYCONTAIN_INIT, else pycontain-init beside
+// the running program, else in /usr/local/libexec/pycontain or
+// /usr/libexec/pycontain. "" when none is executable; `init` is then a
+// warning.
+std::string InitBinaryPath();
+
 // The number of replicas `service` runs: deploy.replicas, else scale,
 // else 1.
 int ServiceReplicas(const yaml::Node& service);

@@ -5,6 +5,7 @@
 
 #include <signal.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 
 #include <string>
 #include <vector>
@@ -246,11 +247,42 @@ services:
 )", "web");
   ASSERT_TRUE(plan.ok()) << plan.status();
   ASSERT_EQ(warnings_.size(), 5u);
-  EXPECT_THAT(warnings_[0], HasSubstr("service web: init: not applied yet"));
-  EXPECT_THAT(warnings_[1], HasSubstr("service web: sysctls: not applied yet"));
-  EXPECT_THAT(warnings_[2], HasSubstr("service web: extra_hosts: not applied yet"));
-  EXPECT_THAT(warnings_[3], HasSubstr("service web: dns: not applied yet"));
+  EXPECT_THAT(warnings_[0], HasSubstr("service web: sysctls: not applied yet"));
+  EXPECT_THAT(warnings_[1], HasSubstr("service web: extra_hosts: not applied yet"));
+  EXPECT_THAT(warnings_[2], HasSubstr("service web: dns: not applied yet"));
+  EXPECT_THAT(warnings_[3], HasSubstr("service web: init: not applied: pycontain-init not found"));
   EXPECT_THAT(warnings_[4], HasSubstr("port 80 is not published"));
+}
+
+TEST_F(ServiceSpecTest, InitRunsCommandUnderInit) {
+  std::string init = dir_ + "/pycontain-init";
+  testing::WriteFile(dir_, "pycontain-init", "");
+  ASSERT_EQ(chmod(init.c_str(), 0755), 0);
+  setenv("PYCONTAIN_INIT", init.c_str(), 1);
+  absl::StatusOr<ServiceContainer> with_command = Plan(R"(
+services:
+  web:
+    image: base:1
+    init: true
+    command: ["httpd", "-f"]
+)", "web");
+  absl::StatusOr<ServiceContainer> image_command = Plan(R"(
+services:
+  web:
+    image: base:1
+    init: true
+)", "web");
+  unsetenv("PYCONTAIN_INIT");
+  ASSERT_TRUE(with_command.ok()) << with_command.status();
+  EXPECT_THAT(with_command->create.spec.process().args(),
+              ElementsAre("/sbin/docker-init", "--", "httpd", "-f"));
+  ASSERT_EQ(with_command->create.spec.mounts_size(), 1);
+  EXPECT_EQ(with_command->create.spec.mounts(0).source(), init);
+  EXPECT_EQ(with_command->create.spec.mounts(0).destination(), "/sbin/docker-init");
+  ASSERT_TRUE(image_command.ok()) << image_command.status();
+  EXPECT_THAT(image_command->create.spec.process().args(),
+              ElementsAre("/sbin/docker-init", "--", "/bin/image-default"));
+  EXPECT_THAT(warnings_, IsEmpty());
 }
 
 TEST_F(ServiceSpecTest, FieldsThatCannotApplyAreErrors) {
