@@ -24,6 +24,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "lib/container/container.h"
+#include "lib/container/gc.h"
 #include "lib/container/volume.h"
 #include "lib/image/image_io.h"
 #include "lib/image/store.h"
@@ -385,6 +386,28 @@ TEST_F(VolumeTest, EarlierUserRecordOutlivesRun) {
   EXPECT_TRUE(volumes_->HasUserRecord("kept", "volume-test-owner"));
   EXPECT_FALSE(volumes_->HasUserRecord("added-by-run", "volume-test-owner"));
   volumes_->RemoveUser("kept", "volume-test-owner");
+}
+
+TEST_F(VolumeTest, GcRemovesVolumesOfGoneRmContainers) {
+  // As if a `run --rm` owner was killed: its anonymous volume is marked
+  // for removal with the container, and the container is gone.
+  container::VolumeOptions orphaned;
+  orphaned.container_id = "volume-test-killed";
+  orphaned.remove_with_container = true;
+  absl::StatusOr<container::VolumeRecord> gone = volumes_->Create(orphaned);
+  ASSERT_TRUE(gone.ok()) << gone.status();
+  // Without --rm the anonymous volume stays, as Docker keeps it.
+  container::VolumeOptions kept;
+  kept.container_id = "volume-test-killed";
+  absl::StatusOr<container::VolumeRecord> stays = volumes_->Create(kept);
+  ASSERT_TRUE(stays.ok()) << stays.status();
+
+  container::GcOptions options;
+  options.orphan_min_age = absl::Seconds(-1);
+  absl::StatusOr<container::GcReport> report = container::CollectGarbage(options);
+  ASSERT_TRUE(report.ok()) << report.status();
+  EXPECT_THAT(report->volumes, ElementsAre(gone->name()));
+  EXPECT_THAT(VolumeNames(), ElementsAre(stays->name()));
 }
 
 TEST_F(VolumeTest, CliCreateListInspectRemovePrune) {

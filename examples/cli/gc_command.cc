@@ -77,6 +77,7 @@ int GcCommand(const std::vector<std::string>& args) {
   PrintList("removed network endpoint", report->endpoints);
   PrintList("removed link", report->links);
   PrintList("marked exited", report->exited);
+  PrintList("removed volume", report->volumes);
   for (const std::string& error : report->errors) {
     fprintf(stderr, "pycontain: gc: %s\n", error.c_str());
   }

@@ -22,6 +22,8 @@
 #include "lib/container/managed.h"
 #include "lib/container/record.h"
 #include "lib/container/state_dir.h"
+#include "lib/container/volume.h"
+#include "lib/image/store.h"
 #include "lib/net/network.h"
 
 namespace pycontain::container {
@@ -301,6 +303,26 @@ void CollectOrphanCgroups(const GcOptions& options, const std::string& root,
   }
 }
 
+// Removes the anonymous volumes that `run --rm` containers of dead owners
+// left. It runs after CollectContainers, which removes their state
+// directories, so that those containers no longer count as users.
+void CollectVolumes(GcReport& report) {
+  // No store yet means no volumes; Open would create one.
+  struct stat info;
+  if (stat(absl::StrCat(image::DefaultStoreRoot(), "/volumes").c_str(), &info) != 0) return;
+  absl::StatusOr<VolumeStore> store = VolumeStore::Open("");
+  if (!store.ok()) {
+    report.errors.push_back(absl::StrCat("volumes: ", store.status().message()));
+    return;
+  }
+  absl::StatusOr<std::vector<std::string>> removed = store->RemoveOrphans();
+  if (!removed.ok()) {
+    report.errors.push_back(absl::StrCat("volumes: ", removed.status().message()));
+    return;
+  }
+  report.volumes.insert(report.volumes.end(), removed->begin(), removed->end());
+}
+
 }  // namespace
 
 absl::StatusOr<GcReport> CollectGarbage(const GcOptions& options) {
@@ -309,6 +331,7 @@ absl::StatusOr<GcReport> CollectGarbage(const GcOptions& options) {
   absl::Status status = CollectContainers(options, root, report);
   if (!status.ok()) return status;
   CollectManagedContainers(report);
+  CollectVolumes(report);
   CollectNetworks(root, report);
   if (options.orphan_min_age >= absl::ZeroDuration()) {
     CollectOrphanCgroups(options, root, report);

@@ -13,7 +13,9 @@
 // pids and cgroups of its names now belong to this boot.
 // Then it marks managed containers (managed.h) whose monitor died as
 // exited, and removes those created with auto_remove.
-// Then it runs the network layer's gc (net::NetworkHost::CollectGarbage)
+// Then it removes the anonymous volumes of `run --rm` containers that are
+// gone (volume.h). Then it runs the network layer's gc
+// (net::NetworkHost::CollectGarbage)
 // when the state root has network records. Last, it removes empty cgroup
 // directories under pycontain's parent whose id has no state directory,
 // such as those left by crashes of versions that kept no record. It skips
@@ -72,6 +74,9 @@ struct GcReport {
   // Managed containers (managed.h) whose monitor died, now recorded as
   // exited: "web (monitor pid 42 has exited)".
   std::vector<std::string> exited;
+  // Anonymous volumes of `run --rm` containers that are gone without
+  // having removed them (VolumeStore::RemoveOrphans).
+  std::vector<std::string> volumes;
 };
 
 // Collects the garbage of dead owners as described above. Errors: those of

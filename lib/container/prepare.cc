@@ -332,7 +332,8 @@ absl::StatusOr<PreparedContainer> PrepareContainer(const spec::ContainerSpec& re
   // Volumes become bind mounts of their directories in the store. An empty
   // one is seeded from the root, but not from the host's (embedded) root.
   absl::StatusOr<ContainerVolumes> volumes =
-      AttachVolumes(prepared.id, host_root ? "" : root, rootfs.mounts);
+      AttachVolumes(prepared.id, host_root ? "" : root, rootfs.mounts,
+                    spec.remove_anonymous_volumes());
   if (!volumes.ok()) return volumes.status();
   prepared.volumes = std::move(*volumes);
   absl::StatusOr<ns::RootfsPlan> rootfs_plan = ns::PlanRootfs(rootfs);

@@ -34,6 +34,8 @@ namespace {
 constexpr char kDataDir[] = "_data";
 constexpr char kRecordName[] = "volume.json";
 constexpr char kUsersDir[] = "containers";
+// Names the container whose removal takes the volume along.
+constexpr char kRemoveWithFile[] = "remove-with";
 // Staging names start with '.', which no volume name does.
 constexpr char kCreatingPrefix[] = ".creating-";
 constexpr char kRemovingPrefix[] = ".removing-";
@@ -190,6 +192,16 @@ absl::StatusOr<VolumeRecord> VolumeStore::Create(const VolumeOptions& options) {
     if (fd < 0) return discard(ErrnoError(errno, "create", user));
     close(fd);
   }
+  if (options.remove_with_container && !options.container_id.empty()) {
+    // No fsync: only gc reads the file, and a partly written one just
+    // leaves the volume to `volume prune`.
+    std::string marker = absl::StrCat(staged, "/", kRemoveWithFile);
+    int fd = open(marker.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd < 0) return discard(ErrnoError(errno, "create", marker));
+    absl::Status marked = image::WriteAll(fd, options.container_id);
+    close(fd);
+    if (!marked.ok()) return discard(Annotate(marked, marker));
+  }
   absl::Status written = image::WriteFileAtomic(fd_.get(), absl::StrCat(*staging, "/", kRecordName),
                                                 EncodeVolume(record), 0600);
   if (!written.ok()) return discard(written);
@@ -322,6 +334,25 @@ absl::StatusOr<std::vector<std::string>> VolumeStore::Prune(bool all) {
       continue;
     }
     removed.push_back(volume.name());
+  }
+  return removed;
+}
+
+absl::StatusOr<std::vector<std::string>> VolumeStore::RemoveOrphans() {
+  std::vector<std::string> removed;
+  for (const std::string& name : ListDirectory(path_)) {
+    if (!spec::ValidateVolumeName(name).ok()) continue;
+    absl::StatusOr<std::string> owner =
+        image::ReadFileAt(fd_.get(), absl::StrCat(name, "/", kRemoveWithFile), 4096);
+    if (!owner.ok() || ContainerExists(*owner)) continue;
+    absl::Status status = Remove(name, /*force=*/true);
+    if (!status.ok()) {
+      Logf(LogLevel::kWarning, "", "remove volume %s of container %s: %s", name, *owner,
+           status.message());
+      continue;
+    }
+    Logf(LogLevel::kDebug, *owner, "removed volume %s of the removed container", name);
+    removed.push_back(name);
   }
   return removed;
 }

@@ -63,6 +63,10 @@ struct VolumeOptions {
   // visible, so that Prune cannot remove the new volume before it is
   // mounted.
   std::string container_id;
+  // With container_id: the volume belongs to that container (an anonymous
+  // volume of `run --rm`), and RemoveOrphans removes it once the container
+  // is gone without having removed it, as when its owner was killed.
+  bool remove_with_container = false;
 };
 
 class VolumeStore {
@@ -108,6 +112,12 @@ class VolumeStore {
   // (Docker 23 and later do the same) unless `all`. Returns the removed
   // names. A volume that fails to be removed is skipped with a warning.
   absl::StatusOr<std::vector<std::string>> Prune(bool all);
+
+  // Removes the volumes created with remove_with_container whose container
+  // no longer exists (see "In use" above), for gc (gc.h). Returns the
+  // removed names. A volume that fails to be removed is skipped with a
+  // warning.
+  absl::StatusOr<std::vector<std::string>> RemoveOrphans();
 
  private:
   std::string VolumeDir(absl::string_view name) const;

@@ -109,7 +109,8 @@ void ContainerVolumes::Release() {
 
 absl::StatusOr<ContainerVolumes> AttachVolumes(const std::string& id,
                                                const std::string& seed_root,
-                                               std::vector<spec::Mount>& mounts) {
+                                               std::vector<spec::Mount>& mounts,
+                                               bool remove_anonymous) {
   ContainerVolumes volumes;
   volumes.id_ = id;
   for (size_t i = 0; i < mounts.size(); ++i) {
@@ -135,6 +136,7 @@ absl::StatusOr<ContainerVolumes> AttachVolumes(const std::string& id,
       VolumeOptions options;
       options.name = mount.source();
       options.container_id = id;
+      options.remove_with_container = attached.anonymous && remove_anonymous;
       record = store.Create(options);
       attached.created = record.ok();
       // Another container created the same name meanwhile.

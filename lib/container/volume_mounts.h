@@ -45,7 +45,8 @@ class ContainerVolumes {
  private:
   friend absl::StatusOr<ContainerVolumes> AttachVolumes(const std::string& id,
                                                         const std::string& seed_root,
-                                                        std::vector<spec::Mount>& mounts);
+                                                        std::vector<spec::Mount>& mounts,
+                                                        bool remove_anonymous);
   void Release();
 
   struct Attached {
@@ -74,12 +75,17 @@ class ContainerVolumes {
 // same for an empty volume. `seed_root` is the host path of the container's
 // root as this process sees it; empty: no seeding (the embedded host root).
 //
+// `remove_anonymous`: the anonymous volumes go with the container (`run
+// --rm`); they are marked so that gc removes them if the owner dies first
+// (VolumeOptions::remove_with_container).
+//
 // Errors: InvalidArgument naming "mounts[i]" for an invalid volume name;
 // those of VolumeStore; those of CopyTree, naming the volume. Volumes
 // created before a failure are removed again.
 absl::StatusOr<ContainerVolumes> AttachVolumes(const std::string& id,
                                                const std::string& seed_root,
-                                               std::vector<spec::Mount>& mounts);
+                                               std::vector<spec::Mount>& mounts,
+                                               bool remove_anonymous = false);
 
 }  // namespace pycontain::container
 
