@@ -3,8 +3,8 @@
 // (until the command runs), stop with SIGKILL and remove, and list 50
 // containers. benchmarks/RESULTS.md records a run. Needs root.
 //
-//   bazel build -c opt //benchmarks:lifecycle_benchmark && \
-//   bazel-bin/benchmarks/lifecycle_benchmark \
+//   bazel build -c opt //benchmarks:lifecycle_benchmark
+//   bazel-bin/benchmarks/lifecycle_benchmark
 //       --rootfs=/var/cache/pycontain-test/busybox [--work=/tmp]
 //
 // --work is where the store with the image and the containers goes
@@ -82,7 +82,7 @@ void BM_CreateAndStart(benchmark::State& state) {
     Check(created.status());
     Check(container::StartContainer(created->id()));
     state.PauseTiming();
-    Check(container::RemoveContainer(created->id(), {.force = true}));
+    Check(container::RemoveContainer(created->id(), {.force = true, .volumes = false}));
     state.ResumeTiming();
   }
 }
@@ -127,7 +127,7 @@ void BM_List50(benchmark::State& state) {
   }
   for (auto _ : state) {
     absl::StatusOr<std::vector<container::ManagedContainer>> list =
-        container::ListContainers({.all = true});
+        container::ListContainers({.all = true, .labels = {}});
     Check(list.status());
     if (list->size() != 50) abort();
   }

@@ -158,11 +158,11 @@ class LifecycleTest : public ::testing::Test {
     // Whatever a failed test left running goes first, so that the checks
     // below report the leak instead of the test's own failure again.
     absl::StatusOr<std::vector<container::ManagedContainer>> left =
-        container::ListContainers({.all = true});
+        container::ListContainers({.all = true, .labels = {}});
     ASSERT_TRUE(left.ok()) << left.status();
     EXPECT_THAT(*left, IsEmpty()) << "containers left behind";
     for (const container::ManagedContainer& c : *left) {
-      EXPECT_TRUE(container::RemoveContainer(c.id(), {.force = true}).ok());
+      EXPECT_TRUE(container::RemoveContainer(c.id(), {.force = true, .volumes = false}).ok());
     }
     for (pid_t pid : monitors_) EXPECT_FALSE(ProcessAlive(pid)) << "monitor pid " << pid;
     for (const std::string& id : ids_) EXPECT_THAT(CgroupsOf(id), IsEmpty()) << id;
@@ -278,7 +278,7 @@ TEST_F(LifecycleTest, DetachedRunStopStartKeepsWrites) {
 
   absl::Status refused = container::RemoveContainer("web", {});
   EXPECT_EQ(refused.code(), absl::StatusCode::kFailedPrecondition) << refused;
-  ASSERT_TRUE(container::RemoveContainer("web", {.force = true}).ok());
+  ASSERT_TRUE(container::RemoveContainer("web", {.force = true, .volumes = false}).ok());
   EXPECT_EQ(container::ResolveContainer("web").status().code(), absl::StatusCode::kNotFound);
   EXPECT_FALSE(Exists(web->directory));
 }
@@ -332,7 +332,7 @@ TEST_F(LifecycleTest, ExecIntoDetachedContainer) {
 
   // commit of the running container: paused while read, running after.
   absl::StatusOr<std::string> committed =
-      container::CommitContainer("box", {.names = {"box:committed"}});
+      container::CommitContainer("box", {.names = {"box:committed"}, .comment = "", .pause = true});
   ASSERT_TRUE(committed.ok()) << committed.status();
   absl::StatusOr<container::ManagedContainer> after = container::ResolveContainer("box");
   ASSERT_TRUE(after.ok());
@@ -487,6 +487,8 @@ TEST_F(LifecycleTest, AutoRemoveLeavesNothing) {
   }));
   EXPECT_TRUE(Eventually([&] { return !Exists(once->directory); }));
   EXPECT_FALSE(Exists(absl::StrCat(container::ManagedContainersRoot(), "/.names/once")));
+  // The monitor exits right after it removed the container.
+  EXPECT_TRUE(Eventually([&] { return !ProcessAlive(once->state.monitor_pid()); }));
 }
 
 TEST_F(LifecycleTest, KilledMonitorThenGcAndRm) {
@@ -578,7 +580,7 @@ TEST_F(LifecycleTest, AnonymousVolumesFollowContainer) {
   absl::StatusOr<container::ManagedContainer> vol2 = container::CreateContainer(options);
   ASSERT_TRUE(vol2.ok()) << vol2.status();
   ASSERT_EQ(vol2->config.anonymous_volumes_size(), 1);
-  ASSERT_TRUE(container::RemoveContainer("vol2", {.volumes = true}).ok());
+  ASSERT_TRUE(container::RemoveContainer("vol2", {.force = false, .volumes = true}).ok());
   EXPECT_EQ(volumes->Inspect(vol2->config.anonymous_volumes(0)).status().code(),
             absl::StatusCode::kNotFound);
 
@@ -746,7 +748,7 @@ TEST_F(LifecycleTest, DebianDpkgChangeCommits) {
   EXPECT_THAT(lines, Contains("C /var/lib/dpkg/status"));
 
   absl::StatusOr<std::string> image =
-      container::CommitContainer("deb", {.names = {"debian:removed"}});
+      container::CommitContainer("deb", {.names = {"debian:removed"}, .comment = "", .pause = true});
   ASSERT_TRUE(image.ok()) << image.status();
   ASSERT_TRUE(container::RemoveContainer("deb", {}).ok());
 

@@ -121,7 +121,7 @@ TEST_F(ManagedTest, CreateRejectsBadInput) {
   CreateOptions no_command;
   EXPECT_EQ(CreateContainer(no_command).status().code(), absl::StatusCode::kInvalidArgument);
   // Only the first container was made.
-  absl::StatusOr<std::vector<ManagedContainer>> all = ListContainers({.all = true});
+  absl::StatusOr<std::vector<ManagedContainer>> all = ListContainers({.all = true, .labels = {}});
   ASSERT_TRUE(all.ok());
   EXPECT_EQ(all->size(), 1u);
 }
@@ -143,7 +143,7 @@ TEST_F(ManagedTest, ConcurrentCreatesOfOneName) {
     if (WEXITSTATUS(status) == 0) ++created;
   }
   EXPECT_EQ(created, 1);
-  absl::StatusOr<std::vector<ManagedContainer>> all = ListContainers({.all = true});
+  absl::StatusOr<std::vector<ManagedContainer>> all = ListContainers({.all = true, .labels = {}});
   ASSERT_TRUE(all.ok());
   EXPECT_EQ(all->size(), 1u) << "the losers removed their directories";
 }
@@ -195,7 +195,7 @@ TEST_F(ManagedTest, ListFiltersByLabelsAndStatus) {
   ASSERT_TRUE(projects.ok());
   EXPECT_EQ(projects->size(), 2u);
 
-  absl::StatusOr<std::vector<ManagedContainer>> all = ListContainers({.all = true});
+  absl::StatusOr<std::vector<ManagedContainer>> all = ListContainers({.all = true, .labels = {}});
   ASSERT_TRUE(all.ok());
   ASSERT_EQ(all->size(), 3u);
   EXPECT_EQ((*all)[0].name(), "c") << "newest first";
