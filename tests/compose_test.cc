@@ -948,6 +948,49 @@ services:
   EXPECT_THAT(remove.err, HasSubstr("Container orphans-dropped-1  Removed"));
 }
 
+TEST_F(ComposeTest, ServicesOnSeveralNetworks) {
+  std::string project = MakeProject("nets", {{"compose.yaml", absl::StrCat(R"(
+services:
+  app:
+    image: busybox
+    command: ["sh", "-c", ")", kIdle, R"("]
+    networks: [front, back]
+  db:
+    image: busybox
+    command: ["sh", "-c", ")", kIdle, R"("]
+    networks:
+      back:
+        aliases: [database]
+  proxy:
+    image: busybox
+    command: ["sh", "-c", ")", kIdle, R"("]
+    networks: [front]
+networks:
+  front: {}
+  back: {}
+)")}});
+  CliResult up = Compose(project, {"up", "-d"});
+  ASSERT_EQ(up.status, 0) << Describe(up);
+  auto ping = [&](const std::string& from, const std::string& to) {
+    return Compose(project, {"exec", from, "ping", "-c1", "-W2", to}).status;
+  };
+  EXPECT_EQ(ping("app", "database"), 0);
+  EXPECT_EQ(ping("app", "proxy"), 0);
+  EXPECT_EQ(ping("proxy", "app"), 0);
+  // The proxy is not on the database's network, so the name does not
+  // resolve there.
+  EXPECT_NE(ping("proxy", "database"), 0);
+
+  // A restart joins both networks again.
+  CliResult restart = Compose(project, {"restart", "app"});
+  ASSERT_EQ(restart.status, 0) << Describe(restart);
+  EXPECT_EQ(ping("app", "database"), 0);
+  EXPECT_EQ(ping("app", "proxy"), 0);
+
+  CliResult down = Compose(project, {"down"});
+  ASSERT_EQ(down.status, 0) << Describe(down);
+}
+
 TEST_F(ComposeTest, InterruptStopsAttachedServices) {
   std::string project = MakeProject("interrupted", {{"compose.yaml", absl::StrCat(R"(
 services:

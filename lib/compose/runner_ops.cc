@@ -106,6 +106,19 @@ absl::Status StopAll(const Project& project,
 // Whether the container's service is gone from the project. Services of
 // profiles that are not enabled are still the project's, as in docker
 // compose.
+// Joins a container that was started again to its networks after the
+// first, which its spec does not name.
+absl::Status ConnectAgain(const Project& project, const std::string& service,
+                          const container::ManagedContainer& container) {
+  int number = 1;
+  (void)absl::SimpleAtoi(LabelOf(container, kContainerNumberLabel), &number);
+  absl::StatusOr<ServiceContainer> plan = PlanServiceContainer(project, service, number, nullptr);
+  if (!plan.ok() || plan->extra_networks.empty()) return absl::OkStatus();
+  absl::StatusOr<container::ManagedContainer> running = container::ResolveContainer(container.id());
+  if (!running.ok()) return running.status();
+  return runner_internal::ConnectExtraNetworks(*running, plan->extra_networks);
+}
+
 bool IsOrphan(const Project& project, const container::ManagedContainer& container) {
   std::string service = LabelOf(container, kServiceLabel);
   const std::vector<std::string>& disabled = project.disabled_services;
@@ -192,6 +205,8 @@ absl::Status StartServices(const Project& project, const std::vector<std::string
     for (const container::ManagedContainer& container : *containers) {
       if (LabelOf(container, kOneoffLabel) == "True" || container.running()) continue;
       absl::Status started = container::StartContainer(container.id());
+      if (!started.ok()) return started;
+      started = ConnectAgain(project, service, container);
       if (!started.ok()) return started;
       print(absl::StrCat("Container ", container.name(), "  Started"));
     }

@@ -2,6 +2,7 @@
 #include <set>
 
 #include "absl/strings/str_cat.h"
+#include "lib/base/log.h"
 #include "lib/base/status.h"
 #include "lib/compose/runner_internal.h"
 #include "lib/container/record.h"
@@ -179,6 +180,13 @@ absl::Status ConnectExtraNetworks(const container::ManagedContainer& container,
   absl::StatusOr<std::shared_ptr<net::NetworkHost>> host = OpenHost();
   if (!host.ok()) return host.status();
   for (const ExtraNetwork& network : networks) {
+    // The container has just started, so an endpoint of it that is still
+    // recorded belongs to its previous run, whose process is gone.
+    absl::Status stale = (*host)->Disconnect(network.network, container.id());
+    if (!stale.ok() && stale.code() != absl::StatusCode::kNotFound) {
+      Logf(LogLevel::kDebug, container.id(), "no stale endpoint removed from %s: %s",
+           network.network, stale.message());
+    }
     net::ConnectOptions options;
     options.network = network.network;
     options.container_id = container.id();
@@ -189,6 +197,9 @@ absl::Status ConnectExtraNetworks(const container::ManagedContainer& container,
     // The container's first process owns the attachment, so that gc
     // removes it once the container exited.
     options.owner_pid = container.state.pid();
+    // The /etc files of the first network (lib/container/network.cc), so
+    // that /etc/hosts lists the peers of every network.
+    options.etc_dir = absl::StrCat(container.state.state_root(), "/", container.id(), "/etc");
     absl::StatusOr<net::Attachment> attachment = (*host)->Connect(options);
     if (!attachment.ok()) {
       return Annotate(attachment.status(),

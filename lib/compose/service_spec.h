@@ -41,6 +41,8 @@ inline constexpr char kProjectDirectoryLabel[] = "com.docker.compose.project.wor
 
 // A network that the container joins after it started, beyond the first
 // one (spec.network).
+// NOTE: a restart by the restart policy joins only the first network
+// again; `compose start` and `restart` join the others too.
 struct ExtraNetwork {
   std::string network;  // the network's name on the host
   std::vector<std::string> aliases;
