@@ -1027,7 +1027,8 @@ services:
   std::string errors = testing::ReadCaptureFile(err);
   close(out);
   close(err);
-  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status << "\n" << errors;
+  ASSERT_TRUE(WIFEXITED(status)) << status << "\n" << errors;
+  EXPECT_EQ(WEXITSTATUS(status), 0) << errors;
   EXPECT_EQ(output, "server-1  | serving\n");
   EXPECT_THAT(errors, HasSubstr("Gracefully stopping..."));
   absl::StatusOr<container::ManagedContainer> server = Find("interrupted-server-1");

@@ -74,8 +74,15 @@ namespace {
 
 // Stops `containers` at once, each with its service's stop settings.
 absl::Status StopAll(const Project& project,
-                     const std::vector<container::ManagedContainer>& containers,
+                     const std::vector<container::ManagedContainer>& listed,
                      const Printer& print) {
+  // The state as it is now: a container may have stopped since it was
+  // listed.
+  std::vector<container::ManagedContainer> containers;
+  for (const container::ManagedContainer& container : listed) {
+    absl::StatusOr<container::ManagedContainer> now = container::ResolveContainer(container.id());
+    if (now.ok()) containers.push_back(std::move(*now));
+  }
   std::vector<absl::Status> results(containers.size());
   std::vector<std::thread> stoppers;
   for (size_t i = 0; i < containers.size(); ++i) {
@@ -144,10 +151,12 @@ absl::Status Down(const Project& project, const DownOptions& options, const Prin
     }
     removing.push_back(std::move(container));
   }
+
   // Dependants stop before what they depend on, then the rest (one-off
   // and orphan containers).
   absl::Status status = StopServices(project, {}, print);
   if (status.ok()) status = StopAll(project, removing, print);
+
   for (const container::ManagedContainer& container : removing) {
     absl::Status removed =
         container::RemoveContainer(container.id(), {.force = true, .volumes = options.volumes});
@@ -158,6 +167,7 @@ absl::Status Down(const Project& project, const DownOptions& options, const Prin
     }
   }
   if (!status.ok()) return status;
+
   status = runner_internal::RemoveNetworks(project, print);
   // The kept orphans may still use the networks.
   if (!status.ok() && orphans_kept) {
