@@ -294,7 +294,7 @@ int RemoveImage(const char* reference, const pycontain_image_options* options,
 
   absl::StatusOr<image::Store> store = OpenStore(read.store_root);
   if (!store.ok()) return Fail(store.status(), error);
-  absl::Status removed = store->RemoveImage(reference);
+  absl::Status removed = container::RemoveImageUnlessUsed(*store, reference);
   if (!removed.ok()) return Fail(removed, error);
   return PYCONTAIN_OK;
 }

@@ -609,8 +609,12 @@ PYCONTAIN_API int pycontain_image_list(const pycontain_image_options *options,
  * image with it when it has no other name; for an id (or id prefix) the
  * image goes with all its names. Blobs and layers that no image uses any
  * more stay until a prune (`pycontain image prune`). Running containers
- * keep their root filesystems. Errors: NOT_FOUND for an unknown reference;
- * INVALID_ARGUMENT for an ambiguous id prefix. */
+ * keep their root filesystems. Like `docker rmi`, an image that a named
+ * container (pycontain_managed_create) was created from is not deleted
+ * while that container exists; removing one of several names of it is
+ * allowed. Errors: NOT_FOUND for an unknown reference; INVALID_ARGUMENT
+ * for an ambiguous id prefix; FAILED_PRECONDITION, naming the container,
+ * for an image a named container uses. */
 PYCONTAIN_API int pycontain_image_remove(const char *reference,
                                          const pycontain_image_options *options,
                                          pycontain_error **error);

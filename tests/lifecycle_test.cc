@@ -32,6 +32,7 @@
 #include "gtest/gtest.h"
 #include "lib/base/unique_fd.h"
 #include "lib/container/gc.h"
+#include "lib/container/image_use.h"
 #include "lib/container/managed.h"
 #include "lib/container/record.h"
 #include "lib/container/state_dir.h"
@@ -767,6 +768,42 @@ TEST_F(LifecycleTest, DebianDpkgChangeCommits) {
   output = testing::RunCaptured(check);
   ASSERT_TRUE(output.ok()) << output.status();
   EXPECT_EQ(output->stdout_text, "installed\n");
+}
+
+
+TEST_F(LifecycleTest, ImageOfContainerIsKeptUntilContainerGoes) {
+  std::string tarball = dir_ + "/busybox.tar";
+  std::string command = absl::StrCat("tar -cf ", tarball, " -C ", testing::BusyboxRoot(), " .");
+  ASSERT_EQ(system(command.c_str()), 0) << command;
+  image::ImportOptions import;
+  import.names = {"busybox:latest", "busybox:second"};
+  absl::StatusOr<std::string> id = image::ImportTarball(*store_, tarball, import);
+  ASSERT_TRUE(id.ok()) << id.status();
+
+  container::CreateOptions options;
+  options.name = "keeper";
+  options.spec.set_image("busybox");
+  options.spec.mutable_process()->add_args("true");
+  absl::StatusOr<container::ManagedContainer> created = container::CreateContainer(options);
+  ASSERT_TRUE(created.ok()) << created.status();
+  ASSERT_EQ(created->config.image_id(), *id);
+
+  // One of two names may go; the image stays under the other.
+  EXPECT_TRUE(container::RemoveImageUnlessUsed(*store_, "busybox:latest").ok());
+  // Its last name and its id may not, while the stopped container exists.
+  for (const std::string& reference : {std::string("busybox:second"), *id}) {
+    absl::Status removed = container::RemoveImageUnlessUsed(*store_, reference);
+    EXPECT_EQ(removed.code(), absl::StatusCode::kFailedPrecondition) << reference;
+    EXPECT_THAT(removed.message(), HasSubstr("container keeper")) << removed;
+  }
+  CliResult cli = RunCli({"image", "rm", "busybox:second"});
+  EXPECT_EQ(cli.status, 125);
+  EXPECT_THAT(cli.err, HasSubstr("remove the container first"));
+  EXPECT_TRUE(store_->GetImage(*id).ok());
+
+  ASSERT_TRUE(container::RemoveContainer("keeper", {}).ok());
+  EXPECT_TRUE(container::RemoveImageUnlessUsed(*store_, "busybox:second").ok());
+  EXPECT_EQ(store_->GetImage(*id).status().code(), absl::StatusCode::kNotFound);
 }
 
 }  // namespace

@@ -13,6 +13,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/time/time.h"
 #include "lib/image/image_io.h"
+#include "lib/container/image_use.h"
 #include "lib/image/store.h"
 
 namespace pycontain::cli {
@@ -40,7 +41,9 @@ Commands:
   ls [-q]             list images (-q: ids only)
   inspect IMAGE       print the image's config and manifest as JSON
   history IMAGE       print the image's history, newest first
-  rm IMAGE...         remove names, and images left without a name
+  rm IMAGE...         remove names, and images left without a name; an
+                      image a container was created from stays until the
+                      container is removed (`pycontain rm`)
   prune               remove blobs and layers no image uses
 )";
 
@@ -226,7 +229,7 @@ int ImageCommand(const std::vector<std::string>& args) {
   if (command == "rm") {
     if (rest.empty()) return Fail("image rm: at least one IMAGE is required");
     for (const std::string& reference : rest) {
-      absl::Status removed = store->RemoveImage(reference);
+      absl::Status removed = container::RemoveImageUnlessUsed(*store, reference);
       if (!removed.ok()) return Fail(removed);
       printf("Untagged: %s\n", reference.c_str());
     }

@@ -182,7 +182,9 @@ def remove(reference, *, root=None):
     name. For an id (or a prefix of one) the image goes with all its names.
     Layers stay on disk until `pycontain image prune`, and running
     containers keep their root filesystems. Raises NotFoundError for an
-    unknown reference.
+    unknown reference, and StateError, naming the container, for an image
+    that a named container (pycontain.managed) was created from: as with
+    `docker rmi`, remove the container first.
 
     root: the store's directory; default: $PYCONTAIN_ROOT, else the
         user's default store (see help(pycontain.images)).
