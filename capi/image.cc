@@ -20,6 +20,7 @@
 #include "lib/base/log.h"
 #include "lib/base/status.h"
 #include "lib/base/unique_fd.h"
+#include "lib/container/image_use.h"
 #include "lib/image/image_io.h"
 #include "lib/image/store.h"
 
