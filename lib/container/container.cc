@@ -10,6 +10,7 @@
 #include "lib/cgroup/validate.h"
 #include "lib/container/prepare.h"
 #include "lib/container/record.h"
+#include "lib/container/sysctl.h"
 #include "lib/ns/join.h"
 #include "lib/ns/launch.h"
 
@@ -65,6 +66,20 @@ void AddSecurityParentSetup(security::PreparedSecurity* security,
       if (!status.ok()) return status;
     }
     return security->ParentSetup(pid);
+  };
+}
+
+// Sets spec.sysctls inside the child's namespaces after any other
+// before_setup. The spec outlives Launch.
+void AddSysctlSetup(const spec::ContainerSpec& spec, ns::LaunchOptions& launch) {
+  if (spec.sysctls().empty()) return;
+  auto previous = std::move(launch.before_setup);
+  launch.before_setup = [previous, &spec](pid_t pid) -> absl::Status {
+    if (previous) {
+      absl::Status status = previous(pid);
+      if (!status.ok()) return status;
+    }
+    return ApplySysctls(spec, pid);
   };
 }
 
@@ -131,6 +146,8 @@ absl::StatusOr<Container> Container::Start(const spec::ContainerSpec& spec,
   // Limits are checked against this machine before anything is created.
   absl::Status valid = cgroup::ValidateResourcesOnThisMachine(spec.resources());
   if (!valid.ok()) return valid;
+  valid = ValidateSysctls(spec);
+  if (!valid.ok()) return valid;
   absl::StatusOr<PreparedContainer> prepared = PrepareContainer(spec, options.layer_directory);
   if (!prepared.ok()) return prepared.status();
 
@@ -142,6 +159,7 @@ absl::StatusOr<Container> Container::Start(const spec::ContainerSpec& spec,
     return Annotate(cgroup.status(), absl::StrCat("container ", prepared->id));
   }
   AddSecurityParentSetup(prepared->security.get(), launch);
+  AddSysctlSetup(spec, launch);
   // before_setup keeps a pointer to the owner, which must not move until
   // Launch returns.
   std::optional<ContainerNetwork> network;
