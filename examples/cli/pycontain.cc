@@ -111,6 +111,12 @@ Options:
   --network-alias NAME  another name the network's containers resolve
   --host-netns PATH     the network namespace that plays the host
                         (default: the caller's)
+  --sysctl NAME=VALUE   set a namespaced kernel parameter inside the
+                        container (repeatable): net.* (not with --network
+                        host or container:), fs.mqueue.*, kernel.msgmax,
+                        kernel.msgmnb, kernel.msgmni, kernel.sem,
+                        kernel.shmall, kernel.shmmax, kernel.shmmni,
+                        kernel.shm_rmid_forced; the host's values stay
   -h, --help            print this help
 
 %s
@@ -301,6 +307,12 @@ std::string ParseRunOptions(Arguments& args, pycontain::spec::ContainerSpec& spe
       spec.mutable_network()->add_aliases(value);
     } else if (args.Match("--host-netns", "", &value, &error)) {
       spec.mutable_network()->set_host_namespace_path(value);
+    } else if (args.Match("--sysctl", "", &value, &error)) {
+      size_t equals = value.find('=');
+      if (equals == std::string::npos || equals == 0) {
+        return absl::StrCat("--sysctl: expected NAME=VALUE, got \"", value, "\"");
+      }
+      (*spec.mutable_sysctls())[value.substr(0, equals)] = value.substr(equals + 1);
     } else if (pycontain::cli::IsSecurityFlag(flag) && args.Match(flag, "", &value, &error)) {
       if (error.empty()) {
         error = pycontain::cli::ApplySecurityFlag(flag, value, spec.mutable_security());

@@ -343,7 +343,7 @@ constexpr Field kServiceFields[] = {
     {"stop_grace_period", &kDuration},
     {"stop_signal", &kString},
     {"storage_opt", &kAnything, Support::kNotApplied, "overlay roots have no size options"},
-    {"sysctls", &kListOrDict, Support::kNotApplied, "containers keep the kernel's defaults"},
+    {"sysctls", &kListOrDict},
     {"tmpfs", &kStringOrList},
     {"tty", &kBool, Support::kNotApplied, kNoTty},
     {"ulimits", &kUlimits},

@@ -148,6 +148,12 @@ absl::Status ApplyImageAndCommand(Context& context) {
 
 void ApplyProcess(Context& context) {
   spec::Process* process = context.spec().mutable_process();
+  // Checked when the container starts (container/sysctl.h).
+  if (const Node* sysctls = context.node.Find("sysctls")) {
+    for (const yaml::Entry& entry : sysctls->entries) {
+      (*context.spec().mutable_sysctls())[entry.key] = entry.value.scalar;
+    }
+  }
   if (const Node* environment = context.node.Find("environment")) {
     for (const yaml::Entry& entry : environment->entries) {
       // A variable without a value that the host does not set either is
@@ -302,10 +308,6 @@ absl::Status ApplyNamespaces(Context& context) {
 // The fields that pycontain cannot apply yet but that a service still
 // runs without: each is a warning.
 void WarnUnapplied(Context& context) {
-  const Node* sysctls = context.node.Find("sysctls");
-  if (sysctls != nullptr && !sysctls->entries.empty()) {
-    context.Warn("sysctls", "not applied yet: containers keep the kernel's defaults");
-  }
   const Node* extra_hosts = context.node.Find("extra_hosts");
   if (extra_hosts != nullptr && !extra_hosts->entries.empty()) {
     context.Warn("extra_hosts", "not applied yet: /etc/hosts lists only the network's peers");

@@ -237,8 +237,6 @@ services:
   web:
     image: base:1
     init: true
-    sysctls:
-      net.core.somaxconn: 1024
     extra_hosts:
       - "db:10.0.0.5"
     dns: 8.8.8.8
@@ -246,12 +244,39 @@ services:
       - "80"
 )", "web");
   ASSERT_TRUE(plan.ok()) << plan.status();
-  ASSERT_EQ(warnings_.size(), 5u);
-  EXPECT_THAT(warnings_[0], HasSubstr("service web: sysctls: not applied yet"));
-  EXPECT_THAT(warnings_[1], HasSubstr("service web: extra_hosts: not applied yet"));
-  EXPECT_THAT(warnings_[2], HasSubstr("service web: dns: not applied yet"));
-  EXPECT_THAT(warnings_[3], HasSubstr("service web: init: not applied: pycontain-init not found"));
-  EXPECT_THAT(warnings_[4], HasSubstr("port 80 is not published"));
+  ASSERT_EQ(warnings_.size(), 4u);
+  EXPECT_THAT(warnings_[0], HasSubstr("service web: extra_hosts: not applied yet"));
+  EXPECT_THAT(warnings_[1], HasSubstr("service web: dns: not applied yet"));
+  EXPECT_THAT(warnings_[2], HasSubstr("service web: init: not applied: pycontain-init not found"));
+  EXPECT_THAT(warnings_[3], HasSubstr("port 80 is not published"));
+}
+
+TEST_F(ServiceSpecTest, SysctlsGoToSpec) {
+  absl::StatusOr<ServiceContainer> mapping = Plan(R"(
+services:
+  web:
+    image: base:1
+    sysctls:
+      net.core.somaxconn: 1024
+      kernel.shmmax: "65536"
+)", "web");
+  ASSERT_TRUE(mapping.ok()) << mapping.status();
+  EXPECT_TRUE(warnings_.empty());
+  const auto& sysctls = mapping->create.spec.sysctls();
+  ASSERT_EQ(sysctls.size(), 2u);
+  EXPECT_EQ(sysctls.at("net.core.somaxconn"), "1024");
+  EXPECT_EQ(sysctls.at("kernel.shmmax"), "65536");
+
+  absl::StatusOr<ServiceContainer> list = Plan(R"(
+services:
+  web:
+    image: base:1
+    sysctls:
+      - net.ipv4.ip_forward=1
+)", "web");
+  ASSERT_TRUE(list.ok()) << list.status();
+  ASSERT_EQ(list->create.spec.sysctls().size(), 1u);
+  EXPECT_EQ(list->create.spec.sysctls().at("net.ipv4.ip_forward"), "1");
 }
 
 TEST_F(ServiceSpecTest, InitRunsCommandUnderInit) {
