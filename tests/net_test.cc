@@ -26,6 +26,7 @@ namespace pycontain {
 namespace {
 
 using ::testing::HasSubstr;
+using ::testing::Not;
 using testing::BusyboxRoot;
 using testing::Output;
 using testing::RunCaptured;
@@ -115,6 +116,43 @@ TEST_F(NetTest, ContainersReachEachOtherByName) {
                          "wget -q -O- http://net-srv/ && exit 0; sleep 0.2; done; exit 1");
   EXPECT_EQ(output.result.exit_code(), 0) << output.stderr_text;
   EXPECT_EQ(output.stdout_text, "hello from net-srv\n");
+}
+
+TEST_F(NetTest, DnsSettingsReplaceResolvConf) {
+  ASSERT_TRUE(host_->CreateNetwork({.name = "web"}).ok());
+  spec::ContainerSpec spec = Spec("net-dns", "web", "cat /etc/resolv.conf");
+  spec.mutable_network()->add_dns("192.0.2.53");
+  spec.mutable_network()->add_dns("2001:db8::53");
+  spec.mutable_network()->add_dns_search("example.test");
+  spec.mutable_network()->add_dns_search("corp.test");
+  spec.mutable_network()->add_dns_options("ndots:2");
+  absl::StatusOr<Output> output = RunCaptured(spec);
+  ASSERT_TRUE(output.ok()) << output.status();
+  EXPECT_EQ(output->result.exit_code(), 0) << output->stderr_text;
+  EXPECT_THAT(output->stdout_text,
+              HasSubstr("nameserver 192.0.2.53\nnameserver 2001:db8::53\n"
+                        "search example.test corp.test\noptions ndots:2\n"));
+  EXPECT_THAT(output->stdout_text, Not(HasSubstr("from the host's")));
+}
+
+TEST_F(NetTest, InvalidDnsAddressNamesField) {
+  ASSERT_TRUE(host_->CreateNetwork({.name = "web"}).ok());
+  spec::ContainerSpec spec = Spec("net-dns", "web", "true");
+  spec.mutable_network()->add_dns("192.0.2.300");
+  absl::StatusOr<container::Container> started = container::Container::Start(spec);
+  ASSERT_FALSE(started.ok());
+  EXPECT_EQ(started.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(started.status().message(), HasSubstr("network.dns[0]"));
+  EXPECT_THAT(started.status().message(), HasSubstr("192.0.2.300"));
+}
+
+TEST_F(NetTest, DnsNeedsAttachedMode) {
+  spec::ContainerSpec spec = testing::SpecFor(BusyboxRoot(), {"/bin/true"});
+  spec.mutable_network()->add_dns("192.0.2.53");
+  absl::StatusOr<container::Container> started = container::Container::Start(spec);
+  ASSERT_FALSE(started.ok());
+  EXPECT_EQ(started.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(started.status().message(), HasSubstr("dns"));
 }
 
 TEST_F(NetTest, NamesDoNotCrossNetworks) {

@@ -111,6 +111,12 @@ Options:
   --network-alias NAME  another name the network's containers resolve
   --host-netns PATH     the network namespace that plays the host
                         (default: the caller's)
+  --dns IP              a nameserver for the container's /etc/resolv.conf
+                        (repeatable; with --network NAME only). With any
+                        of --dns, --dns-search or --dns-option the file
+                        has only these lines, not the host's
+  --dns-search DOMAIN   a search domain for /etc/resolv.conf (repeatable)
+  --dns-option OPTION   a resolver option such as ndots:2 (repeatable)
   --sysctl NAME=VALUE   set a namespaced kernel parameter inside the
                         container (repeatable): net.* (not with --network
                         host or container:), fs.mqueue.*, kernel.msgmax,
@@ -307,6 +313,12 @@ std::string ParseRunOptions(Arguments& args, pycontain::spec::ContainerSpec& spe
       spec.mutable_network()->add_aliases(value);
     } else if (args.Match("--host-netns", "", &value, &error)) {
       spec.mutable_network()->set_host_namespace_path(value);
+    } else if (args.Match("--dns", "", &value, &error)) {
+      spec.mutable_network()->add_dns(value);
+    } else if (args.Match("--dns-search", "", &value, &error)) {
+      spec.mutable_network()->add_dns_search(value);
+    } else if (args.Match("--dns-option", "", &value, &error)) {
+      spec.mutable_network()->add_dns_options(value);
     } else if (args.Match("--sysctl", "", &value, &error)) {
       size_t equals = value.find('=');
       if (equals == std::string::npos || equals == 0) {

@@ -312,10 +312,6 @@ void WarnUnapplied(Context& context) {
   if (extra_hosts != nullptr && !extra_hosts->entries.empty()) {
     context.Warn("extra_hosts", "not applied yet: /etc/hosts lists only the network's peers");
   }
-  const Node* dns = context.node.Find("dns");
-  if (dns != nullptr && !dns->items.empty()) {
-    context.Warn("dns", "not applied yet: resolv.conf is derived from the host's");
-  }
 }
 
 // init: true runs the command under pycontain-init, bind-mounted where
@@ -473,7 +469,20 @@ absl::Status ApplyNetworks(Context& context, const std::string& container_name) 
   if (networks.empty()) {
     network->set_mode(spec::Network::NONE);
     if (network->ports_size() > 0) return context.Error("ports", "need a network");
+    for (const char* field : {"dns", "dns_search", "dns_opt"}) {
+      if (!Strings(context.node.Find(field)).empty()) {
+        context.Warn(field, "not applied: a service without networks keeps its image's resolv.conf");
+      }
+    }
     return absl::OkStatus();
+  }
+  // Checked when the container starts (network.dns in the spec).
+  for (std::string& ip : Strings(context.node.Find("dns"))) network->add_dns(std::move(ip));
+  for (std::string& domain : Strings(context.node.Find("dns_search"))) {
+    network->add_dns_search(std::move(domain));
+  }
+  for (std::string& option : Strings(context.node.Find("dns_opt"))) {
+    network->add_dns_options(std::move(option));
   }
   for (size_t i = 0; i < networks.size(); ++i) {
     const yaml::Entry& entry = *networks[i];

@@ -239,16 +239,35 @@ services:
     init: true
     extra_hosts:
       - "db:10.0.0.5"
-    dns: 8.8.8.8
     ports:
       - "80"
 )", "web");
   ASSERT_TRUE(plan.ok()) << plan.status();
-  ASSERT_EQ(warnings_.size(), 4u);
+  ASSERT_EQ(warnings_.size(), 3u);
   EXPECT_THAT(warnings_[0], HasSubstr("service web: extra_hosts: not applied yet"));
-  EXPECT_THAT(warnings_[1], HasSubstr("service web: dns: not applied yet"));
-  EXPECT_THAT(warnings_[2], HasSubstr("service web: init: not applied: pycontain-init not found"));
-  EXPECT_THAT(warnings_[3], HasSubstr("port 80 is not published"));
+  EXPECT_THAT(warnings_[1], HasSubstr("service web: init: not applied: pycontain-init not found"));
+  EXPECT_THAT(warnings_[2], HasSubstr("port 80 is not published"));
+}
+
+TEST_F(ServiceSpecTest, DnsGoesToNetwork) {
+  absl::StatusOr<ServiceContainer> plan = Plan(R"(
+services:
+  web:
+    image: base:1
+    dns: [192.0.2.53, "2001:db8::53"]
+    dns_search: example.test
+    dns_opt: [ndots:2]
+)", "web");
+  ASSERT_TRUE(plan.ok()) << plan.status();
+  EXPECT_TRUE(warnings_.empty());
+  const spec::Network& network = plan->create.spec.network();
+  ASSERT_EQ(network.dns_size(), 2);
+  EXPECT_EQ(network.dns(0), "192.0.2.53");
+  EXPECT_EQ(network.dns(1), "2001:db8::53");
+  ASSERT_EQ(network.dns_search_size(), 1);
+  EXPECT_EQ(network.dns_search(0), "example.test");
+  ASSERT_EQ(network.dns_options_size(), 1);
+  EXPECT_EQ(network.dns_options(0), "ndots:2");
 }
 
 TEST_F(ServiceSpecTest, SysctlsGoToSpec) {

@@ -40,6 +40,8 @@ struct PreparedNetwork {
   std::shared_ptr<net::NetworkHost> host;
   net::ConnectOptions connect;
   EtcFiles etc;
+  // The spec's network, for its DNS settings written after attaching.
+  spec::Network dns;
 };
 
 // For BRIDGE, MACVLAN and IPVLAN modes: checks the network fields, opens
