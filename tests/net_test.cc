@@ -146,6 +146,28 @@ TEST_F(NetTest, InvalidDnsAddressNamesField) {
   EXPECT_THAT(started.status().message(), HasSubstr("192.0.2.300"));
 }
 
+TEST_F(NetTest, ExtraHostsInEtcHosts) {
+  ASSERT_TRUE(host_->CreateNetwork({.name = "web"}).ok());
+  spec::ContainerSpec spec = Spec("net-hosts", "web", "cat /etc/hosts");
+  spec.mutable_network()->add_extra_hosts("db.test:192.0.2.10");
+  spec.mutable_network()->add_extra_hosts("v6.test:2001:db8::10");
+  absl::StatusOr<Output> output = RunCaptured(spec);
+  ASSERT_TRUE(output.ok()) << output.status();
+  EXPECT_EQ(output->result.exit_code(), 0) << output->stderr_text;
+  EXPECT_THAT(output->stdout_text, ::testing::ContainsRegex("192\\.0\\.2\\.10[ \t]+db\\.test\n"));
+  EXPECT_THAT(output->stdout_text, ::testing::ContainsRegex("2001:db8::10[ \t]+v6\\.test\n"));
+}
+
+TEST_F(NetTest, InvalidExtraHostNamesField) {
+  ASSERT_TRUE(host_->CreateNetwork({.name = "web"}).ok());
+  spec::ContainerSpec spec = Spec("net-hosts", "web", "true");
+  spec.mutable_network()->add_extra_hosts("db.test:192.0.2.300");
+  absl::StatusOr<container::Container> started = container::Container::Start(spec);
+  ASSERT_FALSE(started.ok());
+  EXPECT_EQ(started.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(started.status().message(), HasSubstr("network.extra_hosts[0]"));
+}
+
 TEST_F(NetTest, DnsNeedsAttachedMode) {
   spec::ContainerSpec spec = testing::SpecFor(BusyboxRoot(), {"/bin/true"});
   spec.mutable_network()->add_dns("192.0.2.53");

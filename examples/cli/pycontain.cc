@@ -111,6 +111,8 @@ Options:
   --network-alias NAME  another name the network's containers resolve
   --host-netns PATH     the network namespace that plays the host
                         (default: the caller's)
+  --add-host HOST:IP    an extra line in the container's /etc/hosts
+                        (repeatable; with --network NAME only)
   --dns IP              a nameserver for the container's /etc/resolv.conf
                         (repeatable; with --network NAME only). With any
                         of --dns, --dns-search or --dns-option the file
@@ -313,6 +315,8 @@ std::string ParseRunOptions(Arguments& args, pycontain::spec::ContainerSpec& spe
       spec.mutable_network()->add_aliases(value);
     } else if (args.Match("--host-netns", "", &value, &error)) {
       spec.mutable_network()->set_host_namespace_path(value);
+    } else if (args.Match("--add-host", "", &value, &error)) {
+      spec.mutable_network()->add_extra_hosts(value);
     } else if (args.Match("--dns", "", &value, &error)) {
       spec.mutable_network()->add_dns(value);
     } else if (args.Match("--dns-search", "", &value, &error)) {

@@ -308,10 +308,6 @@ absl::Status ApplyNamespaces(Context& context) {
 // The fields that pycontain cannot apply yet but that a service still
 // runs without: each is a warning.
 void WarnUnapplied(Context& context) {
-  const Node* extra_hosts = context.node.Find("extra_hosts");
-  if (extra_hosts != nullptr && !extra_hosts->entries.empty()) {
-    context.Warn("extra_hosts", "not applied yet: /etc/hosts lists only the network's peers");
-  }
 }
 
 // init: true runs the command under pycontain-init, bind-mounted where
@@ -469,8 +465,9 @@ absl::Status ApplyNetworks(Context& context, const std::string& container_name) 
   if (networks.empty()) {
     network->set_mode(spec::Network::NONE);
     if (network->ports_size() > 0) return context.Error("ports", "need a network");
-    for (const char* field : {"dns", "dns_search", "dns_opt"}) {
-      if (!Strings(context.node.Find(field)).empty()) {
+    for (const char* field : {"dns", "dns_search", "dns_opt", "extra_hosts"}) {
+      const Node* node = context.node.Find(field);
+      if (node != nullptr && (!node->items.empty() || !node->entries.empty())) {
         context.Warn(field, "not applied: a service without networks keeps its image's resolv.conf");
       }
     }
@@ -483,6 +480,16 @@ absl::Status ApplyNetworks(Context& context, const std::string& container_name) 
   }
   for (std::string& option : Strings(context.node.Find("dns_opt"))) {
     network->add_dns_options(std::move(option));
+  }
+  if (const Node* extra_hosts = context.node.Find("extra_hosts")) {
+    for (const yaml::Entry& entry : extra_hosts->entries) {
+      if (entry.value.items.empty()) {
+        network->add_extra_hosts(absl::StrCat(entry.key, ":", entry.value.scalar));
+      }
+      for (const Node& ip : entry.value.items) {
+        network->add_extra_hosts(absl::StrCat(entry.key, ":", ip.scalar));
+      }
+    }
   }
   for (size_t i = 0; i < networks.size(); ++i) {
     const yaml::Entry& entry = *networks[i];

@@ -237,16 +237,30 @@ services:
   web:
     image: base:1
     init: true
-    extra_hosts:
-      - "db:10.0.0.5"
     ports:
       - "80"
 )", "web");
   ASSERT_TRUE(plan.ok()) << plan.status();
-  ASSERT_EQ(warnings_.size(), 3u);
-  EXPECT_THAT(warnings_[0], HasSubstr("service web: extra_hosts: not applied yet"));
-  EXPECT_THAT(warnings_[1], HasSubstr("service web: init: not applied: pycontain-init not found"));
-  EXPECT_THAT(warnings_[2], HasSubstr("port 80 is not published"));
+  ASSERT_EQ(warnings_.size(), 2u);
+  EXPECT_THAT(warnings_[0], HasSubstr("service web: init: not applied: pycontain-init not found"));
+  EXPECT_THAT(warnings_[1], HasSubstr("port 80 is not published"));
+}
+
+TEST_F(ServiceSpecTest, ExtraHostsGoToNetwork) {
+  absl::StatusOr<ServiceContainer> plan = Plan(R"(
+services:
+  web:
+    image: base:1
+    extra_hosts:
+      - "db:10.0.0.5"
+      - "v6=2001:db8::5"
+)", "web");
+  ASSERT_TRUE(plan.ok()) << plan.status();
+  EXPECT_TRUE(warnings_.empty());
+  const spec::Network& network = plan->create.spec.network();
+  ASSERT_EQ(network.extra_hosts_size(), 2);
+  EXPECT_EQ(network.extra_hosts(0), "db:10.0.0.5");
+  EXPECT_EQ(network.extra_hosts(1), "v6:2001:db8::5");
 }
 
 TEST_F(ServiceSpecTest, DnsGoesToNetwork) {

@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <utility>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "lib/base/unique_fd.h"
@@ -49,9 +50,37 @@ absl::Status CheckUnattached(const spec::Network& network) {
                       "name, ip, ip6, aliases and ports need mode BRIDGE, MACVLAN or IPVLAN");
   }
   if (network.dns_size() > 0 || network.dns_search_size() > 0 ||
-      network.dns_options_size() > 0) {
-    return FieldError("network",
-                      "dns, dns_search and dns_options need mode BRIDGE, MACVLAN or IPVLAN");
+      network.dns_options_size() > 0 || network.extra_hosts_size() > 0) {
+    return FieldError("network", "dns, dns_search, dns_options and extra_hosts need mode "
+                                 "BRIDGE, MACVLAN or IPVLAN");
+  }
+  return absl::OkStatus();
+}
+
+bool IsIpAddress(const std::string& ip) {
+  in6_addr address;
+  return inet_pton(AF_INET, ip.c_str(), &address) == 1 ||
+         inet_pton(AF_INET6, ip.c_str(), &address) == 1;
+}
+
+// Checks "HOST:IP": a host name of letters, digits, '.', '-' and '_', and
+// a valid address.
+absl::Status CheckExtraHosts(const spec::Network& network) {
+  for (int i = 0; i < network.extra_hosts_size(); ++i) {
+    const std::string& line = network.extra_hosts(i);
+    size_t colon = line.find(':');
+    std::string host = line.substr(0, colon);
+    bool host_ok = colon != std::string::npos && !host.empty();
+    for (char c : host) {
+      if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) && c != '.' && c != '-' &&
+          c != '_') {
+        host_ok = false;
+      }
+    }
+    if (!host_ok || !IsIpAddress(line.substr(colon + 1))) {
+      return FieldError(absl::StrCat("network.extra_hosts[", i, "]"),
+                        absl::StrCat("invalid entry \"", line, "\": expected HOST:IP"));
+    }
   }
   return absl::OkStatus();
 }
@@ -59,10 +88,8 @@ absl::Status CheckUnattached(const spec::Network& network) {
 // Each entry is one word with no line break, so one resolv.conf line.
 absl::Status CheckDns(const spec::Network& network) {
   for (int i = 0; i < network.dns_size(); ++i) {
-    in6_addr address;
     const std::string& ip = network.dns(i);
-    if (inet_pton(AF_INET, ip.c_str(), &address) != 1 &&
-        inet_pton(AF_INET6, ip.c_str(), &address) != 1) {
+    if (!IsIpAddress(ip)) {
       return FieldError(absl::StrCat("network.dns[", i, "]"),
                         absl::StrCat("invalid IP address \"", ip, "\""));
     }
@@ -162,6 +189,8 @@ absl::StatusOr<std::optional<PreparedNetwork>> PrepareNetwork(
   }
   absl::Status dns = CheckDns(network);
   if (!dns.ok()) return dns;
+  absl::Status extra_hosts = CheckExtraHosts(network);
+  if (!extra_hosts.ok()) return extra_hosts;
   if (spec.namespaces().has_net() && !spec.namespaces().net()) {
     return FieldError("namespaces.net", "a network attachment needs a new network namespace");
   }
@@ -174,6 +203,7 @@ absl::StatusOr<std::optional<PreparedNetwork>> PrepareNetwork(
   connect.aliases.assign(network.aliases().begin(), network.aliases().end());
   connect.ip = network.ip();
   connect.ip6 = network.ip6();
+  connect.extra_hosts.assign(network.extra_hosts().begin(), network.extra_hosts().end());
   for (int i = 0; i < network.ports_size(); ++i) {
     absl::StatusOr<net::PortMapping> port = net::ParsePortMapping(network.ports(i));
     if (!port.ok()) return FieldError(absl::StrCat("network.ports[", i, "]"), port.status().message());

@@ -263,6 +263,7 @@ absl::Status PlanEndpoint(const NetNamespace& host, const std::vector<NetworkRec
   for (const std::string& alias : options.aliases) endpoint.add_aliases(alias);
   endpoint.set_hostname(options.hostname.empty() ? endpoint.name() : options.hostname);
   endpoint.set_etc_dir(options.etc_dir);
+  for (const std::string& line : options.extra_hosts) endpoint.add_extra_hosts(line);
   pid_t owner = options.owner_pid > 0 ? options.owner_pid : getpid();
   endpoint.set_owner_pid(owner);
   endpoint.set_owner_start_time(ProcessStartTime(owner));

@@ -66,6 +66,23 @@ void CollectEntries(const std::vector<NetworkRecord>& networks,
   }
 }
 
+// The container's extra hosts ("HOST:IP"), from its first endpoint that
+// has any, so that several networks do not repeat them.
+void AppendExtraHosts(const std::vector<NetworkRecord>& networks,
+                      absl::string_view container_id, std::vector<HostsEntry>& peers) {
+  for (const NetworkRecord& network : networks) {
+    for (const EndpointRecord& endpoint : network.endpoints()) {
+      if (endpoint.container_id() != container_id || endpoint.extra_hosts().empty()) continue;
+      for (const std::string& line : endpoint.extra_hosts()) {
+        size_t colon = line.find(':');
+        if (colon == std::string::npos) continue;
+        peers.push_back({line.substr(colon + 1), {line.substr(0, colon)}});
+      }
+      return;
+    }
+  }
+}
+
 }  // namespace
 
 absl::Status CreateEtcFiles(const std::string& etc_dir) {
@@ -82,6 +99,7 @@ absl::Status WriteEtcFiles(const std::vector<NetworkRecord>& networks,
   std::string hostname;
   std::vector<HostsEntry> self, peers;
   CollectEntries(networks, container_id, hostname, self, peers);
+  AppendExtraHosts(networks, container_id, peers);
   absl::Status status = WriteInPlace(absl::StrCat(etc_dir, "/", kHostsFile),
                                      RenderHosts(hostname, self, peers));
   if (!status.ok() || !all) return status;

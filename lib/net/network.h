@@ -93,6 +93,9 @@ struct ConnectOptions {
   // Directory for the container's generated hosts, resolv.conf and
   // hostname files; empty: none are written.
   std::string etc_dir;
+  // Lines for the container's own /etc/hosts after its peers, as
+  // "HOST:IP" with a valid address (the caller checks them).
+  std::vector<std::string> extra_hosts;
 };
 
 class NetworkHost;
