@@ -85,7 +85,8 @@ absl::Status CheckExtraHosts(const spec::Network& network) {
   return absl::OkStatus();
 }
 
-// Each entry is one word with no line break, so one resolv.conf line.
+// Checks that each nameserver is an IP address, and each search domain and
+// option one word, so that no entry can add a resolv.conf line.
 absl::Status CheckDns(const spec::Network& network) {
   for (int i = 0; i < network.dns_size(); ++i) {
     const std::string& ip = network.dns(i);

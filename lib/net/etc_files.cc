@@ -66,8 +66,8 @@ void CollectEntries(const std::vector<NetworkRecord>& networks,
   }
 }
 
-// The container's extra hosts ("HOST:IP"), from its first endpoint that
-// has any, so that several networks do not repeat them.
+// Appends the container's extra hosts ("HOST:IP") to `peers`, from its
+// first endpoint that has any, so that several networks do not repeat them.
 void AppendExtraHosts(const std::vector<NetworkRecord>& networks,
                       absl::string_view container_id, std::vector<HostsEntry>& peers) {
   for (const NetworkRecord& network : networks) {
