@@ -15,6 +15,7 @@ namespace pycontain {
 namespace {
 
 using ::testing::HasSubstr;
+using ::testing::Not;
 using testing::BusyboxRoot;
 using testing::SpecFor;
 
@@ -116,6 +117,30 @@ TEST_F(ExecTest, JoinsLimitedContainerCgroups) {
   std::string expected = CgroupsOf(limited->pid());
   ASSERT_THAT(expected, HasSubstr(":memory:/pycontain/" + limited->id()));
   EXPECT_EQ(CgroupsOf(child.pid()), expected);
+}
+
+TEST_F(ExecTest, CommandStartsInsideLimitedCgroups) {
+  // Inside the container's cgroup namespace its own cgroups read as "/",
+  // and any other as a path with "/..". The command reads its cgroups as
+  // its first action, so it must already be in them when it execs.
+  spec::ContainerSpec spec = SpecFor(BusyboxRoot(), {"sleep", "30"});
+  spec.mutable_resources()->set_memory_bytes(64 << 20);
+  absl::StatusOr<container::Container> limited = container::Container::Start(spec);
+  ASSERT_TRUE(limited.ok()) << limited.status();
+  for (int round = 0; round < 5; ++round) {
+    int out = testing::MakeCaptureFile();
+    spec::Process process;
+    process.add_args("/bin/cat");
+    process.add_args("/proc/self/cgroup");
+    process.mutable_stdio()->set_stdout_fd(out);
+    absl::StatusOr<ns::ChildProcess> child = limited->Exec(process);
+    ASSERT_TRUE(child.ok()) << child.status();
+    ASSERT_TRUE(child->Wait().ok());
+    std::string cgroups = testing::ReadCaptureFile(out);
+    close(out);
+    EXPECT_THAT(cgroups, HasSubstr(":memory:/\n")) << "round " << round;
+    EXPECT_THAT(cgroups, Not(HasSubstr("/.."))) << "round " << round << ": " << cgroups;
+  }
 }
 
 TEST_F(ExecTest, UnknownCommandIsNotFound) {

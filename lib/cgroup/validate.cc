@@ -29,6 +29,15 @@ absl::Status ValidateMemory(const spec::Resources& r) {
     if (!status.ok()) return status;
   }
   bool memory_limited = r.memory_bytes() > 0;
+  // The container's setup runs in its cgroup before the command starts, in
+  // a process that shares the caller's memory (CLONE_VM). An OOM kill
+  // there would kill every process sharing that memory, the caller too, so
+  // limits too small for the setup are rejected, as Docker rejects them.
+  if (memory_limited && r.memory_bytes() < kMinimumMemoryBytes) {
+    return FieldError("memory_bytes",
+                      absl::StrCat(FormatByteSize(r.memory_bytes()), " is below the minimum of ",
+                                   FormatByteSize(kMinimumMemoryBytes)));
+  }
   if (r.memory_swap_bytes() != 0 && !memory_limited) {
     return FieldError("memory_swap_bytes",
                       "needs a memory limit: set memory_bytes too (--memory)");

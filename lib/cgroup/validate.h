@@ -15,6 +15,10 @@
 
 namespace pycontain::cgroup {
 
+// The smallest memory limit accepted (6 MiB, Docker's minimum too): the
+// container's setup must fit in it, see validate.cc.
+inline constexpr int64_t kMinimumMemoryBytes = 6 << 20;
+
 // The CFS period Docker's --cpus uses, in microseconds.
 inline constexpr int64_t kDefaultCpuPeriodUs = 100000;
 

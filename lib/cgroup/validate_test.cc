@@ -27,6 +27,14 @@ TEST(ValidateResourcesTest, EmptyIsValid) {
   EXPECT_FALSE(RequestsLimits(spec::Resources()));
 }
 
+TEST(ValidateResourcesTest, TinyMemoryLimitIsRejected) {
+  spec::Resources r;
+  r.set_memory_bytes(64 << 10);
+  ExpectFieldError(r, "resources.memory_bytes");
+  r.set_memory_bytes(kMinimumMemoryBytes);
+  EXPECT_TRUE(ValidateResources(r, TwoCpus()).ok());
+}
+
 TEST(ValidateResourcesTest, DockerLikeLimitsAreValid) {
   spec::Resources r;
   r.set_memory_bytes(64 << 20);

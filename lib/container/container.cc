@@ -334,18 +334,16 @@ absl::StatusOr<ns::ChildProcess> Container::Exec(const spec::Process& process) {
   join.stdin_fd = plan.stdin_fd;
   join.stdout_fd = plan.stdout_fd;
   join.stderr_fd = plan.stderr_fd;
+  // The command joins the container's cgroups before it execs, so that its
+  // limits, its accounting, KillAll and gc cover it and everything it
+  // starts. A command that has already died (ESRCH) needs no cgroup.
+  join.before_exec = [this](pid_t pid) {
+    absl::Status attached = cgroup_.Attach(pid, /*everywhere=*/true);
+    if (!attached.ok() && ErrnoOf(attached) == ESRCH) return absl::OkStatus();
+    return attached;
+  };
   absl::StatusOr<ns::ChildProcess> child = ns::Join(join);
   if (!child.ok()) return Annotate(child.status(), absl::StrCat("container ", id_));
-
-  // The command joins the container's cgroups, so that its limits, its
-  // accounting, KillAll and gc cover it. A command that has already exited
-  // (ESRCH) needs no cgroup.
-  // NOTE: the command runs in the caller's cgroups from its exec until
-  // this write, because ns::Join offers no step before the exec.
-  absl::Status attached = cgroup_.Attach(child->pid(), /*everywhere=*/true);
-  if (!attached.ok() && ErrnoOf(attached) != ESRCH) {
-    return Annotate(attached, absl::StrCat("container ", id_));
-  }
   Logf(LogLevel::kDebug, id_, "exec %s as pid %d", join.executable, child->pid());
   return child;
 }

@@ -215,13 +215,11 @@ absl::StatusOr<ns::ChildProcess> ExecInContainer(absl::string_view name_or_id,
   join.stdin_fd = plan.stdin_fd;
   join.stdout_fd = plan.stdout_fd;
   join.stderr_fd = plan.stderr_fd;
+  // The command joins the container's cgroups before it execs, so that
+  // its limits, the freezer and gc cover it and everything it starts.
+  join.before_exec = [&](pid_t command) { return AttachToCgroups(*container, command); };
   absl::StatusOr<ns::ChildProcess> child = ns::Join(join);
   if (!child.ok()) return Annotate(child.status(), absl::StrCat("container ", container->name()));
-
-  // NOTE: as with Container::Exec, the command runs in the caller's
-  // cgroups from its exec until this write.
-  absl::Status attached = AttachToCgroups(*container, child->pid());
-  if (!attached.ok()) return Annotate(attached, absl::StrCat("container ", container->name()));
   Logf(LogLevel::kDebug, container->id(), "exec %s as pid %d", join.executable, child->pid());
   return child;
 }

@@ -36,6 +36,7 @@ enum JoinStep : int32_t {
   kJoinStdio,
   kJoinCloseDescriptors,
   kJoinExec,
+  kJoinWaitForCaller,
 };
 
 constexpr std::pair<uint64_t, const char*> kNamespaceFiles[] = {
@@ -68,6 +69,8 @@ std::string DescribeJoinStep(const JoinPlan& plan, int32_t step) {
       return "close inherited file descriptors";
     case kJoinExec:
       return absl::StrCat("exec ", plan.executable);
+    case kJoinWaitForCaller:
+      return "wait for the caller before exec";
   }
   return absl::StrCat("unknown join step ", step);
 }
@@ -78,8 +81,21 @@ std::string DescribeJoinStep(const JoinPlan& plan, int32_t step) {
 }
 
 [[noreturn]] void RunJoined(const JoinPlan& plan, char* const* argv,
-                            char* const* envp, int report_fd) {
+                            char* const* envp, int report_fd, int go_fd) {
   ResetSignals();
+  if (go_fd >= 0) {
+    // The caller writes one byte once its before_exec step is done, and
+    // closes the pipe without writing when that step failed.
+    char go = 0;
+    ssize_t got;
+    do {
+      got = read(go_fd, &go, 1);
+    } while (got < 0 && errno == EINTR);
+    if (got != 1) {
+      if (got == 0) errno = ECANCELED;
+      Fail(report_fd, kJoinWaitForCaller);
+    }
+  }
   if (plan.set_groups &&
       setgroups(plan.additional_gids.size(), plan.additional_gids.data()) != 0) {
     Fail(report_fd, kJoinGroups);
@@ -104,7 +120,7 @@ std::string DescribeJoinStep(const JoinPlan& plan, int32_t step) {
 // The intermediate process: joins, then starts the command beside itself.
 [[noreturn]] void RunIntermediate(const JoinPlan& plan, uint64_t flags,
                                   char* const* argv, char* const* envp,
-                                  int report_fd) {
+                                  int report_fd, int go_fd) {
   prctl(PR_SET_DUMPABLE, 0);
   int pidfd = static_cast<int>(syscall(SYS_pidfd_open, plan.target, 0));
   if (pidfd < 0) Fail(report_fd, kJoinOpenTarget);
@@ -118,7 +134,7 @@ std::string DescribeJoinStep(const JoinPlan& plan, int32_t step) {
   if (pid == 0) {
     // The process that runs the command must not outlive the caller.
     prctl(PR_SET_PDEATHSIG, SIGKILL);
-    RunJoined(plan, argv, envp, report_fd);
+    RunJoined(plan, argv, envp, report_fd, go_fd);
   }
   WriteChildReport(report_fd, kJoinStarted, static_cast<int32_t>(pid));
   _exit(0);
@@ -160,13 +176,24 @@ absl::StatusOr<ChildProcess> Join(const JoinPlan& plan) {
   UniqueFd report_read(fds[0]);
   UniqueFd report_write(fds[1]);
 
+  // With before_exec, the command waits on this pipe until that step is
+  // done.
+  UniqueFd go_read, go_write;
+  if (plan.before_exec) {
+    if (pipe2(fds, O_CLOEXEC) != 0) return ErrnoError(errno, "create pipe");
+    go_read = UniqueFd(fds[0]);
+    go_write = UniqueFd(fds[1]);
+  }
+
   pid_t intermediate = fork();
   if (intermediate < 0) return ErrnoError(errno, "fork");
   if (intermediate == 0) {
+    if (go_write.valid()) close(go_write.get());
     RunIntermediate(plan, *flags, exec.argv.data(), exec.envp.data(),
-                    report_write.get());
+                    report_write.get(), go_read.valid() ? go_read.get() : -1);
   }
   report_write.reset();
+  go_read.reset();
   int wait_status = 0;
   while (waitpid(intermediate, &wait_status, 0) < 0 && errno == EINTR) {
   }
@@ -184,6 +211,15 @@ absl::StatusOr<ChildProcess> Join(const JoinPlan& plan) {
   UniqueFd pidfd(static_cast<int>(syscall(SYS_pidfd_open, pid, 0)));
   if (!pidfd.valid()) return ErrnoError(errno, "open pidfd of process", absl::StrCat(pid));
   ChildProcess child(pid, std::move(pidfd));
+
+  if (plan.before_exec) {
+    absl::Status ready = plan.before_exec(pid);
+    // Dropping `child` on error kills the waiting command.
+    if (!ready.ok()) return ready;
+    char go = 1;
+    if (write(go_write.get(), &go, 1) != 1) return ErrnoError(errno, "start the joined process");
+    go_write.reset();
+  }
 
   switch (ReadChildReport(report_read.get(), &report)) {
     case ReportReadResult::kEndOfFile:

@@ -17,9 +17,11 @@
 
 #include <sys/types.h>
 
+#include <functional>
 #include <string>
 #include <vector>
 
+#include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "lib/ns/process.h"
 
@@ -42,6 +44,11 @@ struct JoinPlan {
   int stdin_fd = -1;
   int stdout_fd = -1;
   int stderr_fd = -1;
+  // Called in the caller with the command's pid after the command has
+  // joined the namespaces and before it execs, for steps that must come
+  // first, such as moving it into the container's cgroups. An error kills
+  // the command and is returned by Join. Optional.
+  std::function<absl::Status(pid_t pid)> before_exec;
 };
 
 // Returns the CLONE_NEW* flags of the namespaces in which `pid` differs
