@@ -4,6 +4,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <map>
 #include <optional>
 
@@ -211,7 +212,11 @@ int Inspect(const std::vector<std::string>& args, const image::Store& store,
 }  // namespace
 
 int ImageCommand(const std::vector<std::string>& args) {
-  if (args.empty() || args[0] == "-h" || args[0] == "--help") {
+  // Help wins wherever it is asked for, so that `image prune --help` only
+  // prints this text.
+  bool help = std::find(args.begin(), args.end(), "--help") != args.end() ||
+              std::find(args.begin(), args.end(), "-h") != args.end();
+  if (args.empty() || help) {
     fputs(kImageUsage, args.empty() ? stderr : stdout);
     return args.empty() ? kExitFailed : 0;
   }
@@ -236,6 +241,7 @@ int ImageCommand(const std::vector<std::string>& args) {
     return 0;
   }
   if (command == "prune") {
+    if (!rest.empty()) return Fail(absl::StrCat("image prune: unexpected argument \"", rest[0], "\""));
     absl::StatusOr<image::PruneStats> pruned = store->Prune();
     if (!pruned.ok()) return Fail(pruned.status());
     printf("Removed %d blobs and %d layers\n", pruned->blobs, pruned->layers);

@@ -3,6 +3,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <algorithm>
+
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
@@ -163,7 +165,9 @@ int NetworkCommand(const std::vector<std::string>& all_args) {
     host_options.netns_path = args[1];
     args.erase(args.begin(), args.begin() + 2);
   }
-  if (args.empty() || args[0] == "-h" || args[0] == "--help") {
+  bool help = std::find(args.begin(), args.end(), "--help") != args.end() ||
+              std::find(args.begin(), args.end(), "-h") != args.end();
+  if (args.empty() || help) {
     fputs(kNetworkUsage, args.empty() ? stderr : stdout);
     return args.empty() ? kExitFailed : 0;
   }

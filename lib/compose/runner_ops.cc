@@ -36,6 +36,7 @@ bool FollowOutput(const std::vector<container::ManagedContainer>& containers, bo
   }
   std::mutex lock;
   std::atomic<size_t> done{0};
+  std::atomic<bool> stop_reading{false};
   std::vector<std::thread> readers;
   for (size_t i = 0; i < containers.size(); ++i) {
     std::string prefix = prefixes[i];
@@ -43,6 +44,7 @@ bool FollowOutput(const std::vector<container::ManagedContainer>& containers, bo
     readers.emplace_back([&, prefix, id = containers[i].id()] {
       container::LogOptions options;
       options.follow = follow;
+      options.stop = [&] { return stop_reading.load(); };
       // A container removed meanwhile (run --rm) just ends its output.
       (void)container::ReadContainerLogs(id, options, [&](const container::LogRecord& record) {
         std::string line = record.log();
@@ -59,7 +61,11 @@ bool FollowOutput(const std::vector<container::ManagedContainer>& containers, bo
     if (interrupted && interrupted()) {
       was_interrupted = true;
       // Ends the containers, and so the readers that wait for output.
-      if (on_interrupt) on_interrupt();
+      if (on_interrupt) {
+        on_interrupt();
+      } else {
+        stop_reading = true;
+      }
       break;
     }
     absl::SleepFor(absl::Milliseconds(50));
@@ -187,10 +193,7 @@ absl::Status Logs(const Project& project, const LogsOptions& options, const Prin
     return absl::OkStatus();
   }
   // An interruption only ends the reading; the containers keep running.
-  std::atomic<bool> quit{false};
-  runner_internal::FollowOutput(
-      *containers, true, [&] { return quit.load() || (options.interrupted && options.interrupted()); },
-      [&] { quit = true; }, output);
+  runner_internal::FollowOutput(*containers, true, options.interrupted, nullptr, output);
   return absl::OkStatus();
 }
 

@@ -273,6 +273,22 @@ void RemoveOrLog(const std::string& directory, const std::string& id) {
 
 }  // namespace
 
+// As on Docker's user-defined networks, other containers on the
+// container's network resolve it by its name and short id too.
+void AddNetworkNames(ManagedConfig& config) {
+  spec::Network* network = config.mutable_spec()->mutable_network();
+  if (network->mode() != spec::Network::BRIDGE && network->mode() != spec::Network::MACVLAN &&
+      network->mode() != spec::Network::IPVLAN) {
+    return;
+  }
+  for (const std::string& name : {config.name(), config.id().substr(0, 12)}) {
+    if (std::find(network->aliases().begin(), network->aliases().end(), name) ==
+        network->aliases().end()) {
+      network->add_aliases(name);
+    }
+  }
+}
+
 absl::StatusOr<ManagedContainer> CreateContainer(const CreateOptions& options) {
   if (!options.spec.id().empty()) {
     return absl::InvalidArgumentError(
@@ -299,6 +315,7 @@ absl::StatusOr<ManagedContainer> CreateContainer(const CreateOptions& options) {
   if (config.spec().hostname().empty()) {
     config.mutable_spec()->set_hostname(config.id().substr(0, 12));
   }
+  AddNetworkNames(config);
   absl::StatusOr<google::protobuf::RepeatedPtrField<spec::Mount>> mounts =
       ValidateForCreate(config.spec());
   if (!mounts.ok()) return mounts.status();

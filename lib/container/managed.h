@@ -215,6 +215,9 @@ struct LogOptions {
   bool follow = false;
   // Only the last `tail` lines; negative: all.
   int tail = -1;
+  // With follow: asked between reads; returning true ends the reading
+  // while the container still runs. Optional.
+  std::function<bool()> stop;
 };
 
 // Calls `write` with each log line in order, until the end of the log

@@ -145,6 +145,7 @@ absl::Status ReadContainerLogs(absl::string_view name_or_id, const LogOptions& o
   bool running = true;
   while (running) {
     absl::SleepFor(kFollowInterval);
+    if (options.stop && options.stop()) return absl::OkStatus();
     absl::StatusOr<ManagedContainer> now = LoadContainer(container->directory);
     running = now.ok() && now->running();
     if (!fd.valid()) {

@@ -98,6 +98,25 @@ TEST_F(ManagedTest, CreateSavesConfigAndName) {
   EXPECT_TRUE(Exists(ManagedContainersRoot() + "/.names/web"));
 }
 
+TEST_F(ManagedTest, NameAndShortIdAreNetworkAliases) {
+  CreateOptions options;
+  options.name = "web";
+  options.spec.mutable_process()->add_args("/bin/true");
+  options.spec.mutable_network()->set_mode(spec::Network::BRIDGE);
+  options.spec.mutable_network()->set_name("front");
+  options.spec.mutable_network()->add_aliases("www");
+  absl::StatusOr<ManagedContainer> web = CreateContainer(options);
+  ASSERT_TRUE(web.ok()) << web.status();
+  const auto& aliases = web->config.spec().network().aliases();
+  EXPECT_THAT(std::vector<std::string>(aliases.begin(), aliases.end()),
+              ::testing::ElementsAre("www", "web", web->short_id()));
+
+  // Without a named network there is nothing to resolve names on.
+  absl::StatusOr<ManagedContainer> plain = Create("plain");
+  ASSERT_TRUE(plain.ok()) << plain.status();
+  EXPECT_EQ(plain->config.spec().network().aliases_size(), 0);
+}
+
 TEST_F(ManagedTest, CreateRejectsBadInput) {
   absl::StatusOr<ManagedContainer> first = Create("dup");
   ASSERT_TRUE(first.ok()) << first.status();
