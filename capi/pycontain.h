@@ -969,8 +969,8 @@ typedef struct pycontain_compose_options {
    * environment (or alone with PYCONTAIN_COMPOSE_ONLY_GIVEN_ENVIRONMENT). */
   const char *const *environment;
   size_t environment_count;
-  /* Where relative file paths and the file search start; NULL: the
-   * current directory. */
+  /* The directory where relative file paths and the file search start;
+   * NULL: the current directory. */
   const char *working_directory;
 } pycontain_compose_options;
 

@@ -60,9 +60,9 @@ absl::StatusOr<container::ManagedContainer> EnsureStarted(const Project& project
 
 // Prints the output of `containers` with a "<service>-<n>  | " prefix,
 // with `follow` until all have exited. When `interrupted` returns true,
-// calls `on_interrupt` (which must end the containers) and returns once
-// their output is read; without `on_interrupt`, stops reading at once and
-// leaves the containers running. Returns whether it was interrupted.
+// calls `on_interrupt`, which must end the containers, and returns once
+// their output is read. Without `on_interrupt`, it stops reading at once
+// and leaves the containers running. Returns whether it was interrupted.
 bool FollowOutput(const std::vector<container::ManagedContainer>& containers, bool follow,
                   const std::function<bool()>& interrupted,
                   const std::function<void()>& on_interrupt, const Printer& output);

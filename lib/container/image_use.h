@@ -13,8 +13,8 @@
 //
 // SPEC: managed containers live under the default store root
 // (ManagedContainersRoot), so the check looks there whatever the root of
-// `store` is; an image id is a content digest, so a container of the same
-// image in the default store also keeps the image in another store.
+// `store` is. Because an image id is a content digest, a container of the
+// same image in the default store also keeps the image in another store.
 //
 // Thread safety: thread-safe; the check and the removal are two steps, so a
 // container created from the image between them is not seen.

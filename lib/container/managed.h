@@ -96,8 +96,8 @@ struct CreateOptions {
   // Remove the container and its writable layer once it exits, also when
   // it exits after its monitor was killed (then at the next gc).
   bool auto_remove = false;
-  // Run in the container while it runs; state.health holds the result
-  // (health.h). Default: no health check.
+  // The check run in the container while it runs; state.health records
+  // the result (health.h). Default: no health check.
   HealthcheckConfig healthcheck;
   // Whether the monitor starts the container again after it exits
   // (restart.h). Default: never.

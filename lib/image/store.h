@@ -61,7 +61,7 @@ namespace pycontain::image {
 // for other users.
 std::string DefaultStoreRoot();
 
-// How the store keeps a layer it loads.
+// The form in which the store keeps a layer it loads.
 enum class LayerFormat {
   // Squashfs where this process can mount it (LoopMountsAvailable in
   // layer_mount.h: root with loop devices), directories elsewhere, such as
