@@ -1,15 +1,12 @@
 // The `pycontain` command line as a user runs it: exit statuses mirror the
 // command's, errors print one clear line, and the embedded default needs no
 // image.
-#include <dirent.h>
 #include <sched.h>
 #include <signal.h>
-#include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <fstream>
-#include <iterator>
 #include <string>
 #include <vector>
 
@@ -21,49 +18,16 @@
 #include "lib/net/netns.h"
 #include "tests/testing.h"
 
-extern char** environ;
-
 namespace pycontain {
 namespace {
+
+using testing::ReadFile;
+using testing::RunCli;
+using testing::CliResult;
 
 using ::testing::HasSubstr;
 using ::testing::Not;
 using ::testing::StartsWith;
-
-struct CliResult {
-  int status = -1;
-  std::string out;
-  std::string err;
-};
-
-// Runs the CLI built beside this test (a data dependency) with `args`.
-CliResult RunCli(const std::vector<std::string>& args) {
-  std::string binary = absl::StrCat(getenv("TEST_SRCDIR"), "/",
-                                    getenv("TEST_WORKSPACE"), "/examples/cli/pycontain");
-  int out = testing::MakeCaptureFile();
-  int err = testing::MakeCaptureFile();
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_adddup2(&actions, out, 1);
-  posix_spawn_file_actions_adddup2(&actions, err, 2);
-  std::vector<char*> argv = {binary.data()};
-  std::vector<std::string> copies = args;
-  for (std::string& arg : copies) argv.push_back(arg.data());
-  argv.push_back(nullptr);
-  CliResult result;
-  pid_t pid;
-  if (posix_spawn(&pid, binary.c_str(), &actions, nullptr, argv.data(), environ) == 0) {
-    int status = 0;
-    waitpid(pid, &status, 0);
-    result.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  }
-  posix_spawn_file_actions_destroy(&actions);
-  result.out = testing::ReadCaptureFile(out);
-  result.err = testing::ReadCaptureFile(err);
-  close(out);
-  close(err);
-  return result;
-}
 
 class CliTest : public ::testing::Test {
  protected:
@@ -137,12 +101,6 @@ TEST_F(CliTest, NetworkContainerModeByPath) {
   EXPECT_EQ(joined.out, absl::StrCat(target, "\n"));
 }
 
-// Returns the contents of `path`, or "" when it cannot be read.
-std::string ReadText(const std::string& path) {
-  std::ifstream in(path);
-  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-}
-
 // Returns the target of /proc/<pid>/ns/net, such as "net:[4026531840]".
 std::string NetNamespaceOf(pid_t pid) {
   char target[64] = {};
@@ -189,7 +147,7 @@ TEST_F(CliTest, NetworkConnectRunningContainer) {
   absl::StatusOr<container::Container> other = StartSleeper("cli-other");
   ASSERT_TRUE(other.ok()) << other.status();
   std::string dev = absl::StrCat("/proc/", other->pid(), "/net/dev");
-  ASSERT_THAT(ReadText(dev), Not(HasSubstr("eth0")));
+  ASSERT_THAT(ReadFile(dev), Not(HasSubstr("eth0")));
 
   CliResult created = RunCli({"network", "--host-netns", host_path, "create", "cli-web"});
   ASSERT_EQ(created.status, 0) << created.err;
@@ -198,7 +156,7 @@ TEST_F(CliTest, NetworkConnectRunningContainer) {
   EXPECT_EQ(connected.status, 0) << connected.err;
   EXPECT_THAT(connected.out, StartsWith("eth0 "));
   // The attachment outlives the command, in the running container.
-  EXPECT_THAT(ReadText(dev), HasSubstr("eth0"));
+  EXPECT_THAT(ReadFile(dev), HasSubstr("eth0"));
 
   CliResult unknown =
       RunCli({"network", "--host-netns", host_path, "connect", "cli-web", "cli-no-such"});
@@ -208,7 +166,7 @@ TEST_F(CliTest, NetworkConnectRunningContainer) {
   CliResult disconnected =
       RunCli({"network", "--host-netns", host_path, "disconnect", "cli-web", "cli-other"});
   EXPECT_EQ(disconnected.status, 0) << disconnected.err;
-  EXPECT_THAT(ReadText(dev), Not(HasSubstr("eth0")));
+  EXPECT_THAT(ReadFile(dev), Not(HasSubstr("eth0")));
   CliResult removed = RunCli({"network", "--host-netns", host_path, "rm", "cli-web"});
   EXPECT_EQ(removed.status, 0) << removed.err;
   ASSERT_TRUE(other->Kill(SIGKILL).ok());
@@ -257,11 +215,6 @@ TEST_F(CliTest, HelpListsOptions) {
 namespace pycontain {
 namespace {
 
-std::string ReadFile(const std::string& path) {
-  std::ifstream file(path, std::ios::binary);
-  return std::string((std::istreambuf_iterator<char>(file)), {});
-}
-
 // Each CLI run is a new process, so the compiled default seccomp filter is
 // kept as a file under the state root and reused by later runs.
 TEST_F(CliTest, SeccompFilterFileIsReused) {
@@ -273,13 +226,10 @@ TEST_F(CliTest, SeccompFilterFileIsReused) {
   EXPECT_EQ(first.out, "Seccomp_filters:\t1\n");
 
   std::vector<std::string> files;
-  DIR* dir = opendir(directory.c_str());
-  ASSERT_NE(dir, nullptr) << directory;
-  while (struct dirent* entry = readdir(dir)) {
-    if (entry->d_name[0] != '.') files.push_back(absl::StrCat(directory, "/", entry->d_name));
+  for (const std::string& name : testing::Entries(directory)) {
+    files.push_back(absl::StrCat(directory, "/", name));
   }
-  closedir(dir);
-  ASSERT_EQ(files.size(), 1u);
+  ASSERT_EQ(files.size(), 1u) << directory;
   std::string compiled = ReadFile(files[0]);
   EXPECT_TRUE(absl::StartsWith(compiled, "pycontain seccomp filter 1\n"));
 

@@ -3,15 +3,10 @@
 // untouched) and images with more layers than mount(2) options can name.
 // Also read-only roots, `pycontain run IMAGE`, bad input, and that nothing
 // is left behind.
-#include <dirent.h>
-#include <spawn.h>
 #include <stdlib.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
-#include <fstream>
-#include <sstream>
 #include <string>
 #include <vector>
 
@@ -25,73 +20,19 @@
 #include "lib/overlay/overlay.h"
 #include "tests/testing.h"
 
-extern char** environ;
-
 namespace pycontain {
 namespace {
+
+using testing::ReadFile;
+using testing::WriteFile;
+using testing::Entries;
+using testing::RunCli;
+using testing::CliResult;
 
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using testing::BusyboxRoot;
 using testing::Output;
-
-void WriteFile(const std::string& path, const std::string& text) {
-  std::ofstream(path) << text;
-}
-
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
-std::vector<std::string> Entries(const std::string& path) {
-  std::vector<std::string> names;
-  DIR* dir = opendir(path.c_str());
-  if (dir == nullptr) return names;
-  while (struct dirent* entry = readdir(dir)) {
-    std::string name = entry->d_name;
-    if (name != "." && name != "..") names.push_back(name);
-  }
-  closedir(dir);
-  return names;
-}
-
-struct CliResult {
-  int status = -1;
-  std::string out;
-  std::string err;
-};
-
-// Runs the CLI built beside this test (a data dependency) with `args`.
-CliResult RunCli(const std::vector<std::string>& args) {
-  std::string binary = absl::StrCat(getenv("TEST_SRCDIR"), "/", getenv("TEST_WORKSPACE"),
-                                    "/examples/cli/pycontain");
-  int out = testing::MakeCaptureFile();
-  int err = testing::MakeCaptureFile();
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_adddup2(&actions, out, 1);
-  posix_spawn_file_actions_adddup2(&actions, err, 2);
-  std::vector<std::string> copies = args;
-  std::vector<char*> argv = {binary.data()};
-  for (std::string& arg : copies) argv.push_back(arg.data());
-  argv.push_back(nullptr);
-  CliResult result;
-  pid_t pid;
-  if (posix_spawn(&pid, binary.c_str(), &actions, nullptr, argv.data(), environ) == 0) {
-    int status = 0;
-    waitpid(pid, &status, 0);
-    result.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  }
-  posix_spawn_file_actions_destroy(&actions);
-  result.out = testing::ReadCaptureFile(out);
-  result.err = testing::ReadCaptureFile(err);
-  close(out);
-  close(err);
-  return result;
-}
 
 class OverlayTest : public ::testing::Test {
  protected:

@@ -3,7 +3,6 @@
 // upper directory), and each fallback driver forced by
 // $PYCONTAIN_ROOTFS_DRIVER. The two-layer image has a replaced file, a
 // whiteout and an opaque directory, which every driver must show alike.
-#include <dirent.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,9 +12,7 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
-#include <fstream>
 #include <optional>
-#include <sstream>
 #include <string>
 #include <vector>
 
@@ -33,48 +30,13 @@
 namespace pycontain {
 namespace {
 
+using testing::WriteFile;
+using testing::Entries;
+using testing::WaitForLoopDevicesUnder;
+
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
-
-void WriteFile(const std::string& path, const std::string& text) {
-  std::ofstream(path) << text;
-}
-
-std::vector<std::string> Entries(const std::string& path) {
-  std::vector<std::string> names;
-  DIR* dir = opendir(path.c_str());
-  if (dir == nullptr) return names;
-  while (struct dirent* entry = readdir(dir)) {
-    std::string name = entry->d_name;
-    if (name != "." && name != "..") names.push_back(name);
-  }
-  closedir(dir);
-  return names;
-}
-
-// Waits up to two seconds for the loop devices backed by files under
-// `dir` to go. The kernel detaches an autoclear loop device only when the
-// last mount of it goes, and a container's mount namespace, which holds
-// the image's layers, is freed asynchronously after its processes exit.
-void WaitForLoopDevicesUnder(const std::string& dir) {
-  for (int attempt = 0; attempt < 200; ++attempt) {
-    bool attached = false;
-    DIR* block = opendir("/sys/block");
-    if (block == nullptr) return;
-    while (struct dirent* entry = readdir(block)) {
-      std::string name = entry->d_name;
-      if (name.rfind("loop", 0) != 0) continue;
-      std::ifstream file(absl::StrCat("/sys/block/", name, "/loop/backing_file"));
-      std::string backing;
-      std::getline(file, backing);
-      if (backing.rfind(dir, 0) == 0) attached = true;
-    }
-    closedir(block);
-    if (!attached) return;
-    usleep(10000);
-  }
-}
 
 bool HasProgram(const char* name) {
   return system(absl::StrCat("command -v ", name, " >/dev/null 2>&1").c_str()) == 0;

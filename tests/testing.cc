@@ -1,6 +1,10 @@
 #include "tests/testing.h"
 
 #include <dirent.h>
+#include <glob.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/stat.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,8 +20,10 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "absl/time/clock.h"
 #include "gtest/gtest.h"
 #include "lib/container/container.h"
+#include "lib/container/record.h"
 #include "lib/container/state_dir.h"
 
 namespace pycontain::testing {
@@ -199,6 +205,112 @@ void ExpectNothingLeaked(const HostSnapshot& before) {
   int err = errno;
   EXPECT_EQ(result, -1) << "a child process is left: pid " << info.si_pid;
   if (result == -1) EXPECT_EQ(err, ECHILD) << "waitid failed: " << strerror(err);
+}
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+void WriteFile(const std::string& path, const std::string& text, mode_t mode) {
+  std::ofstream out(path);
+  out << text;
+  out.close();
+  chmod(path.c_str(), mode);
+}
+
+std::vector<std::string> Entries(const std::string& path) {
+  std::vector<std::string> names;
+  DIR* dir = opendir(path.c_str());
+  if (dir == nullptr) return names;
+  while (struct dirent* entry = readdir(dir)) {
+    std::string name = entry->d_name;
+    if (name != "." && name != "..") names.push_back(name);
+  }
+  closedir(dir);
+  return names;
+}
+
+std::set<std::string> EntrySet(const std::string& path) {
+  std::vector<std::string> names = Entries(path);
+  return std::set<std::string>(names.begin(), names.end());
+}
+
+bool Exists(const std::string& path) {
+  struct stat info;
+  return lstat(path.c_str(), &info) == 0;
+}
+
+std::vector<std::string> CgroupsOf(const std::string& id) {
+  std::vector<std::string> found;
+  for (const std::string& pattern : {absl::StrCat("/sys/fs/cgroup/*/pycontain/", id),
+                                     absl::StrCat("/sys/fs/cgroup/pycontain/", id)}) {
+    glob_t matches;
+    if (glob(pattern.c_str(), 0, nullptr, &matches) == 0) {
+      for (size_t i = 0; i < matches.gl_pathc; ++i) found.push_back(matches.gl_pathv[i]);
+    }
+    globfree(&matches);
+  }
+  return found;
+}
+
+bool ProcessAlive(pid_t pid) { return pid > 0 && kill(pid, 0) == 0 && !container::IsZombie(pid); }
+
+bool Eventually(const std::function<bool()>& condition, absl::Duration timeout) {
+  absl::Time deadline = absl::Now() + timeout;
+  while (absl::Now() < deadline) {
+    if (condition()) return true;
+    absl::SleepFor(absl::Milliseconds(20));
+  }
+  return condition();
+}
+
+void WaitForLoopDevicesUnder(const std::string& dir) {
+  for (int attempt = 0; attempt < 200; ++attempt) {
+    bool attached = false;
+    for (const std::string& name : Entries("/sys/block")) {
+      if (!absl::StartsWith(name, "loop")) continue;
+      std::string backing = ReadFile(absl::StrCat("/sys/block/", name, "/loop/backing_file"));
+      if (absl::StartsWith(backing, dir)) attached = true;
+    }
+    if (!attached) return;
+    usleep(10000);
+  }
+}
+
+CliResult RunCli(const std::vector<std::string>& args) {
+  std::string binary = absl::StrCat(getenv("TEST_SRCDIR"), "/", getenv("TEST_WORKSPACE"),
+                                    "/examples/cli/pycontain");
+  int out = MakeCaptureFile();
+  int err = MakeCaptureFile();
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_adddup2(&actions, out, 1);
+  posix_spawn_file_actions_adddup2(&actions, err, 2);
+  std::vector<std::string> copies = args;
+  std::vector<char*> argv = {binary.data()};
+  for (std::string& arg : copies) argv.push_back(arg.data());
+  argv.push_back(nullptr);
+  CliResult result;
+  pid_t pid;
+  if (posix_spawn(&pid, binary.c_str(), &actions, nullptr, argv.data(), environ) == 0) {
+    int status = 0;
+    waitpid(pid, &status, 0);
+    result.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  }
+  posix_spawn_file_actions_destroy(&actions);
+  result.out = ReadCaptureFile(out);
+  result.err = ReadCaptureFile(err);
+  close(out);
+  close(err);
+  return result;
+}
+
+std::string Describe(const CliResult& result) {
+  return absl::StrCat("exit ", result.status, "\nstdout:\n", result.out, "\nstderr:\n",
+                      result.err);
 }
 
 }  // namespace pycontain::testing

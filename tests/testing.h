@@ -4,10 +4,15 @@
 #ifndef PYCONTAIN_TESTS_TESTING_H_
 #define PYCONTAIN_TESTS_TESTING_H_
 
+#include <sys/types.h>
+
+#include <functional>
+#include <set>
 #include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
 #include "lib/spec/container.pb.h"
 
 namespace pycontain::testing {
@@ -52,6 +57,51 @@ HostSnapshot TakeSnapshot();
 // they are detached first, and their loop devices must go with them.
 // Mounts in other test binaries' temporary directories are theirs.
 void ExpectNothingLeaked(const HostSnapshot& before);
+
+// Returns the whole text of `path`, or "" when it cannot be read.
+std::string ReadFile(const std::string& path);
+
+// Writes `text` to `path` and sets its mode.
+void WriteFile(const std::string& path, const std::string& text, mode_t mode = 0644);
+
+// Returns the names in directory `path` other than "." and "..", or none
+// when it cannot be opened.
+std::vector<std::string> Entries(const std::string& path);
+std::set<std::string> EntrySet(const std::string& path);
+
+// Returns whether `path` exists. A dangling symlink counts.
+bool Exists(const std::string& path);
+
+// Returns the cgroup directories of container `id` in every hierarchy.
+std::vector<std::string> CgroupsOf(const std::string& id);
+
+// Returns whether process `pid` runs and is not a zombie.
+bool ProcessAlive(pid_t pid);
+
+// Checks `condition` every 20 ms until it holds or `timeout` passes, and
+// returns its last value.
+bool Eventually(const std::function<bool()>& condition,
+                absl::Duration timeout = absl::Seconds(15));
+
+// Waits up to two seconds for the loop devices backed by files under `dir`
+// to be detached. The kernel frees a container's mount namespace, and with
+// it the last mount of a layer, asynchronously after the container exits.
+void WaitForLoopDevicesUnder(const std::string& dir);
+
+// The outcome of one run of the `pycontain` CLI. `status` is -1 when the
+// CLI did not exit normally.
+struct CliResult {
+  int status = -1;
+  std::string out;
+  std::string err;
+};
+
+// Runs the CLI with `args`. The test target needs //examples/cli:pycontain
+// in its data.
+CliResult RunCli(const std::vector<std::string>& args);
+
+// Formats the exit status and both outputs for a failure message.
+std::string Describe(const CliResult& result);
 
 }  // namespace pycontain::testing
 

@@ -2,20 +2,15 @@
 // that outlive containers, seeding from the image, anonymous volumes and
 // --rm, and `pycontain volume`. Also read-only and symlinked bind
 // destinations, and bad input that must fail before anything is mounted.
-#include <dirent.h>
 #include <errno.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdlib.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <sys/xattr.h>
 #include <unistd.h>
 
-#include <fstream>
 #include <optional>
-#include <sstream>
 #include <string>
 #include <vector>
 
@@ -31,10 +26,16 @@
 #include "lib/overlay/overlay.h"
 #include "tests/testing.h"
 
-extern char** environ;
-
 namespace pycontain {
 namespace {
+
+using testing::ReadFile;
+using testing::WriteFile;
+using testing::Entries;
+using testing::Exists;
+using testing::WaitForLoopDevicesUnder;
+using testing::RunCli;
+using testing::CliResult;
 
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
@@ -42,80 +43,6 @@ using ::testing::IsEmpty;
 using ::testing::UnorderedElementsAre;
 using testing::BusyboxRoot;
 using testing::Output;
-
-void WriteFile(const std::string& path, const std::string& text) {
-  std::ofstream(path) << text;
-}
-
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
-bool Exists(const std::string& path) {
-  struct stat info;
-  return lstat(path.c_str(), &info) == 0;
-}
-
-// Waits up to two seconds for the loop devices backed by files under
-// `dir` to go. The kernel detaches an autoclear loop device only when the
-// last mount of it goes, and a container's mount namespace, which holds
-// the image's layers, is freed asynchronously after its processes exit.
-void WaitForLoopDevicesUnder(const std::string& dir) {
-  for (int attempt = 0; attempt < 200; ++attempt) {
-    bool attached = false;
-    DIR* block = opendir("/sys/block");
-    if (block == nullptr) return;
-    while (struct dirent* entry = readdir(block)) {
-      std::string name = entry->d_name;
-      if (name.rfind("loop", 0) != 0) continue;
-      std::ifstream file(absl::StrCat("/sys/block/", name, "/loop/backing_file"));
-      std::string backing;
-      std::getline(file, backing);
-      if (backing.rfind(dir, 0) == 0) attached = true;
-    }
-    closedir(block);
-    if (!attached) return;
-    usleep(10000);
-  }
-}
-
-struct CliResult {
-  int status = -1;
-  std::string out;
-  std::string err;
-};
-
-// Runs the CLI built beside this test (a data dependency) with `args`.
-CliResult RunCli(const std::vector<std::string>& args) {
-  std::string binary = absl::StrCat(getenv("TEST_SRCDIR"), "/", getenv("TEST_WORKSPACE"),
-                                    "/examples/cli/pycontain");
-  int out = testing::MakeCaptureFile();
-  int err = testing::MakeCaptureFile();
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_adddup2(&actions, out, 1);
-  posix_spawn_file_actions_adddup2(&actions, err, 2);
-  std::vector<std::string> copies = args;
-  std::vector<char*> argv = {binary.data()};
-  for (std::string& arg : copies) argv.push_back(arg.data());
-  argv.push_back(nullptr);
-  CliResult result;
-  pid_t pid;
-  if (posix_spawn(&pid, binary.c_str(), &actions, nullptr, argv.data(), environ) == 0) {
-    int status = 0;
-    waitpid(pid, &status, 0);
-    result.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  }
-  posix_spawn_file_actions_destroy(&actions);
-  result.out = testing::ReadCaptureFile(out);
-  result.err = testing::ReadCaptureFile(err);
-  close(out);
-  close(err);
-  return result;
-}
 
 class VolumeTest : public ::testing::Test {
  protected:
@@ -149,18 +76,6 @@ class VolumeTest : public ::testing::Test {
     EXPECT_THAT(Entries(store_->root() + "/containers"), IsEmpty());
     EXPECT_TRUE(overlay::RemoveTree(dir_).ok());
     unsetenv("PYCONTAIN_ROOT");
-  }
-
-  static std::vector<std::string> Entries(const std::string& path) {
-    std::vector<std::string> names;
-    DIR* dir = opendir(path.c_str());
-    if (dir == nullptr) return names;
-    while (struct dirent* entry = readdir(dir)) {
-      std::string name = entry->d_name;
-      if (name != "." && name != "..") names.push_back(name);
-    }
-    closedir(dir);
-    return names;
   }
 
   std::vector<std::string> VolumeNames() {
