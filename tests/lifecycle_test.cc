@@ -492,6 +492,75 @@ TEST_F(LifecycleTest, AutoRemoveLeavesNothing) {
   EXPECT_TRUE(Eventually([&] { return !ProcessAlive(once->state.monitor_pid()); }));
 }
 
+// As `docker wait`: a waiter that started before the exit gets the exit
+// code, also from a container that removes itself.
+TEST_F(LifecycleTest, WaitGetsExitCodeOfAutoRemove) {
+  ImportBusybox();
+  absl::StatusOr<container::ManagedContainer> brief =
+      StartScript("brief", "sleep 1; exit 7", /*auto_remove=*/true);
+  ASSERT_TRUE(brief.ok()) << brief.status();
+  absl::StatusOr<container::ManagedState> ended = container::WaitContainer("brief");
+  ASSERT_TRUE(ended.ok()) << ended.status();
+  EXPECT_EQ(ended->status(), "exited");
+  EXPECT_EQ(ended->exit_code(), 7);
+  EXPECT_TRUE(Eventually([&] { return !Exists(brief->directory); }));
+  // Once it is gone, there is nothing to wait for.
+  EXPECT_EQ(container::WaitContainer("brief").status().code(), absl::StatusCode::kNotFound);
+
+  CliResult run = RunCli({"run", "-d", "--rm", "--name", "brief2", "busybox", "sh", "-c",
+                          "sleep 1; exit 3"});
+  ASSERT_EQ(run.status, 0) << run.err;
+  std::string id = run.out.substr(0, run.out.find('\n'));
+  ids_.insert(id);
+  absl::StatusOr<container::ManagedContainer> started = container::ResolveContainer(id);
+  if (started.ok()) monitors_.insert(started->state.monitor_pid());
+  CliResult wait = RunCli({"wait", "brief2"});
+  EXPECT_EQ(wait.status, 0) << wait.err;
+  EXPECT_EQ(wait.out, "3\n");
+  EXPECT_TRUE(Eventually([&] {
+    return container::ResolveContainer(id).status().code() == absl::StatusCode::kNotFound;
+  }));
+}
+
+// As `docker run -w`: a missing working directory is made inside the
+// container and given to the container's user; exec makes none.
+TEST_F(LifecycleTest, MissingWorkdirIsCreated) {
+  ImportBusybox();
+  CliResult run = RunCli({"run", "--image", "busybox", "-u", "nobody", "-w", "/made/here", "--",
+                          "sh", "-c", "pwd; stat -c %U /made /made/here; touch mine && echo wrote"});
+  EXPECT_EQ(run.status, 0) << run.err;
+  EXPECT_EQ(run.out, "/made/here\nnobody\nnobody\nwrote\n");
+
+  // An image's own directories keep their owner.
+  CliResult existing = RunCli({"run", "--image", "busybox", "-u", "nobody", "-w", "/bin/new",
+                               "--", "stat", "-c", "%U", "/bin", "."});
+  EXPECT_EQ(existing.status, 0) << existing.err;
+  EXPECT_EQ(existing.out, "root\nnobody\n");
+
+  CliResult read_only = RunCli({"run", "--image", "busybox", "--read-only", "-w", "/nowhere",
+                                "--", "true"});
+  EXPECT_EQ(read_only.status, 125);
+  EXPECT_THAT(read_only.err, HasSubstr("create the working directory /nowhere"));
+  EXPECT_THAT(read_only.err, HasSubstr("Read-only file system"));
+
+  CliResult detached = RunCli({"run", "-d", "--name", "wd", "-w", "/w/x", "busybox", "sh", "-c",
+                               "pwd; exec sleep 1000"});
+  ASSERT_EQ(detached.status, 0) << detached.err;
+  std::string id = detached.out.substr(0, detached.out.find('\n'));
+  ids_.insert(id);
+  absl::StatusOr<container::ManagedContainer> wd = container::ResolveContainer("wd");
+  ASSERT_TRUE(wd.ok()) << wd.status();
+  monitors_.insert(wd->state.monitor_pid());
+  EXPECT_TRUE(Eventually([] { return RunCli({"logs", "wd"}).out == "/w/x\n"; }));
+  EXPECT_TRUE(wd->running());
+  CliResult exec_missing = RunCli({"exec", "-w", "/absent", "wd", "pwd"});
+  EXPECT_EQ(exec_missing.status, 126) << exec_missing.err;
+  EXPECT_THAT(exec_missing.err, HasSubstr("/absent"));
+  CliResult exec_found = RunCli({"exec", "wd", "pwd"});
+  EXPECT_EQ(exec_found.out, "/w/x\n") << exec_found.err;
+  ASSERT_TRUE(container::RemoveContainer("wd", {.force = true, .volumes = false}).ok());
+}
+
 TEST_F(LifecycleTest, KilledMonitorThenGcAndRm) {
   ImportBusybox();
   absl::StatusOr<container::ManagedContainer> doomed = StartScript("doomed", "exec sleep 1000");

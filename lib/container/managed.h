@@ -26,6 +26,9 @@
 //                 and `export` read it
 //   container.log the output in Docker's json-file format (one JSON
 //                 object per line with log, stream and time)
+//   exit.json     the ManagedState of the last exit, rewritten in place,
+//                 so that WaitContainer reads it after an auto_remove
+//                 container removed its directory
 //   lock          flock(2) that orders start, exit and removal
 // Names are claimed by symlinks <store root>/containers/.names/<name> ->
 // <id>, so two creations of one name cannot both succeed.
@@ -173,9 +176,11 @@ absl::Status PauseContainer(absl::string_view name_or_id);
 absl::Status UnpauseContainer(absl::string_view name_or_id);
 
 // Blocks until the container is not running (at once when it is not) and
-// returns its state, with the exit code as Docker reports it.
-// NOTE: an auto_remove container is gone once it exited, so waiting for
-// one ends with NotFound instead of its exit code.
+// returns its state, with the exit code as Docker reports it. A waiter
+// that started before the exit gets the exit code also when the container
+// removed itself (auto_remove) or was removed by `rm -f`. Errors:
+// NotFound for a container that is gone before the wait starts, or whose
+// monitor was killed before it recorded the exit.
 absl::StatusOr<ManagedState> WaitContainer(absl::string_view name_or_id);
 
 struct ListOptions {

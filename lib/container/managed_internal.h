@@ -22,6 +22,7 @@ namespace pycontain::container::managed_internal {
 inline constexpr char kConfigFile[] = "config.json";
 inline constexpr char kStateFile[] = "state.json";
 inline constexpr char kLogFile[] = "container.log";
+inline constexpr char kExitFile[] = "exit.json";
 inline constexpr char kLockFile[] = "lock";
 inline constexpr char kNamesDirectory[] = ".names";
 
@@ -45,6 +46,17 @@ absl::StatusOr<ManagedConfig> ReadConfig(const std::string& directory);
 absl::Status WriteConfig(const std::string& directory, const ManagedConfig& config);
 absl::StatusOr<ManagedState> ReadState(const std::string& directory);
 absl::Status WriteState(const std::string& directory, const ManagedState& state);
+
+// The exit file holds the ManagedState of the last exit. It is rewritten
+// in place, never replaced, so that a waiter that opened it before the
+// exit reads the exit code even after an auto_remove container removed its
+// directory. ResetExitFile empties it when a run starts;
+// WriteExitFile fills it when the run ends.
+absl::Status ResetExitFile(const std::string& directory);
+absl::Status WriteExitFile(const std::string& directory, const ManagedState& state);
+// Reads the state from an open exit file. Errors: NotFound when it is
+// empty (the run has not ended, or its monitor was killed).
+absl::StatusOr<ManagedState> ReadExitFile(int fd);
 
 // Takes the container's lock (flock LOCK_EX on <directory>/lock) and
 // returns its owner; dropping it releases the lock. Errors: NotFound when

@@ -233,6 +233,13 @@ void RecordExit(const ManagedContainer& container, ManagedState state,
     state.set_error(std::string(result.status().message()));
   }
   Logf(LogLevel::kDebug, container.id(), "exited with code %d", state.exit_code());
+  // Before the removal of an auto_remove container, whose waiters read the
+  // exit file through descriptors they opened earlier.
+  absl::Status recorded = WriteExitFile(container.directory, state);
+  if (!recorded.ok()) {
+    Logf(LogLevel::kWarning, container.id(), "cannot write the exit file: %s",
+         recorded.message());
+  }
   if (container.config.auto_remove()) {
     ReleaseVolumes(container.config, /*remove_anonymous=*/true);
     absl::Status removed = RemoveContainerFiles(container.config, container.directory);
@@ -304,6 +311,12 @@ int RunMonitor(const ManagedContainer& container, UniqueFd report_fd) {
   out->write.reset();
   err->write.reset();
 
+  // Emptied before the state says running, so that a waiter never reads
+  // the exit of an earlier run.
+  absl::Status reset = ResetExitFile(container.directory);
+  if (!reset.ok()) {
+    Logf(LogLevel::kWarning, container.id(), "cannot reset the exit file: %s", reset.message());
+  }
   state.set_status(kStatusRunning);
   state.set_pid(running->pid());
   state.set_pid_start_time(ProcessStartTime(running->pid()));
@@ -530,15 +543,34 @@ absl::Status UnpauseContainer(absl::string_view name_or_id) {
 }
 
 absl::StatusOr<ManagedState> WaitContainer(absl::string_view name_or_id) {
-  absl::StatusOr<ManagedContainer> container = ResolveContainer(name_or_id);
-  if (!container.ok()) return container.status();
+  absl::StatusOr<ManagedContainer> found = ResolveContainer(name_or_id);
+  if (!found.ok()) return found.status();
+  // Opened before the state is read: an auto_remove container writes its
+  // exit status here before it removes its directory, and this descriptor
+  // keeps the file readable. A container that never ran has no file.
+  std::string exit_path = absl::StrCat(found->directory, "/", kExitFile);
+  UniqueFd exit_file(open(exit_path.c_str(), O_RDONLY | O_CLOEXEC));
+  absl::StatusOr<ManagedContainer> container = LoadContainer(found->directory);
+  if (!container.ok()) {
+    if (container.status().code() == absl::StatusCode::kNotFound) {
+      return absl::NotFoundError(absl::StrCat("no such container: ", name_or_id));
+    }
+    return container.status();
+  }
   if (!container->running()) return container->state;
+
   absl::StatusOr<UniqueFd> monitor =
       OpenProcess(container->state.monitor_pid(), container->state.monitor_start_time());
   if (monitor.ok()) WaitForExit(monitor->get(), absl::InfiniteDuration());
-  absl::StatusOr<ManagedContainer> ended = ResolveContainer(container->id());
-  if (!ended.ok()) return ended.status();
-  return ended->state;
+  absl::StatusOr<ManagedContainer> ended = LoadContainer(found->directory);
+  if (ended.ok()) return ended->state;
+  if (ended.status().code() != absl::StatusCode::kNotFound) return ended.status();
+  if (exit_file.valid()) {
+    absl::StatusOr<ManagedState> recorded = ReadExitFile(exit_file.get());
+    if (recorded.ok()) return recorded;
+  }
+  return absl::NotFoundError(absl::StrCat("container ", name_or_id,
+                                          " was removed and left no exit status"));
 }
 
 }  // namespace pycontain::container

@@ -27,15 +27,50 @@ std::string ManagedContainersRoot() {
 namespace managed_internal {
 namespace {
 
-absl::StatusOr<std::string> ReadFile(const std::string& path) {
-  UniqueFd fd(open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (!fd.valid()) return ErrnoError(errno, "open", path);
+// Reads `fd` from `offset` to its end; `path` names it in errors.
+absl::StatusOr<std::string> ReadAll(int fd, off_t offset, const std::string& path) {
   std::string text;
   char buffer[8192];
   ssize_t n;
-  while ((n = read(fd.get(), buffer, sizeof(buffer))) > 0) text.append(buffer, n);
+  while ((n = pread(fd, buffer, sizeof(buffer), offset)) > 0) {
+    text.append(buffer, n);
+    offset += n;
+  }
   if (n < 0) return ErrnoError(errno, "read", path);
   return text;
+}
+
+absl::StatusOr<std::string> ReadFile(const std::string& path) {
+  UniqueFd fd(open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd.valid()) return ErrnoError(errno, "open", path);
+  return ReadAll(fd.get(), 0, path);
+}
+
+template <typename Message>
+absl::StatusOr<Message> ParseJson(const std::string& text, const std::string& path) {
+  Message message;
+  google::protobuf::util::JsonParseOptions options;
+  options.ignore_unknown_fields = true;
+  auto parsed = google::protobuf::util::JsonStringToMessage(text, &message, options);
+  if (!parsed.ok()) {
+    return absl::DataLossError(absl::StrCat(path, " is damaged: ", parsed.ToString()));
+  }
+  return message;
+}
+
+// Replaces the contents of `path` without replacing the file itself.
+absl::Status OverwriteFile(const std::string& path, const std::string& text) {
+  UniqueFd fd(open(path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0600));
+  if (!fd.valid()) return ErrnoError(errno, "open", path);
+  if (ftruncate(fd.get(), 0) != 0) return ErrnoError(errno, "truncate", path);
+  size_t written = 0;
+  while (written < text.size()) {
+    ssize_t n = pwrite(fd.get(), text.data() + written, text.size() - written, written);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return ErrnoError(errno, "write", path);
+    written += n;
+  }
+  return absl::OkStatus();
 }
 
 // Writes `text` to a temporary file beside `path` and renames it over
@@ -69,24 +104,24 @@ template <typename Message>
 absl::StatusOr<Message> ReadJson(const std::string& path) {
   absl::StatusOr<std::string> text = ReadFile(path);
   if (!text.ok()) return text.status();
-  Message message;
-  google::protobuf::util::JsonParseOptions options;
-  options.ignore_unknown_fields = true;
-  auto parsed = google::protobuf::util::JsonStringToMessage(*text, &message, options);
-  if (!parsed.ok()) {
-    return absl::DataLossError(absl::StrCat(path, " is damaged: ", parsed.ToString()));
-  }
-  return message;
+  return ParseJson<Message>(*text, path);
 }
 
 template <typename Message>
-absl::Status WriteJson(const std::string& path, const Message& message) {
+absl::StatusOr<std::string> PrintJson(const Message& message) {
   std::string text;
   google::protobuf::util::JsonPrintOptions options;
   options.add_whitespace = true;
   auto printed = google::protobuf::util::MessageToJsonString(message, &text, options);
   if (!printed.ok()) return absl::InternalError(printed.ToString());
-  return WriteFileAtomically(path, text);
+  return text;
+}
+
+template <typename Message>
+absl::Status WriteJson(const std::string& path, const Message& message) {
+  absl::StatusOr<std::string> text = PrintJson(message);
+  if (!text.ok()) return text.status();
+  return WriteFileAtomically(path, *text);
 }
 
 }  // namespace
@@ -113,6 +148,23 @@ absl::StatusOr<ManagedState> ReadState(const std::string& directory) {
 
 absl::Status WriteState(const std::string& directory, const ManagedState& state) {
   return WriteJson(absl::StrCat(directory, "/", kStateFile), state);
+}
+
+absl::Status ResetExitFile(const std::string& directory) {
+  return OverwriteFile(absl::StrCat(directory, "/", kExitFile), "");
+}
+
+absl::Status WriteExitFile(const std::string& directory, const ManagedState& state) {
+  absl::StatusOr<std::string> text = PrintJson(state);
+  if (!text.ok()) return text.status();
+  return OverwriteFile(absl::StrCat(directory, "/", kExitFile), *text);
+}
+
+absl::StatusOr<ManagedState> ReadExitFile(int fd) {
+  absl::StatusOr<std::string> text = ReadAll(fd, 0, kExitFile);
+  if (!text.ok()) return text.status();
+  if (text->empty()) return absl::NotFoundError("no exit status was recorded");
+  return ParseJson<ManagedState>(*text, kExitFile);
 }
 
 absl::StatusOr<UniqueFd> LockContainer(const std::string& directory) {

@@ -14,6 +14,7 @@
 #include "lib/container/network.h"
 #include "lib/container/state_dir.h"
 #include "lib/container/volume_mounts.h"
+#include "lib/container/working_directory.h"
 #include "lib/ns/plan.h"
 #include "lib/security/security.h"
 #include "lib/spec/container.pb.h"
@@ -42,6 +43,9 @@ struct PreparedContainer {
   net::NetNamespace joined_network;
   // Seccomp, capabilities, rlimits and paths; plan.hooks point into it.
   std::unique_ptr<security::PreparedSecurity> security;
+  // The hook in plan.hooks that creates a missing working directory
+  // borrows it.
+  std::unique_ptr<WorkingDirectory> working_directory;
 };
 
 // Validates `spec` and plans the container. Creates the state directory
