@@ -1039,5 +1039,91 @@ services:
   ASSERT_EQ(down.status, 0) << Describe(down);
 }
 
+
+TEST_F(ComposeTest, IpcAndPidJoinAnotherService) {
+  // The donor is listed last and no depends_on names it: joining its
+  // namespaces makes it a dependency.
+  std::string project = MakeProject("sharing", {{"compose.yaml", R"(
+services:
+  reader:
+    image: busybox
+    ipc: service:donor
+    pid: "service:donor"
+    command: ["sh", "-c", "trap 'exit 0' TERM; sleep 1002 & wait"]
+  private:
+    image: busybox
+    command: ["sh", "-c", "trap 'exit 0' TERM; sleep 1003 & wait"]
+  donor:
+    image: busybox
+    ipc: shareable
+    command: ["sh", "-c", "echo from-donor > /dev/shm/marker; trap 'exit 0' TERM; sleep 1001 & wait"]
+)"}});
+  CliResult up = Compose(project, {"up", "-d"});
+  ASSERT_EQ(up.status, 0) << Describe(up);
+  EXPECT_LT(up.err.find("sharing-donor-1  Started"), up.err.find("sharing-reader-1  Started"))
+      << up.err;
+
+  auto exec = [&](const std::string& service, const std::string& command) {
+    CliResult result = Compose(project, {"exec", service, "sh", "-c", command});
+    EXPECT_EQ(result.status, 0) << service << ": " << command << "\n" << Describe(result);
+    return result.out;
+  };
+  // One IPC namespace, so SysV objects are shared, and the donor's
+  // /dev/shm, so POSIX shared memory is too.
+  std::string donor_ipc = exec("donor", "readlink /proc/self/ns/ipc");
+  EXPECT_THAT(donor_ipc, HasSubstr("ipc:["));
+  EXPECT_EQ(exec("reader", "readlink /proc/self/ns/ipc"), donor_ipc);
+  EXPECT_NE(exec("private", "readlink /proc/self/ns/ipc"), donor_ipc);
+  EXPECT_EQ(exec("reader", "cat /dev/shm/marker"), "from-donor\n");
+  exec("reader", "echo from-reader > /dev/shm/answer");
+  EXPECT_EQ(exec("donor", "cat /dev/shm/answer"), "from-reader\n");
+  EXPECT_EQ(exec("private", "ls /dev/shm"), "");
+
+  // One PID namespace: ps in the reader lists the donor's processes, and
+  // the donor's sh stays PID 1.
+  std::string reader_ps = exec("reader", "ps -o pid,args");
+  EXPECT_THAT(reader_ps, HasSubstr("sleep 1001"));
+  EXPECT_THAT(reader_ps, HasSubstr("sleep 1002"));
+  EXPECT_THAT(exec("reader", "cat /proc/1/cmdline | tr '\\0' ' '"), HasSubstr("from-donor"));
+  std::string donor_ps = exec("donor", "ps -o args");
+  EXPECT_THAT(donor_ps, HasSubstr("sleep 1002"));
+  EXPECT_THAT(donor_ps, Not(HasSubstr("sleep 1003")));
+  EXPECT_THAT(exec("private", "ps -o args"), Not(HasSubstr("sleep 1001")));
+
+  // A second up keeps the reader, which still joins the same donor.
+  absl::StatusOr<container::ManagedContainer> reader = Find("sharing-reader-1");
+  ASSERT_TRUE(reader.ok()) << reader.status();
+  CliResult again = Compose(project, {"up", "-d"});
+  ASSERT_EQ(again.status, 0) << Describe(again);
+  EXPECT_THAT(again.err, HasSubstr("sharing-reader-1  Running"));
+  EXPECT_EQ(Find("sharing-reader-1")->id(), reader->id());
+
+  CliResult down = Compose(project, {"down"});
+  ASSERT_EQ(down.status, 0) << Describe(down);
+}
+
+TEST_F(ComposeTest, JoinedDonorMustRun) {
+  std::string project = MakeProject("nodonor", {{"compose.yaml", R"(
+services:
+  donor:
+    image: busybox
+    command: ["true"]
+  reader:
+    image: busybox
+    pid: service:donor
+    command: ["sleep", "1000"]
+    depends_on:
+      donor:
+        condition: service_completed_successfully
+)"}});
+  CliResult up = Compose(project, {"up", "-d"});
+  EXPECT_NE(up.status, 0) << Describe(up);
+  EXPECT_THAT(up.err, HasSubstr("service reader: pid"));
+  absl::StatusOr<container::ManagedContainer> reader = Find("nodonor-reader-1");
+  EXPECT_FALSE(reader.ok() && reader->running());
+  CliResult down = Compose(project, {"down"});
+  ASSERT_EQ(down.status, 0) << Describe(down);
+}
+
 }  // namespace
 }  // namespace pycontain

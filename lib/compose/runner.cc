@@ -118,7 +118,61 @@ bool IsRequired(const Node& dependency) {
   return required == nullptr || !ParseComposeBool(required->scalar, &ok) || ok;
 }
 
+// Returns the id of the running container that `donor` names: the first
+// running container of its service, or a managed container by name or id.
+absl::StatusOr<std::string> DonorId(const Project& project, const NamespaceDonor& donor) {
+  if (!donor.container.empty()) {
+    absl::StatusOr<container::ManagedContainer> found =
+        container::ResolveContainer(donor.container);
+    if (!found.ok()) return found.status();
+    if (!found->running()) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("container ", donor.container, " is not running"));
+    }
+    return found->id();
+  }
+  absl::StatusOr<std::vector<container::ManagedContainer>> containers =
+      ProjectContainers(project, {donor.service}, /*all=*/false);
+  if (!containers.ok()) return containers.status();
+  for (const container::ManagedContainer& candidate : *containers) {
+    if (LabelOf(candidate, kOneoffLabel) != "True" && candidate.running()) return candidate.id();
+  }
+  return absl::FailedPreconditionError(
+      absl::StrCat("service ", donor.service, " has no running container to join"));
+}
+
+// Whether `a` and `b` join the same IPC and PID namespaces.
+bool SameJoins(const spec::ContainerSpec& a, const spec::ContainerSpec& b) {
+  return a.namespaces().join_ipc().SerializeAsString() ==
+             b.namespaces().join_ipc().SerializeAsString() &&
+         a.namespaces().join_pid().SerializeAsString() ==
+             b.namespaces().join_pid().SerializeAsString();
+}
+
 }  // namespace
+
+absl::StatusOr<container::CreateOptions> JoinNamespaceDonors(const Project& project,
+                                                             const ServiceContainer& plan) {
+  container::CreateOptions create = plan.create;
+  spec::Namespaces* namespaces = create.spec.mutable_namespaces();
+  for (const auto& [field, donor, join] :
+       {std::tuple{"ipc", &plan.ipc_donor, namespaces->mutable_join_ipc()},
+        std::tuple{"pid", &plan.pid_donor, namespaces->mutable_join_pid()}}) {
+    if (donor->empty()) continue;
+    absl::StatusOr<std::string> id = DonorId(project, *donor);
+    if (!id.ok()) {
+      auto service = create.labels.find(kServiceLabel);
+      return Annotate(id.status(),
+                      absl::StrCat("service ",
+                                   service == create.labels.end() ? "" : service->second, ": ",
+                                   field));
+    }
+    join->set_container(*id);
+  }
+  if (plan.ipc_donor.empty()) namespaces->clear_join_ipc();
+  if (plan.pid_donor.empty()) namespaces->clear_join_pid();
+  return create;
+}
 
 absl::Status WaitForDependencies(const Project& project, const std::string& service,
                                  const Printer& print) {
@@ -162,13 +216,18 @@ absl::StatusOr<container::ManagedContainer> EnsureStarted(const Project& project
                                                           const ServiceContainer& plan,
                                                           const Printer& print) {
   const std::string& name = plan.create.name;
+  absl::StatusOr<container::CreateOptions> create = JoinNamespaceDonors(project, plan);
+  if (!create.ok()) return create.status();
   absl::StatusOr<container::ManagedContainer> existing = container::ResolveContainer(name);
   if (existing.ok() && LabelOf(*existing, container::kComposeProjectLabel) != project.name) {
     return absl::AlreadyExistsError(absl::StrCat(
         "the container name \"", name, "\" is in use by a container of another project"));
   }
-  if (existing.ok() && LabelOf(*existing, kConfigHashLabel) !=
-                           plan.create.labels.at(kConfigHashLabel)) {
+  // A container that joined a donor which was replaced since is
+  // recreated too, as docker compose does.
+  if (existing.ok() && (LabelOf(*existing, kConfigHashLabel) !=
+                            plan.create.labels.at(kConfigHashLabel) ||
+                        !SameJoins(existing->config.spec(), create->spec))) {
     print(absl::StrCat("Container ", name, "  Recreate"));
     absl::Status stopped =
         StopServiceContainer(*existing, plan.stop_signal, plan.stop_grace_period);
@@ -184,7 +243,7 @@ absl::StatusOr<container::ManagedContainer> EnsureStarted(const Project& project
   if (!existing.ok()) {
     absl::Status sources = CreateBindSources(plan.create.spec);
     if (!sources.ok()) return sources;
-    absl::StatusOr<container::ManagedContainer> made = container::CreateContainer(plan.create);
+    absl::StatusOr<container::ManagedContainer> made = container::CreateContainer(*create);
     if (!made.ok()) return made.status();
     absl::Status mountpoint = CreateInitMountpoint(*made);
     if (!mountpoint.ok()) return mountpoint;

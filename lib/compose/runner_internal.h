@@ -47,6 +47,13 @@ absl::StatusOr<std::vector<ServicePlan>> PlanServices(const Project& project,
                                                       const std::vector<std::string>& order,
                                                       const Printer& print);
 
+// Returns plan.create with spec.namespaces.join_ipc and join_pid set to
+// the containers that the plan's namespace donors name now. Errors:
+// FailedPrecondition "service S: ipc: ..." when a donor is not running;
+// NotFound for an unknown container.
+absl::StatusOr<container::CreateOptions> JoinNamespaceDonors(const Project& project,
+                                                             const ServiceContainer& plan);
+
 // Creates (or keeps, when its config hash is unchanged) and starts every
 // planned replica, each service after its dependencies' conditions hold.
 absl::Status StartInOrder(const Project& project, const std::vector<ServicePlan>& plans,

@@ -311,7 +311,10 @@ absl::StatusOr<int> Run(const Project& project, const RunOptions& options, const
 
   // --rm removes the container here rather than through auto_remove, so
   // that its exit code can be read first.
-  absl::StatusOr<container::ManagedContainer> made = container::CreateContainer(plan->create);
+  absl::StatusOr<container::CreateOptions> create =
+      runner_internal::JoinNamespaceDonors(project, *plan);
+  if (!create.ok()) return create.status();
+  absl::StatusOr<container::ManagedContainer> made = container::CreateContainer(*create);
   if (!made.ok()) return made.status();
   absl::Status started = runner_internal::CreateInitMountpoint(*made);
   if (started.ok()) started = container::StartContainer(made->id());

@@ -284,23 +284,42 @@ absl::Status ApplySecurityOpt(Context& context) {
   return absl::OkStatus();
 }
 
-// ipc and pid: the container's own namespace, or the host's.
+// Reads a `service:NAME` or `container:NAME` value of ipc or pid into
+// `donor`. Returns false for any other value.
+bool ParseDonor(const std::string& mode, NamespaceDonor* donor) {
+  for (const auto& [prefix, field] : {std::pair{"service:", &donor->service},
+                                      std::pair{"container:", &donor->container}}) {
+    if (absl::StartsWith(mode, prefix) && mode.size() > strlen(prefix)) {
+      *field = mode.substr(strlen(prefix));
+      return true;
+    }
+  }
+  return false;
+}
+
+// ipc and pid: the container's own namespace, the host's, or another
+// container's (joined when the container is created, JoinNamespaceDonors
+// in the runner). Every container's IPC namespace can be joined, so
+// `shareable` needs nothing more than `private`.
 absl::Status ApplyNamespaces(Context& context) {
   if (const Node* ipc = context.node.Find("ipc")) {
     const std::string& mode = ipc->scalar;
     if (mode == "host") {
       context.spec().mutable_namespaces()->set_ipc(false);
-    } else if (!mode.empty() && mode != "private" && mode != "shareable" && mode != "none") {
-      return context.Error("ipc", absl::StrCat("\"", mode, "\" is not supported yet: ",
-                                              "containers cannot join another's IPC namespace"));
+    } else if (!mode.empty() && mode != "private" && mode != "shareable" && mode != "none" &&
+               !ParseDonor(mode, &context.plan->ipc_donor)) {
+      return context.Error("ipc", absl::StrCat("\"", mode, "\" is not a valid IPC mode: use ",
+                                              "private, shareable, host, service:NAME or ",
+                                              "container:NAME"));
     }
   }
   if (const Node* pid = context.node.Find("pid"); pid != nullptr && !pid->scalar.empty()) {
-    if (pid->scalar != "host") {
-      return context.Error("pid", absl::StrCat("\"", pid->scalar, "\" is not supported yet: ",
-                                              "containers cannot join another's PID namespace"));
+    if (pid->scalar == "host") {
+      context.spec().mutable_namespaces()->set_pid(false);
+    } else if (!ParseDonor(pid->scalar, &context.plan->pid_donor)) {
+      return context.Error("pid", absl::StrCat("\"", pid->scalar, "\" is not a valid PID mode: ",
+                                              "use host, service:NAME or container:NAME"));
     }
-    context.spec().mutable_namespaces()->set_pid(false);
   }
   return absl::OkStatus();
 }

@@ -49,8 +49,24 @@ struct ExtraNetwork {
   std::string ipv4_address;
 };
 
+// The container whose IPC or PID namespace a service joins (`ipc` or
+// `pid` set to `service:NAME` or `container:NAME`); both empty: none.
+struct NamespaceDonor {
+  // The service whose first running container is joined.
+  std::string service;
+  // A managed container's name or id.
+  std::string container;
+
+  bool empty() const { return service.empty() && container.empty(); }
+};
+
 struct ServiceContainer {
+  // With a namespace donor, create.spec joins nothing yet: the runner sets
+  // spec.namespaces.join_ipc or join_pid to the donor's id when it creates
+  // the container.
   container::CreateOptions create;
+  NamespaceDonor ipc_donor;
+  NamespaceDonor pid_donor;
   std::vector<ExtraNetwork> extra_networks;
   // stop_signal (a signal number) and stop_grace_period, Docker's
   // defaults: SIGTERM and 10 s.

@@ -19,6 +19,7 @@
 #include "lib/base/status.h"
 #include "lib/container/image_root.h"
 #include "lib/container/mount_check.h"
+#include "lib/container/namespace_join.h"
 #include "lib/container/user.h"
 #include "lib/ns/rootfs_plan.h"
 #include "lib/spec/validate.h"
@@ -38,9 +39,10 @@ uint64_t NamespaceFlags(const spec::ContainerSpec& spec, bool user) {
                         spec.network().mode() == spec::Network::CONTAINER;
   uint64_t flags = CLONE_NEWNS;
   if (user) flags |= CLONE_NEWUSER;
-  if (Enabled(ns.has_pid(), ns.pid(), true)) flags |= CLONE_NEWPID;
+  // A joined namespace replaces a new one (namespace_join.h).
+  if (Enabled(ns.has_pid(), ns.pid(), !ns.has_join_pid())) flags |= CLONE_NEWPID;
   if (Enabled(ns.has_uts(), ns.uts(), true)) flags |= CLONE_NEWUTS;
-  if (Enabled(ns.has_ipc(), ns.ipc(), true)) flags |= CLONE_NEWIPC;
+  if (Enabled(ns.has_ipc(), ns.ipc(), !ns.has_join_ipc())) flags |= CLONE_NEWIPC;
   if (Enabled(ns.has_net(), ns.net(), !shared_network)) flags |= CLONE_NEWNET;
   if (Enabled(ns.has_cgroup(), ns.cgroup(), true)) flags |= CLONE_NEWCGROUP;
   if (Enabled(ns.has_time(), ns.time(), false)) flags |= CLONE_NEWTIME;
@@ -326,6 +328,12 @@ absl::StatusOr<PreparedContainer> PrepareContainer(const spec::ContainerSpec& re
   if (!joined.ok()) return joined.status();
   prepared.joined_network = std::move(*joined);
   plan.join_network_namespace_fd = prepared.joined_network.fd();
+  absl::StatusOr<JoinedNamespaces> joined_namespaces =
+      OpenJoinedNamespaces(spec, prepared.id, user);
+  if (!joined_namespaces.ok()) return joined_namespaces.status();
+  prepared.joined_namespaces = std::move(*joined_namespaces);
+  plan.join_ipc_namespace_fd = prepared.joined_namespaces.ipc.get();
+  plan.join_pid_namespace_fd = prepared.joined_namespaces.pid.get();
   if (host_root) {
     absl::StatusOr<std::string> mountpoint = prepared.state.MakeSubdirectory("rootfs");
     if (!mountpoint.ok()) return mountpoint.status();
@@ -349,6 +357,10 @@ absl::StatusOr<PreparedContainer> PrepareContainer(const spec::ContainerSpec& re
   plan.new_root = std::move(rootfs_plan->new_root);
   plan.readonly_root = rootfs_plan->readonly_root;
   plan.root_slave = rootfs_plan->root_slave;
+  if (prepared.joined_namespaces.shm.valid()) {
+    plan.rootfs_steps.push_back(
+        SharedShmStep(prepared.joined_namespaces.shm.get(), plan.new_root));
+  }
   plan.loopback_up = (plan.namespace_flags & CLONE_NEWNET) != 0;
 
   // Masked and read-only paths go last, over /proc, /sys and the mounts.

@@ -11,6 +11,7 @@
 
 #include "absl/status/statusor.h"
 #include "lib/container/image_root.h"
+#include "lib/container/namespace_join.h"
 #include "lib/container/network.h"
 #include "lib/container/state_dir.h"
 #include "lib/container/volume_mounts.h"
@@ -41,6 +42,9 @@ struct PreparedContainer {
   // CONTAINER mode: the network namespace that plan.join_network_namespace_fd
   // borrows; empty otherwise.
   net::NetNamespace joined_network;
+  // The IPC and PID namespaces that plan.join_*_namespace_fd borrow, and
+  // the donor's /dev/shm that an attach step of the plan borrows.
+  JoinedNamespaces joined_namespaces;
   // Seccomp, capabilities, rlimits and paths; plan.hooks point into it.
   std::unique_ptr<security::PreparedSecurity> security;
   // The hook in plan.hooks that creates a missing working directory

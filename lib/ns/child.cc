@@ -225,6 +225,12 @@ void RunChild(const ChildPlan& plan, const ExecArrays& exec, bool wait_for_paren
       setns(plan.join_network_namespace_fd, CLONE_NEWNET) != 0) {
     Fail(report_fd, kStepJoinNetworkNamespace);
   }
+  // Before the mounts too: the mqueue filesystem belongs to the IPC
+  // namespace of the process that mounts it.
+  if (plan.join_ipc_namespace_fd >= 0 &&
+      setns(plan.join_ipc_namespace_fd, CLONE_NEWIPC) != 0) {
+    Fail(report_fd, kStepJoinIpcNamespace);
+  }
 
   // The child keeps the caller's host ids, which a user namespace's map
   // need not contain (root mapping 0 to 200000, say); it becomes the

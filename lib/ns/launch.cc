@@ -4,7 +4,9 @@
 #include <fcntl.h>
 #include <linux/sched.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
+#include <string.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -182,6 +184,36 @@ absl::Status AwaitExec(const ChildPlan& plan, int report_fd, ChildProcess& child
   return absl::InternalError("unreachable");
 }
 
+// Makes `target` (a PID namespace file) the calling thread's
+// pid_for_children, so that its next clone3 starts a process in that
+// namespace, and returns the thread's previous pid_for_children to restore
+// with LeavePidNamespace. setns changes only the calling thread's
+// pid_for_children, never the PID namespace of the caller itself, and the
+// kernel accepts only a descendant of the caller's own PID namespace.
+absl::StatusOr<UniqueFd> EnterPidNamespaceForChildren(int target) {
+  const char* own_path = "/proc/thread-self/ns/pid_for_children";
+  UniqueFd own(open(own_path, O_RDONLY | O_CLOEXEC));
+  if (!own.valid()) return ErrnoError(errno, "open", own_path);
+  if (setns(target, CLONE_NEWPID) != 0) {
+    return ErrnoError(errno, "join the PID namespace for the container's first process");
+  }
+  Logf(LogLevel::kDebug, "", "setns pid_for_children to the joined PID namespace");
+  return own;
+}
+
+// Restores the pid_for_children that EnterPidNamespaceForChildren saved.
+absl::Status LeavePidNamespace(const UniqueFd& own) {
+  if (setns(own.get(), CLONE_NEWPID) != 0) {
+    // The thread would start its later children in the container's PID
+    // namespace; the caller must know.
+    Logf(LogLevel::kError, "", "cannot restore the thread's PID namespace for children: %s",
+         strerror(errno));
+    return ErrnoError(errno, "restore the calling thread's PID namespace for children");
+  }
+  Logf(LogLevel::kDebug, "", "setns pid_for_children back to the caller's");
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 absl::StatusOr<ChildProcess> Launch(const ChildPlan& plan,
@@ -208,10 +240,19 @@ absl::StatusOr<ChildProcess> Launch(const ChildPlan& plan,
   // Declared before the child's owner, so that on every error path the
   // child is killed and reaped before its stack is unmapped.
   ChildStack stack;
+  absl::StatusOr<UniqueFd> own_pid_namespace = UniqueFd();
+  if (plan.join_pid_namespace_fd >= 0) {
+    own_pid_namespace = EnterPidNamespaceForChildren(plan.join_pid_namespace_fd);
+    if (!own_pid_namespace.ok()) return own_pid_namespace.status();
+  }
   long pid = StartChild(args, arguments, stack);
-  if (pid < 0) return ErrnoError(errno, "clone3 the container's first process");
+  int clone_errno = errno;
+  absl::Status restored = absl::OkStatus();
+  if (plan.join_pid_namespace_fd >= 0) restored = LeavePidNamespace(*own_pid_namespace);
+  if (pid < 0) return ErrnoError(clone_errno, "clone3 the container's first process");
 
   ChildProcess child(static_cast<pid_t>(pid), UniqueFd(pidfd));
+  if (!restored.ok()) return restored;
   report->write.reset();
   sync->read.reset();
 

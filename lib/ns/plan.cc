@@ -72,6 +72,8 @@ std::string DescribeChildStep(const ChildPlan& plan, int32_t step) {
       return "wait for the parent to write the id maps";
     case kStepJoinNetworkNamespace:
       return "join the network namespace of another container";
+    case kStepJoinIpcNamespace:
+      return "join the IPC namespace of another container";
     case kStepBecomeNamespaceRoot:
       return "switch to root of the user namespace";
     case kStepDeathSignal:

@@ -90,6 +90,7 @@ enum FixedStep : int32_t {
   // -17 was a step that the parent now does itself; numbers stay unused.
   kStepBecomeNamespaceRoot = -18,
   kStepJoinNetworkNamespace = -19,
+  kStepJoinIpcNamespace = -20,
 };
 
 struct ChildPlan {
@@ -100,6 +101,16 @@ struct ChildPlan {
   // -1: none. Use it without CLONE_NEWNET. Joining from inside a new user
   // namespace fails with EPERM unless that namespace owns the target.
   int join_network_namespace_fd = -1;
+  // An IPC namespace (an open nsfs file, borrowed) that the child joins
+  // with setns right after the network namespace; -1: none. Use it
+  // without CLONE_NEWIPC, and without a user namespace (EPERM there).
+  int join_ipc_namespace_fd = -1;
+  // A PID namespace (an open nsfs file, borrowed) to start the child in:
+  // Launch makes it the calling thread's pid_for_children around clone3,
+  // since setns cannot move a process into a PID namespace; -1: none. Use
+  // it without CLONE_NEWPID. The /proc mounted by the child then shows
+  // that namespace, and the child is not its init.
+  int join_pid_namespace_fd = -1;
 
   // With a user namespace, the parent writes the id maps (as these exact
   // contents) while the child waits. When deny_setgroups is set, "deny" goes

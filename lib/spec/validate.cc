@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 
 namespace pycontain::spec {
 namespace {
@@ -86,6 +87,40 @@ absl::Status ValidateIdMappings(
   return absl::OkStatus();
 }
 
+// Checks namespaces.join_<kind>: one target, a usable one, and no
+// contradicting request for a new namespace of that kind.
+absl::Status ValidateJoin(absl::string_view kind, bool has_join, const NamespaceJoin& join,
+                          bool has_flag, bool user) {
+  if (!has_join) return absl::OkStatus();
+  std::string field = absl::StrCat("namespaces.join_", kind);
+  if (join.path().empty() == join.container().empty()) {
+    return FieldError(field, "set exactly one of path and container");
+  }
+  if (!join.path().empty() && !IsAbsolute(join.path())) {
+    return FieldError(absl::StrCat(field, ".path"),
+                      absl::StrFormat("must be an absolute path such as /proc/PID/ns/%s, "
+                                      "got \"%s\"",
+                                      kind, absl::CHexEscape(join.path())));
+  }
+  if (!join.container().empty()) {
+    absl::Status status = ValidateId(join.container());
+    if (!status.ok()) {
+      return FieldError(absl::StrCat(field, ".container"),
+                        absl::StripPrefix(status.message(), "id: "));
+    }
+  }
+  if (has_flag) {
+    return FieldError(absl::StrCat("namespaces.", kind),
+                      absl::StrCat("must be unset when ", field,
+                                   " is set: the container joins that namespace"));
+  }
+  if (user) {
+    return FieldError(field, "cannot be combined with a user namespace: the new user "
+                             "namespace would own no capability in the joined namespace");
+  }
+  return absl::OkStatus();
+}
+
 absl::Status ValidateNamespaces(const ContainerSpec& spec) {
   const Namespaces& namespaces = spec.namespaces();
   if (namespaces.has_mount() && !namespaces.mount()) {
@@ -107,7 +142,13 @@ absl::Status ValidateNamespaces(const ContainerSpec& spec) {
   absl::Status status =
       ValidateIdMappings("namespaces.uid_mappings", namespaces.uid_mappings());
   if (!status.ok()) return status;
-  return ValidateIdMappings("namespaces.gid_mappings", namespaces.gid_mappings());
+  status = ValidateIdMappings("namespaces.gid_mappings", namespaces.gid_mappings());
+  if (!status.ok()) return status;
+  status = ValidateJoin("ipc", namespaces.has_join_ipc(), namespaces.join_ipc(),
+                        namespaces.has_ipc(), user);
+  if (!status.ok()) return status;
+  return ValidateJoin("pid", namespaces.has_join_pid(), namespaces.join_pid(),
+                      namespaces.has_pid(), user);
 }
 
 bool HasDotDot(absl::string_view path) {

@@ -2,6 +2,7 @@
 
 #include <string>
 
+#include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -136,6 +137,56 @@ TEST(ValidateSpec, ZeroTimeout) {
   ContainerSpec spec = Minimal();
   spec.mutable_timeout()->set_seconds(0);
   ExpectInvalid(spec, "timeout");
+}
+
+TEST(ValidateSpec, JoinNamespaceAccepted) {
+  ContainerSpec spec = Minimal();
+  spec.mutable_namespaces()->mutable_join_ipc()->set_path("/proc/1/ns/ipc");
+  spec.mutable_namespaces()->mutable_join_pid()->set_container("web-1");
+  EXPECT_TRUE(ValidateSpec(spec).ok()) << ValidateSpec(spec);
+}
+
+TEST(ValidateSpec, JoinNamespaceNeedsOneTarget) {
+  for (const char* kind : {"ipc", "pid"}) {
+    SCOPED_TRACE(kind);
+    ContainerSpec spec = Minimal();
+    NamespaceJoin* join = std::string(kind) == "ipc" ? spec.mutable_namespaces()->mutable_join_ipc()
+                                                     : spec.mutable_namespaces()->mutable_join_pid();
+    ExpectInvalid(spec, absl::StrCat("namespaces.join_", kind, ": set exactly one"));
+    join->set_path("/proc/1/ns/x");
+    join->set_container("web");
+    ExpectInvalid(spec, absl::StrCat("namespaces.join_", kind, ": set exactly one"));
+  }
+}
+
+TEST(ValidateSpec, JoinNamespaceBadPathOrId) {
+  ContainerSpec spec = Minimal();
+  spec.mutable_namespaces()->mutable_join_ipc()->set_path("proc/1/ns/ipc");
+  ExpectInvalid(spec, "namespaces.join_ipc.path: must be an absolute path");
+  spec = Minimal();
+  spec.mutable_namespaces()->mutable_join_pid()->set_container("../web");
+  ExpectInvalid(spec, "namespaces.join_pid.container: \"../web\" is not a valid id");
+}
+
+TEST(ValidateSpec, JoinNamespaceConflictsWithFlag) {
+  ContainerSpec spec = Minimal();
+  spec.mutable_namespaces()->mutable_join_ipc()->set_container("web");
+  spec.mutable_namespaces()->set_ipc(true);
+  ExpectInvalid(spec, "namespaces.ipc: must be unset when namespaces.join_ipc is set");
+  spec.mutable_namespaces()->set_ipc(false);
+  ExpectInvalid(spec, "namespaces.ipc: must be unset");
+
+  spec = Minimal();
+  spec.mutable_namespaces()->mutable_join_pid()->set_container("web");
+  spec.mutable_namespaces()->set_pid(false);
+  ExpectInvalid(spec, "namespaces.pid: must be unset when namespaces.join_pid is set");
+}
+
+TEST(ValidateSpec, JoinNamespaceWithUserNamespace) {
+  ContainerSpec spec = Minimal();
+  spec.mutable_namespaces()->set_user(true);
+  spec.mutable_namespaces()->mutable_join_pid()->set_path("/proc/1/ns/pid");
+  ExpectInvalid(spec, "namespaces.join_pid: cannot be combined with a user namespace");
 }
 
 TEST(ValidateId, AcceptsAndRejects) {
