@@ -45,8 +45,10 @@ struct ImageSpec {
 // $PYCONTAIN_ROOT when set) and applies it. Reads only. Errors:
 // InvalidArgument when root.path is also set; NotFound for an unknown
 // image ("image \"x:latest\" not found in the store at /var/lib/pycontain");
-// FailedPrecondition for an image with no command when the spec gives none;
-// Unimplemented for a caller other than root.
+// FailedPrecondition for an image with no command when the spec gives none.
+// A caller other than root reads its own store ($XDG_DATA_HOME/pycontain),
+// whose layers are directories owned by the caller: inside the container
+// every file of the image belongs to root (the caller's mapped uid).
 absl::StatusOr<ImageSpec> ResolveImage(const spec::ContainerSpec& spec);
 
 // The owner of a container's overlay root: the detached overlay mount and

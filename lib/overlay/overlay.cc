@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
+#include <limits.h>
 #include <sched.h>
 #include <stdio.h>
 #include <string.h>
@@ -13,15 +14,21 @@
 #include <thread>
 #include <utility>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "lib/base/log.h"
 #include "lib/base/status.h"
+#include "lib/overlay/userns_mount.h"
 
 namespace pycontain::overlay {
 namespace {
 
 std::string FdPath(int fd) { return absl::StrCat("/proc/self/fd/", fd); }
+
+// The maximum length of a string value that fsconfig(2) accepts (256
+// bytes with its NUL).
+constexpr size_t kMaxFsconfigValue = 255;
 
 // The directories of one mount, opened: overlayfs resolves the short
 // /proc/self/fd/N names to them, whatever the length of their paths.
@@ -187,6 +194,102 @@ absl::StatusOr<UniqueFd> MountLegacy(const OverlayOptions& options,
   return mount;
 }
 
+std::string AbsolutePath(const std::string& path) {
+  if (!path.empty() && path[0] == '/') return path;
+  char cwd[PATH_MAX];
+  if (getcwd(cwd, sizeof(cwd)) == nullptr) return path;
+  return absl::StrCat(cwd, "/", path);
+}
+
+// Returns the deepest directory that contains every one of `paths`
+// (absolute paths), "/" at worst.
+std::string CommonDirectory(const std::vector<std::string>& paths) {
+  std::string common = paths[0].substr(0, paths[0].rfind('/'));
+  for (const std::string& path : paths) {
+    while (!common.empty() &&
+           !(absl::StartsWith(path, common) && path.size() > common.size() &&
+             path[common.size()] == '/')) {
+      common.resize(common.rfind('/'));
+    }
+  }
+  return common.empty() ? "/" : common;
+}
+
+// The parameters of a rootless overlay. The helper's mount namespace is a
+// copy of this process's, and overlayfs accepts directories only on mounts
+// of the mounting process's own namespace. So the helper reaches each
+// directory by path, not through this process's descriptors. The paths are
+// relative to their common directory, where the helper works, because
+// fsconfig(2) takes at most 255 bytes per value. kAuto names each lower
+// with "lowerdir+" (Linux 6.8); kLegacy joins them in one "lowerdir".
+absl::StatusOr<UserNamespaceMount> RootlessRequest(const OverlayOptions& options, MountApi api) {
+  std::vector<std::string> paths;
+  for (const std::string& lower : options.lowers) paths.push_back(AbsolutePath(lower));
+  if (!options.upper.empty()) {
+    paths.push_back(AbsolutePath(options.upper));
+    paths.push_back(AbsolutePath(options.work));
+  }
+  UserNamespaceMount request;
+  request.fstype = "overlay";
+  request.description = absl::StrCat("overlay over ", options.lowers.size(), " lower directories");
+  request.directory = CommonDirectory(paths);
+  size_t skip = request.directory == "/" ? 1 : request.directory.size() + 1;
+  for (std::string& path : paths) {
+    path = path.size() > skip ? path.substr(skip) : ".";
+    if (path.size() > kMaxFsconfigValue) {
+      return absl::ResourceExhaustedError(absl::StrCat(
+          "a rootless overlay cannot name ", request.directory, "/", path, ": fsconfig(2) takes ",
+          kMaxFsconfigValue, " bytes per directory; use an image store with shorter paths"));
+    }
+  }
+  std::vector<std::string> lowers(paths.begin(), paths.begin() + options.lowers.size());
+
+  request.parameters.emplace_back("source", "overlay");
+  switch (api) {
+    case MountApi::kAuto:
+      for (const std::string& lower : lowers) request.parameters.emplace_back("lowerdir+", lower);
+      break;
+    case MountApi::kLegacy: {
+      std::string lowerdir = absl::StrJoin(lowers, ":");
+      if (lowerdir.size() > kMaxFsconfigValue || lowerdir.find(',') != std::string::npos) {
+        return absl::ResourceExhaustedError(absl::StrCat(
+            "a rootless overlay over ", lowers.size(), " lower directories needs \"lowerdir=",
+            lowerdir, "\", which fsconfig(2) does not take (at most ", kMaxFsconfigValue,
+            " bytes, no commas); Linux 6.8 or later mounts any number of layers"));
+      }
+      request.parameters.emplace_back("lowerdir", lowerdir);
+      break;
+    }
+  }
+  if (!options.upper.empty()) {
+    request.parameters.emplace_back("upperdir", paths[options.lowers.size()]);
+    request.parameters.emplace_back("workdir", paths[options.lowers.size() + 1]);
+  }
+  // Inside a user namespace the trusted.* xattrs are out of reach, so
+  // overlayfs keeps its opaque marks in user.overlay.* (Linux 5.11).
+  request.parameters.emplace_back("userxattr", "");
+  return request;
+}
+
+// Mounts the overlay in a helper's user namespace, for a caller other than
+// root. Falls back to the kLegacy parameters when the kernel rejects the
+// first "lowerdir+".
+absl::StatusOr<UniqueFd> MountRootless(const OverlayOptions& options) {
+  absl::StatusOr<UserNamespaceMount> request = RootlessRequest(options, options.api);
+  if (!request.ok()) return request.status();
+  absl::StatusOr<UniqueFd> mount = MountInUserNamespace(*request);
+  if (options.api == MountApi::kAuto && !mount.ok() && ErrnoOf(mount.status()) == EINVAL &&
+      StepOf(mount.status()) ==
+          absl::StrCat("fsconfig overlay lowerdir+ ", request->parameters[1].second)) {
+    Logf(LogLevel::kWarning, options.log_id,
+         "overlay: %s (before Linux 6.8?); using \"lowerdir\"", mount.status().message());
+    request = RootlessRequest(options, MountApi::kLegacy);
+    if (!request.ok()) return request.status();
+    mount = MountInUserNamespace(*request);
+  }
+  return mount;
+}
+
 absl::Status ValidateOptions(const OverlayOptions& options) {
   if (options.lowers.empty()) {
     return absl::InvalidArgumentError("overlay: at least one lower directory is required");
@@ -210,6 +313,15 @@ absl::StatusOr<OverlayMount> OverlayMount::Create(const OverlayOptions& options)
   if (!status.ok()) return status;
   absl::StatusOr<OpenedLayers> opened = OpenLayers(options);
   if (!opened.ok()) return opened.status();
+
+  if (geteuid() != 0) {
+    absl::StatusOr<UniqueFd> mount = MountRootless(options);
+    if (!mount.ok()) return mount.status();
+    Logf(LogLevel::kDebug, options.log_id,
+         "fsmount overlay in a user namespace: %d lowers, upperdir %s, userxattr (detached, fd %d)",
+         options.lowers.size(), options.upper, mount->get());
+    return OverlayMount(std::move(*mount));
+  }
 
   absl::StatusOr<UniqueFd> mount = absl::UnimplementedError("");
   if (options.api == MountApi::kAuto) {
@@ -275,8 +387,34 @@ void WritableLayer::Remove() {
 namespace {
 
 int RemoveEntry(const char* path, const struct stat*, int type, struct FTW*) {
-  int result = type == FTW_DP ? rmdir(path) : unlink(path);
+  int result = type == FTW_DP || type == FTW_DNR ? rmdir(path) : unlink(path);
   return result == 0 || errno == ENOENT ? 0 : -1;
+}
+
+// Directories that OpenUpEntry could not descend into in this pass.
+thread_local int unreadable_directories = 0;
+
+int OpenUpEntry(const char* path, const struct stat* info, int type, struct FTW*) {
+  if (type != FTW_D && type != FTW_DNR) return 0;
+  if (info->st_uid != geteuid() || (info->st_mode & S_IRWXU) == S_IRWXU) return 0;
+  if (chmod(path, (info->st_mode & 07777) | S_IRWXU) != 0) return 0;
+  // nftw lists a directory before it calls back, so it skipped the
+  // entries of one it could not read; the next pass reaches them.
+  if (type == FTW_DNR) ++unreadable_directories;
+  return 0;
+}
+
+// Gives the caller full access to each directory under `path` that it
+// owns, so that a caller without CAP_DAC_OVERRIDE can remove the tree.
+// overlayfs leaves work/work with mode 0, and a container may have made
+// directories read-only. Each pass reaches one more level of unreadable
+// directories.
+void OpenUpDirectories(const std::string& path) {
+  for (int pass = 0; pass < 64; ++pass) {
+    unreadable_directories = 0;
+    nftw(path.c_str(), OpenUpEntry, 32, FTW_PHYS | FTW_MOUNT);
+    if (unreadable_directories == 0) return;
+  }
 }
 
 }  // namespace
@@ -287,8 +425,14 @@ absl::Status RemoveTree(const std::string& path) {
     if (errno == ENOENT) return absl::OkStatus();
     return ErrnoError(errno, "stat", path);
   }
-  // overlayfs leaves work/work with mode 0; root removes it anyway, and
   // FTW_DEPTH visits every directory after its entries.
+  if (nftw(path.c_str(), RemoveEntry, 32, FTW_DEPTH | FTW_PHYS | FTW_MOUNT) == 0) {
+    return absl::OkStatus();
+  }
+  // Root removes directories of any mode; other callers retry once after
+  // opening up their own directories.
+  if (geteuid() == 0) return ErrnoError(errno, "remove tree", path);
+  OpenUpDirectories(path);
   if (nftw(path.c_str(), RemoveEntry, 32, FTW_DEPTH | FTW_PHYS | FTW_MOUNT) != 0) {
     return ErrnoError(errno, "remove tree", path);
   }

@@ -24,9 +24,13 @@
 // number and a colon per layer), and a clear error if that still exceeds
 // a page.
 //
-// Requires root (CAP_SYS_ADMIN in the initial user namespace) and Linux 5.2
-// (fsopen, open_tree). Thread safety: Create is thread-safe; the owner
-// objects are not.
+// Root (CAP_SYS_ADMIN in the initial user namespace) mounts directly, with
+// Linux 5.2 (fsopen, open_tree). Other callers get the overlay from a helper
+// process in a user namespace of their own (userns_mount.h) with the
+// "userxattr" option, which needs Linux 5.11. Their layers keep opaque
+// directories in the user.overlay.opaque xattr, and files created through
+// the mount belong to the caller. Thread safety: Create is thread-safe; the
+// owner objects are not.
 #ifndef PYCONTAIN_LIB_OVERLAY_OVERLAY_H_
 #define PYCONTAIN_LIB_OVERLAY_OVERLAY_H_
 
@@ -118,8 +122,10 @@ class WritableLayer {
 };
 
 // Removes `path` and everything under it without following symlinks or
-// crossing into other mounts. A missing path is fine. Errors: the first
-// failed unlink or rmdir.
+// crossing into other mounts. A missing path is fine. A caller other than
+// root first gets full access to the directories it owns when some entry
+// could not be removed (overlayfs leaves work/work with mode 0). Errors:
+// the first failed unlink or rmdir.
 absl::Status RemoveTree(const std::string& path);
 
 }  // namespace pycontain::overlay

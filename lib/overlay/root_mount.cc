@@ -23,6 +23,7 @@
 #include "lib/base/log.h"
 #include "lib/base/status.h"
 #include "lib/overlay/flatten.h"
+#include "lib/overlay/userns_mount.h"
 
 extern char** environ;
 
@@ -58,8 +59,16 @@ std::string FindProgram(absl::string_view program) {
   return "";
 }
 
-// Clones the mount at `path` into a detached mount.
+// Clones the mount at `path` into a detached mount. A caller other than
+// root clones it inside a user namespace of its own, the only place where
+// it may.
 absl::StatusOr<UniqueFd> CloneMount(const std::string& path) {
+  if (geteuid() != 0) {
+    UserNamespaceMount request;
+    request.clone_path = path;
+    request.description = path;
+    return MountInUserNamespace(request);
+  }
   int fd = static_cast<int>(open_tree(AT_FDCWD, path.c_str(), OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC));
   if (fd < 0) return ErrnoError(errno, "open_tree", path);
   return UniqueFd(fd);
@@ -130,7 +139,15 @@ absl::StatusOr<OverlayMount> MountFuse(const OverlayOptions& options) {
 
   absl::StatusOr<UniqueFd> clone = CloneMount(options.staging_mountpoint);
   // The staging mount goes in every case; the clone keeps the filesystem.
-  if (umount2(options.staging_mountpoint.c_str(), MNT_DETACH) != 0) {
+  // A caller other than root may not umount2 it, but fusermount3 may.
+  if (geteuid() != 0) {
+    absl::Status unmounted =
+        RunProgram({FindProgram("fusermount3"), "-u", "-z", options.staging_mountpoint});
+    if (!unmounted.ok()) {
+      Logf(LogLevel::kWarning, options.log_id, "unmount %s: %s", options.staging_mountpoint,
+           unmounted.message());
+    }
+  } else if (umount2(options.staging_mountpoint.c_str(), MNT_DETACH) != 0) {
     Logf(LogLevel::kWarning, options.log_id, "unmount %s: %s", options.staging_mountpoint,
          strerror(errno));
   }
