@@ -204,6 +204,54 @@ TEST_F(CgroupTest, HybridLayoutUsesV2OnlyForTracking) {
   EXPECT_EQ(result->receipt().cgroup_layout(), spec::EnforcementReceipt::HYBRID);
 }
 
+// The first process joins the v1 hierarchies of its limits itself, before
+// exec; seen from the host, each of them lists the container's cgroup.
+TEST_F(CgroupTest, FirstProcessJoinsEveryLimitedHierarchy) {
+  absl::StatusOr<cgroup::CgroupLayout> layout = cgroup::DetectLayout();
+  ASSERT_TRUE(layout.ok()) << layout.status();
+  if (layout->v1.empty()) GTEST_SKIP() << "this host has no cgroup v1 hierarchies";
+  spec::ContainerSpec spec = Shell("sleep 5");
+  spec.mutable_resources()->set_memory_bytes(64 << 20);
+  spec.mutable_resources()->set_pids_limit(32);
+  spec.mutable_resources()->set_cpus(1);
+  absl::StatusOr<container::Container> container = container::Container::Start(spec);
+  ASSERT_TRUE(container.ok()) << container.status();
+
+  std::string own = absl::StrCat("/", cgroup::kParentName, "/", spec.id());
+  std::string membership = ReadText(absl::StrCat("/proc/", container->pid(), "/cgroup"));
+  for (const char* controller : {"memory", "pids", "cpu"}) {
+    bool found = false;
+    for (absl::string_view line : absl::StrSplit(membership, '\n', absl::SkipEmpty())) {
+      std::vector<std::string> fields = absl::StrSplit(line, absl::MaxSplits(':', 2));
+      std::vector<std::string> names = absl::StrSplit(fields[1], ',');
+      if (std::find(names.begin(), names.end(), controller) == names.end()) continue;
+      found = true;
+      EXPECT_EQ(fields[2], own) << controller;
+    }
+    EXPECT_TRUE(found) << controller << " missing from " << membership;
+  }
+
+  ASSERT_TRUE(container->Kill(SIGKILL).ok());
+  ASSERT_TRUE(container->Wait().ok());
+}
+
+// On hybrid hosts the CPU time comes from the tracking cgroup, so it counts
+// a process the first process never waited for: here a busy loop killed
+// with the PID namespace when the shell exits, whose time no rusage shows.
+TEST_F(CgroupTest, HybridCpuTimeCountsEveryProcess) {
+  absl::StatusOr<cgroup::CgroupLayout> layout = cgroup::DetectLayout();
+  ASSERT_TRUE(layout.ok()) << layout.status();
+  if (layout->kind != cgroup::LayoutKind::kHybrid) {
+    GTEST_SKIP() << "this host's cgroups are not hybrid";
+  }
+  absl::StatusOr<Output> output = RunCaptured(Shell("while :; do :; done & sleep 1"));
+  ASSERT_TRUE(output.ok()) << output.status();
+  const spec::Accounting& used = output->result.accounting();
+  double seconds = used.cpu_user_time().seconds() + used.cpu_user_time().nanos() / 1e9 +
+                   used.cpu_system_time().seconds() + used.cpu_system_time().nanos() / 1e9;
+  EXPECT_GE(seconds, 0.2);
+}
+
 TEST_F(CgroupTest, ContainerSeesOnlyItsOwnCgroup) {
   absl::StatusOr<Output> output = RunCaptured(Shell("cat /proc/self/cgroup"));
   ASSERT_TRUE(output.ok()) << output.status();

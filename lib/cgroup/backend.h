@@ -40,6 +40,14 @@ class Backend {
   // with `with_clone_cgroup` also into the clone_fd() one.
   virtual absl::Status Attach(pid_t pid, bool with_clone_cgroup) = 0;
 
+  // Opens, on the first call, the v1 "tasks" file of every hierarchy that
+  // clone_fd() does not cover, and returns their descriptors (owned by the
+  // backend, close-on-exec). Empty where clone_fd() covers everything.
+  virtual absl::StatusOr<const std::vector<int>*> SelfAttachFiles() {
+    static const std::vector<int>* const kNone = new std::vector<int>();
+    return kNone;
+  }
+
   virtual absl::Status Freeze() = 0;
   virtual absl::Status Thaw() = 0;
 

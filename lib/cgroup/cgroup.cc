@@ -189,6 +189,19 @@ absl::Status Cgroup::Attach(pid_t pid, bool everywhere) {
   return backend_->Attach(pid, everywhere || backend_->clone_fd() < 0);
 }
 
+absl::StatusOr<const std::vector<int>*> Cgroup::SelfAttachFiles() {
+  static const std::vector<int>* const kNone = new std::vector<int>();
+  if (!backend_) return kNone;
+  return backend_->SelfAttachFiles();
+}
+
+int Cgroup::JoinSelf(const std::vector<int>& files) {
+  for (int fd : files) {
+    if (write(fd, "0", 1) != 1) return -1;
+  }
+  return 0;
+}
+
 absl::StatusOr<spec::Accounting> Cgroup::ReadAccounting() const {
   spec::Accounting accounting;
   if (!backend_) return accounting;
@@ -216,8 +229,14 @@ absl::Status Cgroup::KillAll() {
 
 absl::Status Cgroup::Remove(absl::Duration timeout) {
   if (!backend_) return absl::OkStatus();
-  absl::Status status = backend_->KillAll();
-  if (status.ok()) status = WaitUntilEmpty(*backend_, timeout);
+  // Usually the container has exited by now, and an empty cgroup needs no
+  // kill: no process can enter it except through this owner.
+  absl::StatusOr<bool> populated = backend_->Populated();
+  absl::Status status = populated.status();
+  if (!populated.ok() || *populated) {
+    status = backend_->KillAll();
+    if (status.ok()) status = WaitUntilEmpty(*backend_, timeout);
+  }
   if (status.ok()) status = backend_->Remove();
   if (!status.ok()) return Annotate(status, absl::StrCat("remove cgroup of ", id_));
   backend_.reset();

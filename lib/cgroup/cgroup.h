@@ -112,6 +112,27 @@ class Cgroup {
   // started with it.
   absl::Status Attach(pid_t pid, bool everywhere = false);
 
+  // Opens, on the first call, the v1 "tasks" file of every hierarchy that
+  // clone_fd() does not cover (those Attach writes a pid to) and returns
+  // their descriptors, owned by this object until Remove. A new process
+  // joins those hierarchies itself by passing them to JoinSelf. Empty on
+  // v2 hosts and on hybrid hosts without a limit. The pointer stays valid
+  // while this object, or the one it is moved to, lives.
+  absl::StatusOr<const std::vector<int>*> SelfAttachFiles();
+
+  // Moves the calling thread into each cgroup of `files` (from
+  // SelfAttachFiles) by writing "0" to its "tasks" file. Meant for the
+  // container's first process between clone() and exec(): it has a single
+  // thread, so the whole process moves. Async-signal-safe and free of
+  // allocation. Returns 0, or -1 with errno set.
+  //
+  // Why not Attach: a write of another process's pid takes the kernel's
+  // cgroup_threadgroup_rwsem for writing, which first waits for an RCU
+  // grace period, 12 to 15 ms measured on Linux 6.18 (2-core VM). A
+  // thread that moves itself through "tasks" skips that lock (measured
+  // 0.05 ms for three hierarchies); older kernels take it either way.
+  static int JoinSelf(const std::vector<int>& files);
+
   // What the kernel reported in force right after Create.
   const spec::EnforcementReceipt& receipt() const { return receipt_; }
 

@@ -35,6 +35,10 @@ struct ControllerDirs {
   const CgroupDir* pids = nullptr;
   const CgroupDir* io = nullptr;  // "blkio" on v1
   const CgroupDir* hugetlb = nullptr;
+  // Hybrid hosts: the v2 tracking cgroup, which has no controllers but
+  // whose cpu.stat counts user and system time, so no v1 cpuacct cgroup
+  // is needed for the CPU time.
+  const CgroupDir* tracker = nullptr;
 };
 
 // One device throttle with the device as "major:minor".

@@ -137,6 +137,14 @@ void ReadCpuAccounting(const ControllerDirs& dirs, spec::Accounting* accounting)
     if (user.ok()) SetDuration(*user, accounting->mutable_cpu_user_time());
     absl::StatusOr<int64_t> system = dirs.cpuacct->ReadInt("cpuacct.usage_sys");
     if (system.ok()) SetDuration(*system, accounting->mutable_cpu_system_time());
+    return;
+  }
+  if (dirs.tracker != nullptr) {
+    absl::StatusOr<KeyedValues> stat = dirs.tracker->ReadKeyed("cpu.stat");
+    if (stat.ok() && stat->count("user_usec") > 0 && stat->count("system_usec") > 0) {
+      SetDuration((*stat)["user_usec"] * 1000, accounting->mutable_cpu_user_time());
+      SetDuration((*stat)["system_usec"] * 1000, accounting->mutable_cpu_system_time());
+    }
   }
 }
 

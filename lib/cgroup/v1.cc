@@ -4,6 +4,7 @@
 // child at clone3 and gives cgroup.kill and cgroup.freeze. Nothing
 // v1-specific is written to it.
 #include <errno.h>
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -60,6 +61,7 @@ class V1Backend : public Backend {
   int clone_fd() const override { return tracker_ ? tracker_->clone_fd() : -1; }
   bool NeedsAttach() const override { return !hierarchies_.empty() || !tracker_; }
   absl::Status Attach(pid_t pid, bool with_clone_cgroup) override;
+  absl::StatusOr<const std::vector<int>*> SelfAttachFiles() override;
   absl::Status Freeze() override { return SetFrozen(true); }
   absl::Status Thaw() override { return SetFrozen(false); }
   absl::Status KillAll() override;
@@ -78,6 +80,10 @@ class V1Backend : public Backend {
   std::vector<Hierarchy> hierarchies_;
   std::vector<std::string> paths_;  // for removal, also of unopened ones
   std::unique_ptr<V2Cgroup> tracker_;
+  // SelfAttachFiles: the "tasks" files, and their descriptors as a plain
+  // list that a child can read without allocating.
+  std::vector<UniqueFd> tasks_files_;
+  std::vector<int> tasks_fds_;
 };
 
 absl::StatusOr<std::unique_ptr<Backend>> V1Backend::Create(
@@ -145,6 +151,7 @@ ControllerDirs V1Backend::dirs() const {
   dirs.pids = Find("pids");
   dirs.io = Find("blkio");
   dirs.hugetlb = Find("hugetlb");
+  if (tracker_) dirs.tracker = &tracker_->dir();
   return dirs;
 }
 
@@ -155,6 +162,18 @@ absl::Status V1Backend::Attach(pid_t pid, bool with_clone_cgroup) {
   }
   if (tracker_) return tracker_->Attach(pid, with_clone_cgroup);
   return absl::OkStatus();
+}
+
+absl::StatusOr<const std::vector<int>*> V1Backend::SelfAttachFiles() {
+  if (tasks_files_.size() == hierarchies_.size()) return &tasks_fds_;
+  for (size_t i = tasks_files_.size(); i < hierarchies_.size(); ++i) {
+    const CgroupDir& dir = hierarchies_[i].dir;
+    UniqueFd file(openat(dir.fd(), "tasks", O_WRONLY | O_CLOEXEC));
+    if (!file.valid()) return ErrnoError(errno, "open", absl::StrCat(dir.path(), "/tasks"));
+    tasks_fds_.push_back(file.get());
+    tasks_files_.push_back(std::move(file));
+  }
+  return &tasks_fds_;
 }
 
 absl::Status V1Backend::SetFrozen(bool frozen) {
@@ -210,6 +229,8 @@ absl::StatusOr<bool> V1Backend::Populated() const {
 
 absl::Status V1Backend::Remove() {
   absl::Status first;
+  tasks_fds_.clear();
+  tasks_files_.clear();
   hierarchies_.clear();
   for (const std::string& path : paths_) {
     absl::Status status = RemoveCgroupDirectory(path, id_);

@@ -28,6 +28,7 @@ class V2Cgroup : public Backend {
 
   const std::string& path() const { return path_; }
   const std::string& relative_path() const { return relative_; }
+  const CgroupDir& dir() const { return dir_; }
 
   ControllerDirs dirs() const override;
   int clone_fd() const override { return dir_.fd(); }

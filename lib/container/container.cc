@@ -13,6 +13,7 @@
 #include "lib/container/sysctl.h"
 #include "lib/ns/join.h"
 #include "lib/ns/launch.h"
+#include "lib/ns/netns_pool.h"
 
 namespace pycontain::container {
 namespace {
@@ -29,6 +30,12 @@ void SetDuration(absl::Duration value, google::protobuf::Duration* out) {
 // namespace's root from the caller's v1 cgroups).
 int EnterCgroupNamespace(const void*) { return unshare(CLONE_NEWCGROUP); }
 
+// A child hook: the child joins the cgroup v1 hierarchies itself, which is
+// far cheaper than the parent writing its pid (see Cgroup::JoinSelf).
+int JoinCgroupsItself(const void* files) {
+  return cgroup::Cgroup::JoinSelf(*static_cast<const std::vector<int>*>(files));
+}
+
 absl::StatusOr<cgroup::Cgroup> CreateCgroup(const spec::ContainerSpec& spec,
                                             PreparedContainer& prepared,
                                             ns::LaunchOptions& launch) {
@@ -40,9 +47,16 @@ absl::StatusOr<cgroup::Cgroup> CreateCgroup(const spec::ContainerSpec& spec,
 
   launch.cgroup_fd = cgroup->clone_fd();
   if (cgroup->NeedsAttach()) {
-    // v1 hierarchies are joined by pid while the child waits.
-    cgroup::Cgroup* owner = &*cgroup;
-    launch.before_setup = [owner](pid_t pid) { return owner->Attach(pid); };
+    // The first of all hooks, so that the limits hold from then on. The
+    // cgroup namespace below must be entered after it.
+    absl::StatusOr<const std::vector<int>*> files = cgroup->SelfAttachFiles();
+    if (!files.ok()) return files.status();
+    ns::ChildHook hook;
+    hook.point = ns::ChildHook::Point::kBeforeUserSwitch;
+    hook.run = &JoinCgroupsItself;
+    hook.data = *files;
+    hook.description = "join the container's cgroup v1 hierarchies";
+    prepared.plan.hooks.insert(prepared.plan.hooks.begin(), std::move(hook));
   }
   if (prepared.plan.namespace_flags & CLONE_NEWCGROUP) {
     ns::ChildHook hook;
@@ -52,6 +66,32 @@ absl::StatusOr<cgroup::Cgroup> CreateCgroup(const spec::ContainerSpec& spec,
     prepared.plan.hooks.push_back(std::move(hook));
   }
   return cgroup;
+}
+
+// Gives the container a network namespace made ahead of time by lib/ns's
+// pool in place of CLONE_NEWNET, which takes the namespace's creation off
+// the start path. The child joins it only after the parent's setup, so
+// this serves only containers whose setup in the parent does not touch the
+// child's network namespace: no network to attach and no sysctls. A pooled
+// namespace belongs to the caller's user namespace, so a container with a
+// user namespace of its own cannot join it. Returns the namespace's owner,
+// which must stay open until Launch returns.
+UniqueFd UsePooledNetworkNamespace(const spec::ContainerSpec& spec,
+                                   PreparedContainer& prepared) {
+  ns::ChildPlan& plan = prepared.plan;
+  if ((plan.namespace_flags & CLONE_NEWNET) == 0 || plan.user_namespace ||
+      prepared.network.has_value() || plan.join_network_namespace_fd >= 0 ||
+      !spec.sysctls().empty()) {
+    return UniqueFd();
+  }
+  UniqueFd fresh = ns::TakeFreshNetworkNamespace();
+  if (!fresh.valid()) return fresh;
+  plan.namespace_flags &= ~static_cast<uint64_t>(CLONE_NEWNET);
+  plan.join_network_namespace_fd = fresh.get();
+  // The pool brought loopback up.
+  plan.loopback_up = false;
+  Logf(LogLevel::kDebug, prepared.id, "join a network namespace from the pool");
+  return fresh;
 }
 
 // Runs the security layer's parent work (seccomp learning, the listener
@@ -164,7 +204,10 @@ absl::StatusOr<Container> Container::Start(const spec::ContainerSpec& spec,
   // Launch returns.
   std::optional<ContainerNetwork> network;
   AddNetworkSetup(prepared->network, network, launch);
+  UniqueFd pooled_network = UsePooledNetworkNamespace(spec, *prepared);
   absl::StatusOr<ns::ChildProcess> process = ns::Launch(prepared->plan, launch);
+  // The child has joined it by now, or failed; no other container gets it.
+  pooled_network.reset();
   if (!process.ok()) {
     return Annotate(process.status(), absl::StrCat("container ", prepared->id));
   }
@@ -249,8 +292,8 @@ void Container::FillCgroupResult(const ns::ExitStatus& status, spec::RunResult& 
   // from Kill.
   accounting->set_oom_killed(status.signal == SIGKILL && !status.timed_out &&
                              !sent_sigkill_ && accounting->oom_kill_count() > 0);
-  // Without a v1 cpuacct hierarchy (hybrid hosts join it only for a CPU
-  // limit), the CPU time comes from the first process's rusage.
+  // Without CPU accounting in the cgroup (a legacy host's cgroup without
+  // cpuacct), the CPU time comes from the first process's rusage.
   if (!accounting->has_cpu_user_time() && !accounting->has_cpu_system_time()) {
     *accounting->mutable_cpu_user_time() = result.user_cpu_time();
     *accounting->mutable_cpu_system_time() = result.system_cpu_time();

@@ -71,7 +71,7 @@ std::string DescribeChildStep(const ChildPlan& plan, int32_t step) {
     case kStepWaitForParent:
       return "wait for the parent to write the id maps";
     case kStepJoinNetworkNamespace:
-      return "join the network namespace of another container";
+      return "join the network namespace of another container or from the pool";
     case kStepJoinIpcNamespace:
       return "join the IPC namespace of another container";
     case kStepBecomeNamespaceRoot:
