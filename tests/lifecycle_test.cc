@@ -561,6 +561,169 @@ TEST_F(LifecycleTest, MissingWorkdirIsCreated) {
   ASSERT_TRUE(container::RemoveContainer("wd", {.force = true, .volumes = false}).ok());
 }
 
+// As `docker run --stop-signal` and `docker stop --signal`.
+TEST_F(LifecycleTest, StopSendsStopSignal) {
+  ImportBusybox();
+  const std::string script =
+      "trap 'echo got INT; exit 5' INT; trap 'echo got TERM; exit 6' TERM; "
+      "trap 'echo got USR1; exit 4' USR1; echo ready; while true; do sleep 0.05; done";
+  CliResult run = RunCli({"run", "-d", "--name", "calm", "--stop-signal", "SIGINT", "busybox",
+                          "sh", "-c", script});
+  ASSERT_EQ(run.status, 0) << run.err;
+  std::string id = run.out.substr(0, run.out.find('\n'));
+  ids_.insert(id);
+  absl::StatusOr<container::ManagedContainer> calm = container::ResolveContainer("calm");
+  ASSERT_TRUE(calm.ok()) << calm.status();
+  monitors_.insert(calm->state.monitor_pid());
+  EXPECT_EQ(calm->config.stop_signal(), "SIGINT");
+  ASSERT_TRUE(Eventually([] { return RunCli({"logs", "calm"}).out == "ready\n"; }));
+
+  CliResult stop = RunCli({"stop", "calm"});
+  EXPECT_EQ(stop.status, 0) << stop.err;
+  absl::StatusOr<container::ManagedContainer> stopped = container::ResolveContainer("calm");
+  ASSERT_TRUE(stopped.ok()) << stopped.status();
+  EXPECT_EQ(stopped->state.exit_code(), 5);
+  EXPECT_THAT(Logs("calm"), Contains("stdout: got INT\n"));
+
+  // stop -s overrides the container's stop signal.
+  ASSERT_TRUE(container::StartContainer("calm").ok());
+  absl::StatusOr<container::ManagedContainer> again = container::ResolveContainer("calm");
+  ASSERT_TRUE(again.ok());
+  monitors_.insert(again->state.monitor_pid());
+  ASSERT_TRUE(Eventually([] { return RunCli({"logs", "--tail", "1", "calm"}).out == "ready\n"; }));
+  CliResult stop_usr1 = RunCli({"stop", "-s", "USR1", "calm"});
+  EXPECT_EQ(stop_usr1.status, 0) << stop_usr1.err;
+  absl::StatusOr<container::ManagedState> ended = container::WaitContainer("calm");
+  ASSERT_TRUE(ended.ok()) << ended.status();
+  EXPECT_EQ(ended->exit_code(), 4);
+  ASSERT_TRUE(container::RemoveContainer("calm", {}).ok());
+
+  CliResult bad = RunCli({"run", "-d", "--stop-signal", "SIGNOPE", "busybox", "true"});
+  EXPECT_EQ(bad.status, 125);
+  EXPECT_THAT(bad.err, HasSubstr("invalid signal \"SIGNOPE\""));
+  container::CreateOptions options;
+  options.spec.set_image("busybox");
+  options.spec.mutable_process()->add_args("true");
+  options.stop_signal = "NOPE";
+  EXPECT_EQ(container::CreateContainer(options).status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+// The line numbers printed by `seq`-like scripts, from "line N" log lines.
+std::vector<int> LineNumbers(const std::string& text) {
+  std::vector<int> numbers;
+  std::istringstream in(text);
+  std::string word;
+  int number = 0;
+  while (in >> word >> number) numbers.push_back(number);
+  return numbers;
+}
+
+void ExpectConsecutive(const std::vector<int>& numbers, int last) {
+  ASSERT_FALSE(numbers.empty());
+  EXPECT_EQ(numbers.back(), last);
+  for (size_t i = 1; i < numbers.size(); ++i) {
+    EXPECT_EQ(numbers[i], numbers[i - 1] + 1) << "after line " << numbers[i - 1];
+  }
+}
+
+int64_t FileSize(const std::string& path) {
+  struct stat info;
+  return stat(path.c_str(), &info) == 0 ? info.st_size : -1;
+}
+
+// As Docker's json-file driver with --log-opt max-size and max-file:
+// rotated files are kept up to max-file, and logs reads across them.
+TEST_F(LifecycleTest, LogRotatesAtMaxSize) {
+  ImportBusybox();
+  const std::string script =
+      "i=1; while [ $i -le 200 ]; do echo line $i; i=$((i+1)); done";
+  CliResult run = RunCli({"run", "-d", "--name", "chatty", "--log-opt", "max-size=1k",
+                          "--log-opt", "max-file=3", "busybox", "sh", "-c", script});
+  ASSERT_EQ(run.status, 0) << run.err;
+  std::string id = run.out.substr(0, run.out.find('\n'));
+  ids_.insert(id);
+  absl::StatusOr<container::ManagedState> ended = container::WaitContainer(id);
+  ASSERT_TRUE(ended.ok()) << ended.status();
+  EXPECT_EQ(ended->exit_code(), 0);
+  absl::StatusOr<container::ManagedContainer> chatty = container::ResolveContainer(id);
+  ASSERT_TRUE(chatty.ok()) << chatty.status();
+  monitors_.insert(chatty->state.monitor_pid());
+
+  const std::string& log = chatty->log_path;
+  for (const std::string& path : {log, log + ".1", log + ".2"}) {
+    EXPECT_GT(FileSize(path), 0) << path;
+    // A file passes 1 KiB by at most the one record that reached it.
+    EXPECT_LT(FileSize(path), 1024 + 100) << path;
+  }
+  EXPECT_FALSE(Exists(log + ".3"));
+
+  CliResult logs = RunCli({"logs", "chatty"});
+  EXPECT_EQ(logs.status, 0) << logs.err;
+  std::vector<int> numbers = LineNumbers(logs.out);
+  ExpectConsecutive(numbers, 200);
+  EXPECT_GT(numbers.front(), 1) << "the oldest lines were dropped";
+  EXPECT_GT(numbers.size(), 20u) << "three files of 1 KiB hold more than one file";
+  CliResult tail = RunCli({"logs", "--tail", "3", "chatty"});
+  EXPECT_EQ(tail.out, "line 198\nline 199\nline 200\n");
+  ASSERT_TRUE(container::RemoveContainer("chatty", {}).ok());
+
+  // max-file 1 empties the one file instead.
+  CliResult single = RunCli({"run", "-d", "--name", "single", "--log-opt", "max-size=1k",
+                             "busybox", "sh", "-c", script});
+  ASSERT_EQ(single.status, 0) << single.err;
+  ids_.insert(single.out.substr(0, single.out.find('\n')));
+  ASSERT_TRUE(container::WaitContainer("single").ok());
+  absl::StatusOr<container::ManagedContainer> one = container::ResolveContainer("single");
+  ASSERT_TRUE(one.ok());
+  monitors_.insert(one->state.monitor_pid());
+  EXPECT_LT(FileSize(one->log_path), 1024 + 100);
+  EXPECT_FALSE(Exists(one->log_path + ".1"));
+  ExpectConsecutive(LineNumbers(RunCli({"logs", "single"}).out), 200);
+  ASSERT_TRUE(container::RemoveContainer("single", {}).ok());
+
+  for (const std::string& option : {"max-file=0", "max-size=big", "compress=true"}) {
+    CliResult bad = RunCli({"run", "-d", "--log-opt", "max-size=1m", "--log-opt", option,
+                            "busybox", "true"});
+    EXPECT_EQ(bad.status, 125) << option;
+    EXPECT_THAT(bad.err, HasSubstr(option.substr(0, option.find('=')))) << option;
+  }
+}
+
+// logs -f goes on in the new file after each rotation.
+TEST_F(LifecycleTest, LogFollowAcrossRotation) {
+  ImportBusybox();
+  container::CreateOptions options;
+  options.name = "slow";
+  options.spec.set_image("busybox");
+  for (const char* arg :
+       {"sh", "-c", "i=1; while [ $i -le 60 ]; do echo line $i; i=$((i+1)); sleep 0.02; done"}) {
+    options.spec.mutable_process()->add_args(arg);
+  }
+  options.log_options = {{"max-size", "1k"}, {"max-file", "2"}};
+  absl::StatusOr<container::ManagedContainer> created = container::CreateContainer(options);
+  ASSERT_TRUE(created.ok()) << created.status();
+  ids_.insert(created->id());
+  ASSERT_TRUE(container::StartContainer("slow").ok());
+  absl::StatusOr<container::ManagedContainer> slow = container::ResolveContainer("slow");
+  ASSERT_TRUE(slow.ok());
+  monitors_.insert(slow->state.monitor_pid());
+
+  std::string followed;
+  container::LogOptions follow;
+  follow.follow = true;
+  absl::Status read = container::ReadContainerLogs("slow", follow, [&](const container::LogRecord& r) {
+    followed += r.log();
+    return true;
+  });
+  ASSERT_TRUE(read.ok()) << read;
+  std::vector<int> numbers = LineNumbers(followed);
+  ExpectConsecutive(numbers, 60);
+  EXPECT_EQ(numbers.front(), 1);
+  EXPECT_TRUE(Exists(slow->log_path + ".1")) << "the log never rotated";
+  ASSERT_TRUE(container::RemoveContainer("slow", {}).ok());
+}
+
 TEST_F(LifecycleTest, KilledMonitorThenGcAndRm) {
   ImportBusybox();
   absl::StatusOr<container::ManagedContainer> doomed = StartScript("doomed", "exec sleep 1000");

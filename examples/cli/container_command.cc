@@ -36,6 +36,13 @@ const char kDetachFlagsHelp[] = R"(Managed containers:
                         Without -d, `run` always removes the container
                         when the command exits, and --name sets its id
   -l, --label KEY=VALUE with -d: set a label (repeatable)
+  --stop-signal SIGNAL  with -d: the signal `pycontain stop` sends first,
+                        by name (SIGINT, INT) or number (default: the
+                        image's StopSignal, else SIGTERM)
+  --log-opt KEY=VALUE   with -d: an option of the json-file log
+                        (repeatable): max-size=SIZE rotates the log when
+                        it reaches SIZE (such as 10m); max-file=N keeps N
+                        files in all (default 1), oldest dropped
 Commands on managed containers: ps, start, stop, restart, pause, unpause, kill,
 rm, exec, logs, wait, diff, commit, export, inspect (see pycontain ps --help).
 )";
@@ -52,8 +59,10 @@ name, an id, or a unique prefix of an id.
   ps [-a] [-q] [--no-trunc] [--filter label=KEY[=VALUE]]
                         list running containers (-a: all)
   start CONTAINER...    start stopped containers in the background
-  stop [-t SECONDS] CONTAINER...
-                        send SIGTERM, then SIGKILL after SECONDS (default 10)
+  stop [-t SECONDS] [-s SIGNAL] CONTAINER...
+                        send the container's stop signal (SIGTERM unless
+                        run --stop-signal or the image set another) or
+                        SIGNAL, then SIGKILL after SECONDS (default 10)
   restart [-t SECONDS] CONTAINER...
                         stop, then start again (writes are kept)
   pause CONTAINER...    freeze every process of running containers
@@ -183,24 +192,6 @@ ParsedArgs ParseArgs(const std::vector<std::string>& args,
     }
   }
   return parsed;
-}
-
-std::optional<int> ParseSignal(std::string text) {
-  int number = 0;
-  if (absl::SimpleAtoi(text, &number)) {
-    if (number > 0 && number < NSIG) return number;
-    return std::nullopt;
-  }
-  text = absl::AsciiStrToUpper(text);
-  if (absl::StartsWith(text, "SIG")) text = text.substr(3);
-  static const std::pair<const char*, int> kSignals[] = {
-      {"HUP", SIGHUP},   {"INT", SIGINT},   {"QUIT", SIGQUIT}, {"KILL", SIGKILL},
-      {"USR1", SIGUSR1}, {"USR2", SIGUSR2}, {"TERM", SIGTERM}, {"CONT", SIGCONT},
-      {"STOP", SIGSTOP}, {"ALRM", SIGALRM}, {"WINCH", SIGWINCH}};
-  for (const auto& [name, value] : kSignals) {
-    if (text == name) return value;
-  }
-  return std::nullopt;
 }
 
 // "3 minutes", as Docker's ps writes durations.
@@ -333,7 +324,8 @@ int ForEach(const std::string& command, const std::vector<std::string>& operands
 
 // `stop` and `restart`, which starts each container again after stopping.
 int StopCommand(const std::string& command, const std::vector<std::string>& args) {
-  ParsedArgs parsed = ParseArgs(args, {}, {"--time"}, {{"-t", "--time"}}, false);
+  ParsedArgs parsed = ParseArgs(args, {}, {"--time", "--signal"},
+                                {{"-t", "--time"}, {"-s", "--signal"}}, false);
   if (parsed.help) {
     fputs(kCommandsUsage, stdout);
     return 0;
@@ -346,9 +338,16 @@ int StopCommand(const std::string& command, const std::vector<std::string>& args
                                         "\": give whole seconds, 0 or more"));
     }
   }
+  // 0: the container's own stop signal.
+  int signal = 0;
+  for (const std::string& value : parsed.Values("--signal")) {
+    absl::StatusOr<int> parsed_signal = container::ParseSignal(value);
+    if (!parsed_signal.ok()) return Fail(command, parsed_signal.status().message());
+    signal = *parsed_signal;
+  }
   bool restart = command == "restart";
   return ForEach(command, parsed.operands, [&](const std::string& name) {
-    absl::Status stopped = container::StopContainer(name, absl::Seconds(seconds));
+    absl::Status stopped = container::StopContainer(name, absl::Seconds(seconds), signal);
     if (!stopped.ok() || !restart) return stopped;
     return container::StartContainer(name);
   });
@@ -363,11 +362,8 @@ int KillCommand(const std::vector<std::string>& args) {
   if (!parsed.error.empty()) return Fail("kill", parsed.error);
   int signal = SIGKILL;
   for (const std::string& value : parsed.Values("--signal")) {
-    std::optional<int> parsed_signal = ParseSignal(value);
-    if (!parsed_signal.has_value()) {
-      return Fail("kill", absl::StrCat("invalid signal \"", value,
-                                       "\": give a name such as TERM or a number"));
-    }
+    absl::StatusOr<int> parsed_signal = container::ParseSignal(value);
+    if (!parsed_signal.ok()) return Fail("kill", parsed_signal.status().message());
     signal = *parsed_signal;
   }
   return ForEach("kill", parsed.operands, [&](const std::string& name) {
@@ -607,6 +603,26 @@ std::string ApplyLabelFlag(const std::string& value, DetachFlags& flags) {
   return "";
 }
 
+bool IsDetachFlag(const std::string& flag) {
+  return flag == "--stop-signal" || flag == "--log-opt";
+}
+
+std::string ApplyDetachFlag(const std::string& flag, const std::string& value,
+                            DetachFlags& flags) {
+  if (flag == "--stop-signal") {
+    absl::StatusOr<int> signal = container::ParseSignal(value);
+    if (!signal.ok()) return absl::StrCat("--stop-signal: ", signal.status().message());
+    flags.stop_signal = value;
+    return "";
+  }
+  size_t equals = value.find('=');
+  if (equals == std::string::npos || equals == 0) {
+    return absl::StrCat("--log-opt: expected KEY=VALUE, got \"", value, "\"");
+  }
+  flags.log_options[value.substr(0, equals)] = value.substr(equals + 1);
+  return "";
+}
+
 int RunDetached(pycontain::spec::ContainerSpec spec, const DetachFlags& flags) {
   container::CreateOptions options;
   options.name = spec.id();
@@ -614,6 +630,8 @@ int RunDetached(pycontain::spec::ContainerSpec spec, const DetachFlags& flags) {
   options.spec = std::move(spec);
   options.labels = flags.labels;
   options.auto_remove = options.spec.remove_anonymous_volumes();
+  options.stop_signal = flags.stop_signal;
+  options.log_options = flags.log_options;
   absl::StatusOr<container::ManagedContainer> created = container::CreateContainer(options);
   if (!created.ok()) return Fail("run", created.status().message());
   absl::Status started = container::StartContainer(created->id());

@@ -19,6 +19,13 @@ struct DetachFlags {
   bool detach = false;
   // -l, --label KEY=VALUE (repeatable)
   std::map<std::string, std::string> labels;
+  // --stop-signal SIGNAL
+  std::string stop_signal;
+  // --log-opt KEY=VALUE (repeatable)
+  std::map<std::string, std::string> log_options;
+
+  // Whether a flag that only a managed container uses was given.
+  bool HasManagedOnlyFlags() const { return !stop_signal.empty() || !log_options.empty(); }
 };
 
 // Help text of those flags, for `run --help`.
@@ -27,6 +34,13 @@ extern const char kDetachFlagsHelp[];
 // Applies "-l"/"--label" with `value` to `flags`. Returns an error
 // message, or "".
 std::string ApplyLabelFlag(const std::string& value, DetachFlags& flags);
+
+// Whether `flag` is --stop-signal or --log-opt, which ApplyDetachFlag
+// applies.
+bool IsDetachFlag(const std::string& flag);
+// Applies `flag` with `value` to `flags`. Returns an error message, or "".
+std::string ApplyDetachFlag(const std::string& flag, const std::string& value,
+                            DetachFlags& flags);
 
 // `run -d`: creates a managed container of `spec` (spec.id, from --name,
 // becomes its name), starts it and prints its id. Returns the exit status:

@@ -329,6 +329,8 @@ std::string ParseRunOptions(Arguments& args, pycontain::spec::ContainerSpec& spe
         return absl::StrCat("--sysctl: expected NAME=VALUE, got \"", value, "\"");
       }
       (*spec.mutable_sysctls())[value.substr(0, equals)] = value.substr(equals + 1);
+    } else if (pycontain::cli::IsDetachFlag(flag) && args.Match(flag, "", &value, &error)) {
+      if (error.empty()) error = pycontain::cli::ApplyDetachFlag(flag, value, *detach);
     } else if (pycontain::cli::IsSecurityFlag(flag) && args.Match(flag, "", &value, &error)) {
       if (error.empty()) {
         error = pycontain::cli::ApplySecurityFlag(flag, value, spec.mutable_security());
@@ -371,6 +373,9 @@ int RunCommand(Arguments& args) {
   }
   if (!error.empty()) return Fail(error);
   if (detach.detach) return pycontain::cli::RunDetached(spec, detach);
+  if (detach.HasManagedOnlyFlags()) {
+    return Fail("--stop-signal and --log-opt apply to managed containers only: add -d");
+  }
 
   absl::StatusOr<pycontain::spec::RunResult> result = pycontain::container::Run(spec);
   if (!result.ok()) {

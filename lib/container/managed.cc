@@ -129,12 +129,10 @@ absl::Status ClaimName(const std::string& name, const std::string& id) {
       absl::StrCat("the container name \"", name, "\" is in use"));
 }
 
-absl::StatusOr<std::string> ImageIdOf(const std::string& reference) {
+absl::StatusOr<image::Image> FindImage(const std::string& reference) {
   absl::StatusOr<image::Store> store = image::Store::Open({});
   if (!store.ok()) return store.status();
-  absl::StatusOr<image::Image> found = store->GetImage(reference);
-  if (!found.ok()) return found.status();
-  return found->record.id();
+  return store->GetImage(reference);
 }
 
 // Checks the spec as a start would, with the image applied, and returns
@@ -319,10 +317,23 @@ absl::StatusOr<ManagedContainer> CreateContainer(const CreateOptions& options) {
   absl::StatusOr<google::protobuf::RepeatedPtrField<spec::Mount>> mounts =
       ValidateForCreate(config.spec());
   if (!mounts.ok()) return mounts.status();
+  config.set_stop_signal(options.stop_signal);
   if (!options.spec.image().empty()) {
-    absl::StatusOr<std::string> image_id = ImageIdOf(options.spec.image());
-    if (!image_id.ok()) return image_id.status();
-    config.set_image_id(*image_id);
+    absl::StatusOr<image::Image> image = FindImage(options.spec.image());
+    if (!image.ok()) return image.status();
+    config.set_image_id(image->record.id());
+    if (config.stop_signal().empty()) {
+      config.set_stop_signal(image->config.config().stop_signal());
+    }
+  }
+  if (!config.stop_signal().empty()) {
+    absl::StatusOr<int> signal = ParseSignal(config.stop_signal());
+    if (!signal.ok()) return Annotate(signal.status(), "stop signal");
+  }
+  absl::StatusOr<LogRotation> rotation = ParseLogOptions(options.log_options);
+  if (!rotation.ok()) return rotation.status();
+  for (const auto& [key, value] : options.log_options) {
+    (*config.mutable_log_options())[key] = value;
   }
 
   std::string root = ManagedContainersRoot();

@@ -105,6 +105,16 @@ struct CreateOptions {
   // Whether the monitor starts the container again after it exits
   // (restart.h). Default: never.
   RestartPolicy restart_policy;
+  // The signal that StopContainer sends before SIGKILL, by name or number
+  // ("SIGINT", "INT", "2"), as `docker run --stop-signal`. Empty: the
+  // image's StopSignal, else SIGTERM.
+  std::string stop_signal;
+  // Options of the json-file log, as `docker run --log-opt`: "max-size"
+  // (such as "1m") makes the monitor rotate container.log once it reaches
+  // that size, keeping "max-file" files (default 1) in all: container.log,
+  // container.log.1 (the newest rotated one), and so on. Default: one
+  // file that grows without limit.
+  std::map<std::string, std::string> log_options;
 };
 
 // A snapshot of one managed container.
@@ -158,10 +168,16 @@ absl::Status StartContainer(absl::string_view name_or_id);
 // Errors: FailedPrecondition when the container is not running.
 absl::Status KillContainer(absl::string_view name_or_id, int signal);
 
-// Stops a running container as `docker stop` does: SIGTERM, then SIGKILL
-// after `grace` (Docker's default: 10 s), and returns once its monitor
-// recorded the exit. A stopped container is no error.
-absl::Status StopContainer(absl::string_view name_or_id, absl::Duration grace);
+// Stops a running container as `docker stop` does: its stop signal
+// (ManagedConfig.stop_signal, SIGTERM by default) or `signal` when it is
+// not 0, then SIGKILL after `grace` (Docker's default: 10 s), and returns
+// once its monitor recorded the exit. A stopped container is no error.
+absl::Status StopContainer(absl::string_view name_or_id, absl::Duration grace, int signal = 0);
+
+// Parses a signal as `docker run --stop-signal` and `docker kill -s` take
+// it: a name with or without "SIG" in any case ("SIGINT", "int") or a
+// number. Errors: InvalidArgument naming `text`.
+absl::StatusOr<int> ParseSignal(absl::string_view text);
 
 // Freezes every process of the running container (its cgroup's freezer),
 // like `docker pause`, through its monitor, and returns once they are

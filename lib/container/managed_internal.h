@@ -8,7 +8,10 @@
 
 #include <sys/types.h>
 
+#include <map>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
@@ -57,6 +60,51 @@ absl::Status WriteExitFile(const std::string& directory, const ManagedState& sta
 // Reads the state from an open exit file. Errors: NotFound when it is
 // empty (the run has not ended, or its monitor was killed).
 absl::StatusOr<ManagedState> ReadExitFile(int fd);
+
+// The rotation of the json-file log (CreateOptions::log_options).
+struct LogRotation {
+  // Rotate once container.log reaches this many bytes; 0: never.
+  int64_t max_size = 0;
+  // Files kept in all, container.log included.
+  int max_files = 1;
+};
+
+// Parses CreateOptions::log_options. Errors: InvalidArgument naming the
+// option and its valid values.
+absl::StatusOr<LogRotation> ParseLogOptions(const std::map<std::string, std::string>& options);
+
+// Appends a container's output to its log (json-file format) as one
+// LogRecord per line, and rotates the log as `rotation` says: the current
+// file becomes <path>.1, <path>.1 becomes <path>.2, and so on, and the
+// oldest file beyond max_files is dropped. With max_files 1 the file is
+// emptied instead. Used by the monitor's thread only.
+class LogWriter {
+ public:
+  // `fd`: `path` opened for appending.
+  LogWriter(std::string path, UniqueFd fd, LogRotation rotation);
+
+  // Writes the complete lines of `data` from `stream` (0: stdout,
+  // 1: stderr), and keeps the rest for the next call. Lines longer than
+  // 16 KiB are split, as Docker does.
+  void Feed(int stream, absl::string_view data);
+  // Writes what is left of `stream` as a last line without a newline.
+  void Flush(int stream);
+
+ private:
+  void Write(int stream, absl::string_view line);
+  void Rotate();
+
+  std::string path_;
+  UniqueFd fd_;
+  LogRotation rotation_;
+  int64_t size_ = 0;
+  std::string pending_[2];
+};
+
+// Opens the log's files that exist: <path>.N ... <path>.1 and <path>, in
+// that order, oldest first. A file that rotation moved while they were
+// opened is listed once.
+std::vector<std::pair<std::string, UniqueFd>> OpenLogFiles(const std::string& path);
 
 // Takes the container's lock (flock LOCK_EX on <directory>/lock) and
 // returns its owner; dropping it releases the lock. Errors: NotFound when

@@ -1,6 +1,8 @@
 // Logs, exec, diff, commit and export of managed containers (managed.h).
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <deque>
@@ -20,6 +22,7 @@
 #include "lib/image/tree_writer.h"
 #include "lib/ns/join.h"
 #include "lib/overlay/overlay.h"
+#include "lib/security/rlimits.h"
 
 namespace pycontain::container {
 namespace {
@@ -66,6 +69,27 @@ bool Deliver(const std::vector<std::string>& lines, const std::string& path,
     if (!write(record)) return false;
   }
   return true;
+}
+
+// Returns whether the log file open as `fd` no longer is the one at
+// `path` because the writer rotated it, so that a follower reads `fd` to
+// its end once more and then opens `path`. The writer writes nothing to a
+// renamed file. A file emptied in place (max-file 1) is read again from
+// its start.
+// NOTE: lines are lost when the log rotates twice between two reads.
+bool LogRotated(int fd, const std::string& path, std::string& partial) {
+  struct stat open_file;
+  struct stat named_file;
+  if (fstat(fd, &open_file) != 0) return false;
+  if (stat(path.c_str(), &named_file) != 0 || named_file.st_ino != open_file.st_ino ||
+      named_file.st_dev != open_file.st_dev) {
+    return true;
+  }
+  if (lseek(fd, 0, SEEK_CUR) > open_file.st_size) {
+    lseek(fd, 0, SEEK_SET);
+    partial.clear();
+  }
+  return false;
 }
 
 // The container's spec with its image pinned to the image id of the
@@ -126,18 +150,25 @@ absl::Status ReadContainerLogs(absl::string_view name_or_id, const LogOptions& o
   absl::StatusOr<ManagedContainer> container = ResolveContainer(name_or_id);
   if (!container.ok()) return container.status();
   const std::string& path = container->log_path;
-  UniqueFd fd(open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (!fd.valid() && errno != ENOENT) return ErrnoError(errno, "open", path);
 
+  // The rotated files first, then the current one, which a follower goes
+  // on reading.
+  std::vector<std::string> lines;
   std::string partial;
-  if (fd.valid()) {
-    absl::StatusOr<std::vector<std::string>> lines = ReadLines(fd.get(), partial, path);
-    if (!lines.ok()) return lines.status();
-    if (options.tail >= 0 && lines->size() > static_cast<size_t>(options.tail)) {
-      lines->erase(lines->begin(), lines->end() - options.tail);
-    }
-    if (!Deliver(*lines, path, write)) return absl::OkStatus();
+  UniqueFd fd;
+  for (auto& [name, file] : OpenLogFiles(path)) {
+    std::string file_partial;
+    bool current = name == path;
+    absl::StatusOr<std::vector<std::string>> read =
+        ReadLines(file.get(), current ? partial : file_partial, name);
+    if (!read.ok()) return read.status();
+    lines.insert(lines.end(), read->begin(), read->end());
+    if (current) fd = std::move(file);
   }
+  if (options.tail >= 0 && lines.size() > static_cast<size_t>(options.tail)) {
+    lines.erase(lines.begin(), lines.end() - options.tail);
+  }
+  if (!Deliver(lines, path, write)) return absl::OkStatus();
   if (!options.follow) return absl::OkStatus();
 
   // The log is read once more after the container stopped, so that lines
@@ -152,12 +183,39 @@ absl::Status ReadContainerLogs(absl::string_view name_or_id, const LogOptions& o
       fd = UniqueFd(open(path.c_str(), O_RDONLY | O_CLOEXEC));
       if (!fd.valid()) continue;
     }
-    absl::StatusOr<std::vector<std::string>> lines = ReadLines(fd.get(), partial, path);
-    if (!lines.ok()) return lines.status();
-    if (!Deliver(*lines, path, write)) return absl::OkStatus();
+    bool rotated = LogRotated(fd.get(), path, partial);
+    absl::StatusOr<std::vector<std::string>> read = ReadLines(fd.get(), partial, path);
+    if (!read.ok()) return read.status();
+    if (!Deliver(*read, path, write)) return absl::OkStatus();
+    if (rotated) {
+      fd.reset();
+      partial.clear();
+      running = true;
+    }
   }
   return absl::OkStatus();
 }
+
+namespace {
+
+// Sets `limits` on the waiting exec'd command `pid` with prlimit(2).
+absl::Status SetRlimitsOf(pid_t pid, const security::RlimitChildData& limits) {
+  for (int i = 0; i < limits.count; ++i) {
+    if (prlimit(pid, static_cast<__rlimit_resource>(limits.resources[i]), &limits.limits[i],
+                nullptr) != 0) {
+      return ErrnoError(errno, absl::StrCat("set ", security::RlimitName(limits.resources[i]),
+                                            " of exec'd process"),
+                        absl::StrCat(pid));
+    }
+    Logf(LogLevel::kDebug, "", "prlimit %s of pid %d to %llu:%llu",
+         security::RlimitName(limits.resources[i]), pid,
+         static_cast<unsigned long long>(limits.limits[i].rlim_cur),
+         static_cast<unsigned long long>(limits.limits[i].rlim_max));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
 
 absl::StatusOr<ns::ChildProcess> ExecInContainer(absl::string_view name_or_id,
                                                  const spec::Process& process) {
@@ -216,9 +274,18 @@ absl::StatusOr<ns::ChildProcess> ExecInContainer(absl::string_view name_or_id,
   join.stdin_fd = plan.stdin_fd;
   join.stdout_fd = plan.stdout_fd;
   join.stderr_fd = plan.stderr_fd;
+  // As `docker exec`, the command gets the container's rlimits (compose
+  // ulimits), checked here against the caller's hard limits.
+  absl::StatusOr<security::RlimitChildData> rlimits =
+      security::PlanRlimits(base.security().rlimits());
+  if (!rlimits.ok()) return Annotate(rlimits.status(), absl::StrCat("container ", container->name()));
   // The command joins the container's cgroups before it execs, so that
   // its limits, the freezer and gc cover it and everything it starts.
-  join.before_exec = [&](pid_t command) { return AttachToCgroups(*container, command); };
+  join.before_exec = [&](pid_t command) {
+    absl::Status attached = AttachToCgroups(*container, command);
+    if (!attached.ok()) return attached;
+    return SetRlimitsOf(command, *rlimits);
+  };
   absl::StatusOr<ns::ChildProcess> child = ns::Join(join);
   if (!child.ok()) return Annotate(child.status(), absl::StrCat("container ", container->name()));
   Logf(LogLevel::kDebug, container->id(), "exec %s as pid %d", join.executable, child->pid());

@@ -5,6 +5,7 @@
 #include <linux/close_range.h>
 #include <poll.h>
 #include <signal.h>
+#include <string.h>
 #include <sys/signalfd.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -12,9 +13,11 @@
 
 #include <optional>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 #include "absl/time/clock.h"
 #include "google/protobuf/util/json_util.h"
 #include "lib/base/log.h"
@@ -37,8 +40,6 @@ using namespace managed_internal;
 constexpr absl::Duration kDrainTime = absl::Seconds(2);
 // How long StopContainer waits for the monitor after SIGKILL.
 constexpr absl::Duration kKillWait = absl::Seconds(30);
-// Docker splits longer lines into several log records (16 KiB).
-constexpr size_t kMaxLogLine = 16 * 1024;
 
 // The exit code Docker records when a start fails: 127 for a missing
 // command, 126 for one that cannot be executed, else 125.
@@ -81,51 +82,6 @@ absl::Status ReadReport(int fd) {
   return absl::Status(static_cast<absl::StatusCode>(code), text.substr(space + 1));
 }
 
-// Splits a stream into lines and appends each as a LogRecord to the log.
-class LogWriter {
- public:
-  explicit LogWriter(int fd) : fd_(fd) {}
-
-  void Feed(int stream, absl::string_view data) {
-    std::string& pending = pending_[stream];
-    pending.append(data.data(), data.size());
-    size_t start = 0;
-    while (true) {
-      size_t newline = pending.find('\n', start);
-      if (newline == std::string::npos) break;
-      Write(stream, absl::string_view(pending).substr(start, newline + 1 - start));
-      start = newline + 1;
-    }
-    pending.erase(0, start);
-    while (pending.size() >= kMaxLogLine) {
-      Write(stream, absl::string_view(pending).substr(0, kMaxLogLine));
-      pending.erase(0, kMaxLogLine);
-    }
-  }
-
-  void Flush(int stream) {
-    if (!pending_[stream].empty()) Write(stream, pending_[stream]);
-    pending_[stream].clear();
-  }
-
- private:
-  void Write(int stream, absl::string_view line) {
-    LogRecord record;
-    record.set_log(std::string(line));
-    record.set_stream(stream == 0 ? "stdout" : "stderr");
-    record.set_time(FormatTimestamp(absl::Now()));
-    std::string text;
-    if (!google::protobuf::util::MessageToJsonString(record, &text).ok()) return;
-    text += '\n';
-    // A full disk loses log lines but must not stop the container.
-    ssize_t ignored = write(fd_, text.data(), text.size());
-    (void)ignored;
-  }
-
-  int fd_;
-  std::string pending_[2];
-};
-
 struct Pipe {
   UniqueFd read;
   UniqueFd write;
@@ -164,11 +120,10 @@ void HandleControl(Container& container, int signal_fd, const std::string& direc
 // exited (or the spec's timeout expired) and returns its result. Pause
 // and unpause requests arrive on `signal_fd` meanwhile.
 absl::StatusOr<spec::RunResult> CopyOutputAndWait(Container& container, UniqueFd out,
-                                                  UniqueFd err, int log_fd,
+                                                  UniqueFd err, LogWriter& writer,
                                                   std::optional<absl::Time> deadline,
                                                   int signal_fd,
                                                   const std::string& directory) {
-  LogWriter writer(log_fd);
   struct pollfd fds[4] = {{out.get(), POLLIN, 0}, {err.get(), POLLIN, 0},
                           {container.pidfd(), POLLIN, 0}, {signal_fd, POLLIN, 0}};
   std::optional<absl::Time> drain_until;
@@ -343,9 +298,13 @@ int RunMonitor(const ManagedContainer& container, UniqueFd report_fd) {
     deadline = absl::Now() + absl::Seconds(spec.timeout().seconds()) +
                absl::Nanoseconds(spec.timeout().nanos());
   }
+  // CreateContainer checked the options, so the error is not expected.
+  absl::StatusOr<LogRotation> rotation = ParseLogOptions(
+      {container.config.log_options().begin(), container.config.log_options().end()});
+  LogWriter writer(log_path, std::move(log), rotation.value_or(LogRotation()));
   absl::StatusOr<spec::RunResult> result =
-      CopyOutputAndWait(*running, std::move(out->read), std::move(err->read), log.get(),
-                        deadline, signals.get(), container.directory);
+      CopyOutputAndWait(*running, std::move(out->read), std::move(err->read), writer, deadline,
+                        signals.get(), container.directory);
   health.Stop();
   // Releases the runtime state (cgroups, mounts, <state root>/<id>)
   // before the exit is recorded, so that whoever waits for it finds them
@@ -460,9 +419,34 @@ absl::Status KillContainer(absl::string_view name_or_id, int signal) {
   return Signal(*container, pidfd->get(), signal);
 }
 
-absl::Status StopContainer(absl::string_view name_or_id, absl::Duration grace) {
+absl::StatusOr<int> ParseSignal(absl::string_view text) {
+  int number = 0;
+  if (absl::SimpleAtoi(text, &number)) {
+    if (number > 0 && number < NSIG) return number;
+  } else {
+    std::string name = absl::AsciiStrToUpper(text);
+    absl::string_view bare = name;
+    absl::ConsumePrefix(&bare, "SIG");
+    for (int signal = 1; signal < NSIG; ++signal) {
+      const char* abbreviation = sigabbrev_np(signal);
+      if (abbreviation != nullptr && bare == abbreviation) return signal;
+    }
+  }
+  return absl::InvalidArgumentError(absl::StrCat(
+      "invalid signal \"", text, "\": give a name such as SIGTERM or TERM, or a number from 1 to ",
+      NSIG - 1));
+}
+
+absl::Status StopContainer(absl::string_view name_or_id, absl::Duration grace, int signal) {
   absl::StatusOr<ManagedContainer> container = ResolveContainer(name_or_id);
   if (!container.ok()) return container.status();
+  if (signal == 0) {
+    signal = SIGTERM;
+    // CreateContainer checked the name, so the error is not expected.
+    if (!container->config.stop_signal().empty()) {
+      signal = ParseSignal(container->config.stop_signal()).value_or(SIGTERM);
+    }
+  }
   // Frozen processes act on no signal, SIGKILL included (v1 freezer).
   if (container->running() && container->state.paused()) {
     absl::Status thawed = UnpauseContainer(container->id());
@@ -476,8 +460,8 @@ absl::Status StopContainer(absl::string_view name_or_id, absl::Duration grace) {
   if (!monitor.ok()) return absl::OkStatus();
   absl::StatusOr<UniqueFd> pidfd = OpenRunning(*container);
   if (pidfd.ok()) {
-    if (grace > absl::ZeroDuration()) {
-      absl::Status status = Signal(*container, pidfd->get(), SIGTERM);
+    if (grace > absl::ZeroDuration() && signal != SIGKILL) {
+      absl::Status status = Signal(*container, pidfd->get(), signal);
       if (!status.ok()) return status;
       if (WaitForExit(monitor->get(), grace)) return absl::OkStatus();
     }
