@@ -6,12 +6,21 @@ root). Each case turns it into something a container can run from, then
 runs /bin/true in it with the pycontain CLI:
 
   gnu-tar             tar -xpf into a directory, then `pycontain run --rootfs`
+  gnu-tar+syncfs      the same with `sync -f` (syncfs(2)) after tar, so the
+                      tree is on disk before it runs
   tar2sqfs+mount      squashfs-tools-ng's tar2sqfs (zstd level 1, 2 jobs),
                       a loop mount, then `pycontain run --rootfs` on it
   pycontain-squashfs  `pycontain image import` into a store whose layers are
-                      squashfs images, then `pycontain run IMAGE` (which
-                      mounts the layer at its first use)
+                      squashfs images (zstd level 1), then `pycontain run
+                      IMAGE` (which mounts the layer at its first use)
+  pycontain-sqfs-lz4  the same with PYCONTAIN_SQUASHFS_COMPRESSOR=lz4
+  pycontain-sqfs-none the same with PYCONTAIN_SQUASHFS_COMPRESSOR=none
   pycontain-directory the same with PYCONTAIN_LAYER_FORMAT=directory
+
+`pycontain image import` fsyncs the blob and the squashfs image it
+publishes, so the pycontain cases are durable ones; gnu-tar+syncfs is the
+GNU tar case to set beside them. syncfs also writes back whatever else is
+dirty on that filesystem, such as other programs' files.
 
 The cases take turns round-robin, one run each per round, so that noise
 from the rest of the machine falls on all of them alike, and dirty pages
@@ -91,10 +100,16 @@ class Case:
 
 
 class GnuTar(Case):
+    def __init__(self, name, work, tarball, durable=False):
+        super().__init__(name, work, tarball)
+        self.durable = durable
+
     def timed(self):
         tree = os.path.join(self.work, "tree")
         os.mkdir(tree)
         run(["tar", "-C", tree, "-xpf", self.tarball])
+        if self.durable:
+            run(["sync", "-f", tree])
         run([CLI, "run", "--rootfs", tree, "--", "/bin/true"])
         self.disk = disk_bytes(tree)
 
@@ -113,12 +128,14 @@ class Tar2Sqfs(Case):
 
 
 class PycontainImport(Case):
-    def __init__(self, name, work, tarball, layer_format):
+    def __init__(self, name, work, tarball, layer_format, compressor="zstd"):
         super().__init__(name, work, tarball)
         self.layer_format = layer_format
+        self.compressor = compressor
 
     def env(self):
-        return dict(super().env(), PYCONTAIN_LAYER_FORMAT=self.layer_format)
+        return dict(super().env(), PYCONTAIN_LAYER_FORMAT=self.layer_format,
+                    PYCONTAIN_SQUASHFS_COMPRESSOR=self.compressor)
 
     def timed(self):
         run([CLI, "image", "import", "-q", self.tarball, "bench:1"], env=self.env())
@@ -131,17 +148,30 @@ def percentile(values, fraction):
     return ordered[min(len(ordered) - 1, math.ceil(fraction * len(ordered)) - 1)]
 
 
+def set_cli(path):
+    global CLI
+    CLI = os.path.abspath(path)
+
+
+def load_average():
+    with open("/proc/loadavg") as loadavg:
+        return loadavg.read().split()[:3]
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rootfs", default=DEFAULT_ROOTFS, help="root filesystem to tar")
     parser.add_argument("--rounds", type=int, default=5, help="timed runs of each case")
     parser.add_argument("--work", default="/var/tmp", help="parent of the scratch directory")
+    parser.add_argument("--cli", default=CLI, help="the pycontain binary to run")
     args = parser.parse_args()
+    set_cli(args.cli)
     if os.geteuid() != 0:
         sys.exit("run as root: loop mounts and tar -p need it")
     if not os.access(CLI, os.X_OK):
         sys.exit(f"{CLI} is missing: bazel build //examples/cli:pycontain")
 
+    load_before = " ".join(load_average())
     work = tempfile.mkdtemp(prefix="pycontain-layers-", dir=args.work)
     try:
         tarball = os.path.join(work, "layer.tar")
@@ -151,8 +181,11 @@ def main():
               f"{entries} entries; {args.rounds} rounds")
         cases = [
             GnuTar("gnu-tar", work, tarball),
+            GnuTar("gnu-tar+syncfs", work, tarball, durable=True),
             Tar2Sqfs("tar2sqfs+mount", work, tarball),
             PycontainImport("pycontain-squashfs", work, tarball, "squashfs"),
+            PycontainImport("pycontain-sqfs-lz4", work, tarball, "squashfs", "lz4"),
+            PycontainImport("pycontain-sqfs-none", work, tarball, "squashfs", "none"),
             PycontainImport("pycontain-directory", work, tarball, "directory"),
         ]
         for _ in range(args.rounds):
@@ -161,12 +194,15 @@ def main():
         for case in cases:
             case.prepare()
 
-        baseline = statistics.median(cases[0].times)
-        print(f"{'case':22} {'median s':>9} {'p90 s':>7} {'gnu-tar/case':>13} {'disk MB':>8}")
+        plain = statistics.median(cases[0].times)
+        durable = statistics.median(cases[1].times)
+        print(f"load average before: {load_before}; after: {' '.join(load_average())}")
+        print(f"{'case':22} {'median s':>9} {'p90 s':>7} {'gnu-tar/case':>13} "
+              f"{'gnu-tar+syncfs/case':>20} {'disk MB':>8}")
         for case in cases:
             median = statistics.median(case.times)
             print(f"{case.name:22} {median:9.2f} {percentile(case.times, 0.9):7.2f} "
-                  f"{baseline / median:13.1f} {case.disk / 1e6:8.1f}")
+                  f"{plain / median:13.1f} {durable / median:20.1f} {case.disk / 1e6:8.1f}")
     finally:
         for name in os.listdir(work):
             mountpoint = os.path.join(work, name, "mnt")

@@ -104,7 +104,8 @@ struct ImportOptions {
 };
 
 // Imports the tarball at `path` (plain or compressed) as a one-layer image,
-// like `docker import`. Returns the image id.
+// like `docker import`. Returns the image id. Errors: InvalidArgument for a
+// name that ValidateReference (reference.h) rejects, before any write.
 absl::StatusOr<std::string> ImportTarball(const Store& store,
                                           absl::string_view path,
                                           const ImportOptions& options);
@@ -120,7 +121,7 @@ struct CommitOptions {
 // whiteout devices for deletions, overlay.opaque for replaced directories)
 // as a new layer on top of the image `base_reference`, like `docker
 // commit`. The new config keeps every field of the base config. Returns
-// the new image's id.
+// the new image's id. Names are checked as ImportTarball checks them.
 absl::StatusOr<std::string> CommitDirectory(const Store& store,
                                             absl::string_view base_reference,
                                             absl::string_view upper_directory,

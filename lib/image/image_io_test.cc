@@ -427,6 +427,73 @@ TEST_P(ImageIoTest, StoredLayersNotConvertedAgain) {
   EXPECT_EQ(loaded->layers_reused, 1);
 }
 
+// The layer's file (squashfs) or directory, as the store keeps it.
+std::string StoredLayer(const Store& store, const std::string& diff_id) {
+  struct stat st;
+  std::string image = store.LayerImagePath(diff_id);
+  return lstat(image.c_str(), &st) == 0 ? image : store.LayerPath(diff_id);
+}
+
+ino_t InodeOf(const std::string& path) {
+  struct stat st;
+  return lstat(path.c_str(), &st) == 0 ? st.st_ino : 0;
+}
+
+TEST_P(ImageIoTest, ReimportKeepsStoredLayer) {
+  for (Compression compression : {Compression::kNone, Compression::kGzip}) {
+    SCOPED_TRACE(CompressionName(compression));
+    std::string diff_id = DigestOf(SampleTar());
+    Import(SampleTar(compression), "a:1");
+    std::string layer = StoredLayer(*store_, diff_id);
+    ino_t before = InodeOf(layer);
+    ASSERT_NE(before, 0u);
+
+    Import(SampleTar(compression), "b:1");
+    EXPECT_EQ(InodeOf(layer), before) << "the layer was written again";
+    EXPECT_EQ(CountEntries(store_->root() + "/tmp"), 0);
+    ASSERT_TRUE(store_->RemoveImage("a:1").ok());
+    ASSERT_TRUE(store_->RemoveImage("b:1").ok());
+    ASSERT_TRUE(store_->Prune().ok());
+  }
+}
+
+TEST_P(ImageIoTest, ImportRejectsInvalidName) {
+  std::string path = dir_ + "/layer.tar";
+  ASSERT_TRUE(WriteFile(path, SampleTar()));
+  ImportOptions options;
+  options.names = {"ok:1", "Bad/Name:1"};
+  absl::StatusOr<std::string> id = ImportTarball(*store_, path, options);
+  ASSERT_FALSE(id.ok());
+  EXPECT_EQ(id.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_TRUE(absl::StrContains(id.status().message(), "\"Bad/Name:1\"")) << id.status();
+  ExpectStoreEmpty();
+}
+
+TEST_P(ImageIoTest, CommitRejectsInvalidName) {
+  Import(SampleTar(), "base:1");
+  std::string upper = dir_ + "/upper";
+  ASSERT_EQ(mkdir(upper.c_str(), 0755), 0);
+  CommitOptions options;
+  options.names = {"base:bad tag"};
+  absl::StatusOr<std::string> id = CommitDirectory(*store_, "base:1", upper, options);
+  ASSERT_FALSE(id.ok());
+  EXPECT_EQ(id.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_TRUE(absl::StrContains(id.status().message(), "tag \"bad tag\"")) << id.status();
+  absl::StatusOr<std::vector<format::ImageRecord>> images = store_->ListImages();
+  ASSERT_TRUE(images.ok()) << images.status();
+  EXPECT_EQ(images->size(), 1u);
+}
+
+TEST_P(ImageIoTest, OtherCompressionReusesLayer) {
+  std::string diff_id = DigestOf(SampleTar());
+  Import(SampleTar(Compression::kNone), "plain:1");
+  ino_t before = InodeOf(StoredLayer(*store_, diff_id));
+  Import(SampleTar(Compression::kGzip), "gzip:1");
+  EXPECT_EQ(InodeOf(StoredLayer(*store_, diff_id)), before);
+  EXPECT_EQ(CountEntries(store_->root() + "/blobs/sha256"), 2 + 2 * 2)
+      << "two layer blobs, and a config and a manifest per image";
+}
+
 TEST(LayerFormatOptionTest, EnvironmentOverridesAutomaticChoice) {
   std::string root = testing::MakeTestDirectory("format");
   StoreOptions options;
@@ -500,6 +567,43 @@ TEST_P(SquashfsStoreTest, ConcurrentFirstUsesMountOnce) {
   }
   EXPECT_TRUE(IsMountPoint(store_->LayerMountPath(diff_id)));
   EXPECT_EQ(LoopDevicesBacking(store_->LayerImagePath(diff_id)), 1);
+}
+
+TEST_P(SquashfsStoreTest, ReimportLeavesMountedLayerAlone) {
+  if (!LoopMountsAvailable()) GTEST_SKIP() << "mounting squashfs needs root and loop devices";
+  std::string diff_id = DigestOf(SampleTar());
+  Import(SampleTar(Compression::kGzip), "a:1");
+  absl::StatusOr<std::string> lower = store_->LayerLower(diff_id);
+  ASSERT_TRUE(lower.ok()) << lower.status();
+
+  // A loop device whose file was replaced reports "<path> (deleted)".
+  Import(SampleTar(Compression::kGzip), "a:2");
+  Import(SampleTar(Compression::kNone), "a:3");
+  EXPECT_EQ(LoopDevicesBacking(store_->LayerImagePath(diff_id)), 1);
+  EXPECT_EQ(ReadFile(*lower + "/bin/tool"), "#!/bin/sh\necho hi\n");
+}
+
+TEST_P(SquashfsStoreTest, UncompressedLayersMount) {
+  if (!LoopMountsAvailable()) GTEST_SKIP() << "mounting squashfs needs root and loop devices";
+  setenv("PYCONTAIN_SQUASHFS_COMPRESSOR", "none", 1);
+  std::string diff_id = DigestOf(SampleTar());
+  Import(SampleTar(), "a:1");
+  unsetenv("PYCONTAIN_SQUASHFS_COMPRESSOR");
+  absl::StatusOr<std::string> lower = store_->LayerLower(diff_id);
+  ASSERT_TRUE(lower.ok()) << lower.status();
+  EXPECT_EQ(ReadFile(*lower + "/bin/tool"), "#!/bin/sh\necho hi\n");
+}
+
+TEST_P(SquashfsStoreTest, InvalidCompressorRejected) {
+  setenv("PYCONTAIN_SQUASHFS_COMPRESSOR", "brotli", 1);
+  std::string path = dir_ + "/layer.tar";
+  ASSERT_TRUE(WriteFile(path, SampleTar()));
+  absl::StatusOr<std::string> id = ImportTarball(*store_, path, {});
+  unsetenv("PYCONTAIN_SQUASHFS_COMPRESSOR");
+  ASSERT_FALSE(id.ok());
+  EXPECT_EQ(id.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_TRUE(absl::StrContains(id.status().message(), "brotli")) << id.status();
+  ExpectStoreEmpty();
 }
 
 TEST_P(SquashfsStoreTest, PruneDetachesMountOfUnusedLayer) {

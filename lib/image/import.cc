@@ -18,6 +18,7 @@
 #include "lib/image/layer_apply.h"
 #include "lib/image/layer_stream.h"
 #include "lib/image/load_internal.h"
+#include "lib/image/reference.h"
 #include "lib/image/tree_writer.h"
 
 namespace pycontain::image {
@@ -31,14 +32,12 @@ std::string Now() {
 // Stages the blob `fd` and unpacks it; returns its descriptor and diff id.
 absl::StatusOr<std::pair<format::Descriptor, std::string>> AddLayerBlob(
     Transaction& transaction, int fd) {
-  absl::StatusOr<std::string> digest = transaction.AddBlob(fd, "");
-  if (!digest.ok()) return digest.status();
-  absl::StatusOr<Transaction::LayerResult> layer = transaction.AddLayer(*digest, "");
-  if (!layer.ok()) return layer.status();
+  absl::StatusOr<Transaction::LayerBlobResult> added = transaction.AddLayerBlob(fd, "", "");
+  if (!added.ok()) return added.status();
   absl::StatusOr<format::Descriptor> descriptor = internal::DescribeBlob(
-      transaction, *digest, LayerMediaType(layer->compression));
+      transaction, added->digest, LayerMediaType(added->layer.compression));
   if (!descriptor.ok()) return descriptor.status();
-  return std::make_pair(*std::move(descriptor), layer->diff_id);
+  return std::make_pair(*std::move(descriptor), added->layer.diff_id);
 }
 
 // Stages config and manifest, records the image and commits.
@@ -94,10 +93,21 @@ absl::StatusOr<std::string> ExtendConfig(const std::string& base_json,
   return json;
 }
 
+// Checks every name before anything is written.
+absl::Status ValidateNames(const std::vector<std::string>& names) {
+  for (const std::string& name : names) {
+    absl::Status valid = ValidateReference(name);
+    if (!valid.ok()) return valid;
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 absl::StatusOr<std::string> ImportTarball(const Store& store, absl::string_view path,
                                           const ImportOptions& options) {
+  absl::Status names = ValidateNames(options.names);
+  if (!names.ok()) return names;
   absl::StatusOr<UniqueFd> file = OpenAt(AT_FDCWD, path, O_RDONLY);
   if (!file.ok()) return file.status();
   absl::StatusOr<std::unique_ptr<Transaction>> transaction = store.Begin();
@@ -130,6 +140,8 @@ absl::StatusOr<std::string> CommitDirectory(const Store& store,
                                             absl::string_view base_reference,
                                             absl::string_view upper_directory,
                                             const CommitOptions& options) {
+  absl::Status names = ValidateNames(options.names);
+  if (!names.ok()) return names;
   // Before Begin: GetImage takes the shared lock, which the transaction's
   // exclusive lock would block.
   absl::StatusOr<Image> base = store.GetImage(base_reference);

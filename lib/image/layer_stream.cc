@@ -8,11 +8,15 @@
 #include <string.h>
 
 #include <algorithm>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "lib/base/status.h"
+#include "lib/image/fs_util.h"
 
 namespace pycontain::image {
 
@@ -21,6 +25,93 @@ namespace {
 constexpr size_t kBufferSize = 1 << 20;
 
 }  // namespace
+
+// Hashes the blob and writes its copy on a thread of its own, from a ring
+// of buffers that ReadChunk fills. A buffer is refilled only after the
+// copier is done with it. libarchive reads the newest buffer at the same
+// time as the copier, which is safe because neither side writes to it.
+class LayerStream::Copier {
+ public:
+  static constexpr size_t kSlots = 4;
+
+  Copier(int out, bool hash) : out_(out), hash_(hash) {
+    for (std::string& buffer : buffers_) buffer.resize(kBufferSize);
+    thread_ = std::thread([this] { Run(); });
+  }
+
+  ~Copier() {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      closed_ = true;
+    }
+    changed_.notify_all();
+    thread_.join();
+  }
+
+  // Returns the buffer for the next chunk, waiting until the copier has
+  // finished with its previous contents. Null after a copy error.
+  char* NextBuffer() {
+    std::unique_lock<std::mutex> lock(mutex_);
+    changed_.wait(lock, [&] { return !error_.ok() || produced_ - consumed_ < kSlots; });
+    if (!error_.ok()) return nullptr;
+    return buffers_[produced_ % kSlots].data();
+  }
+
+  // Queues the `size` bytes just read into NextBuffer().
+  void Push(size_t size) {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      sizes_[produced_ % kSlots] = size;
+      ++produced_;
+    }
+    changed_.notify_all();
+  }
+
+  // Waits for every queued chunk; returns the digest (when hashing) or
+  // the copy's error.
+  absl::StatusOr<std::string> Finish() {
+    std::unique_lock<std::mutex> lock(mutex_);
+    changed_.wait(lock, [&] { return !error_.ok() || consumed_ == produced_; });
+    if (!error_.ok()) return error_;
+    return hash_ ? hasher_.Finish() : std::string();
+  }
+
+  absl::Status error() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return error_;
+  }
+
+ private:
+  void Run() {
+    std::unique_lock<std::mutex> lock(mutex_);
+    while (true) {
+      changed_.wait(lock, [&] { return closed_ || consumed_ < produced_; });
+      if (consumed_ == produced_ || !error_.ok()) return;
+      const std::string& buffer = buffers_[consumed_ % kSlots];
+      size_t size = sizes_[consumed_ % kSlots];
+      lock.unlock();
+      if (hash_) hasher_.Update(buffer.data(), size);
+      absl::Status written = WriteAll(out_, absl::string_view(buffer.data(), size));
+      lock.lock();
+      if (!written.ok()) error_ = written;
+      ++consumed_;
+      changed_.notify_all();
+    }
+  }
+
+  const int out_;
+  const bool hash_;
+  Sha256 hasher_;  // used by the copier's thread only, until Finish
+  std::string buffers_[kSlots];
+  size_t sizes_[kSlots] = {};
+  std::mutex mutex_;
+  std::condition_variable changed_;
+  uint64_t produced_ = 0;  // chunks queued
+  uint64_t consumed_ = 0;  // chunks hashed and written
+  bool closed_ = false;
+  absl::Status error_;
+  std::thread thread_;
+};
 
 absl::string_view CompressionName(Compression compression) {
   switch (compression) {
@@ -70,6 +161,10 @@ absl::StatusOr<std::unique_ptr<LayerStream>> LayerStream::Open(
   stream->options_ = options;
   stream->blob_buffer_.resize(kBufferSize);
   stream->tar_buffer_.resize(kBufferSize);
+  if (options.copy_blob_to >= 0) {
+    stream->copier_ = std::make_unique<Copier>(options.copy_blob_to,
+                                               options.verified_blob_digest.empty());
+  }
   absl::Status opened = stream->OpenReaders();
   if (!opened.ok()) return opened;
   return stream;
@@ -78,6 +173,7 @@ absl::StatusOr<std::unique_ptr<LayerStream>> LayerStream::Open(
 LayerStream::~LayerStream() {
   if (tar_ != nullptr) archive_read_free(tar_);
   if (raw_ != nullptr) archive_read_free(raw_);
+  copier_.reset();
 }
 
 absl::Status LayerStream::ArchiveError(struct archive* reader,
@@ -134,21 +230,35 @@ absl::Status LayerStream::OpenReaders() {
 
 ssize_t LayerStream::ReadBlob(struct archive* reader, void* self,
                               const void** buffer) {
-  auto* stream = static_cast<LayerStream*>(self);
-  while (true) {
-    ssize_t n = read(stream->fd_.get(), stream->blob_buffer_.data(),
-                     stream->blob_buffer_.size());
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      archive_set_error(reader, errno, "read failed");
+  return static_cast<LayerStream*>(self)->ReadChunk(reader, buffer);
+}
+
+ssize_t LayerStream::ReadChunk(struct archive* reader, const void** buffer) {
+  char* data = blob_buffer_.data();
+  if (copier_ != nullptr) {
+    data = copier_->NextBuffer();
+    if (data == nullptr) {
+      absl::Status error = copier_->error();
+      archive_set_error(reader, ErrnoOf(error).value_or(EIO), "copy blob: %s",
+                        std::string(error.message()).c_str());
       return -1;
     }
-    if (stream->options_.verified_blob_digest.empty()) {
-      stream->blob_hasher_.Update(stream->blob_buffer_.data(), static_cast<size_t>(n));
-    }
-    *buffer = stream->blob_buffer_.data();
-    return n;
   }
+  ssize_t n = 0;
+  do {
+    n = read(fd_.get(), data, kBufferSize);
+  } while (n < 0 && errno == EINTR);
+  if (n < 0) {
+    archive_set_error(reader, errno, "read failed");
+    return -1;
+  }
+  if (copier_ != nullptr) {
+    if (n > 0) copier_->Push(static_cast<size_t>(n));
+  } else if (options_.verified_blob_digest.empty()) {
+    blob_hasher_.Update(data, static_cast<size_t>(n));
+  }
+  *buffer = data;
+  return n;
 }
 
 ssize_t LayerStream::ReadUncompressed(struct archive* reader, void* self,
@@ -207,8 +317,15 @@ absl::Status LayerStream::Finish() {
     if (n < 0) return ArchiveError(raw_, "read layer");
     if (n == 0) break;
   }
-  blob_digest_ = options_.verified_blob_digest.empty() ? blob_hasher_.Finish()
-                                                      : options_.verified_blob_digest;
+  std::string hashed;
+  if (copier_ != nullptr) {
+    absl::StatusOr<std::string> copied = copier_->Finish();
+    if (!copied.ok()) return Annotate(copied.status(), absl::StrCat("copy ", name_));
+    hashed = *std::move(copied);
+  } else if (options_.verified_blob_digest.empty()) {
+    hashed = blob_hasher_.Finish();
+  }
+  blob_digest_ = options_.verified_blob_digest.empty() ? hashed : options_.verified_blob_digest;
   diff_id_ = compression_ == Compression::kNone ? blob_digest_ : diff_hasher_.Finish();
   return absl::OkStatus();
 }

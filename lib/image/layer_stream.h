@@ -53,6 +53,11 @@ struct LayerStreamOptions {
   // blob in the store: the blob is then not hashed again, and blob_digest()
   // returns this value. Empty: hash it.
   std::string verified_blob_digest;
+  // A descriptor that receives a copy of every blob byte read, such as
+  // the store's staged copy of the blob, so that one pass over the input
+  // hashes, copies and unpacks it. A second thread hashes and writes the
+  // copy while the caller's thread unpacks. Borrowed; -1: no copy.
+  int copy_blob_to = -1;
 };
 
 class LayerStream {
@@ -101,6 +106,12 @@ class LayerStream {
   static ssize_t ReadUncompressed(struct archive*, void* self,
                                   const void** buffer);
 
+  // Reads the next chunk of the blob into a buffer that stays valid until
+  // the next call. Hashes the chunk here, or hands it to copier_.
+  ssize_t ReadChunk(struct archive* reader, const void** buffer);
+
+  class Copier;
+  std::unique_ptr<Copier> copier_;
   UniqueFd fd_;
   std::string name_;
   LayerStreamOptions options_;

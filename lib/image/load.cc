@@ -111,25 +111,14 @@ absl::StatusOr<LoadedImage> LoadDockerEntry(Transaction& transaction, int dir_fd
     internal::Report(options, absl::StrCat("layer ", member));
     absl::StatusOr<UniqueFd> layer_fd = OpenMember(dir_fd, member);
     if (!layer_fd.ok()) return layer_fd.status();
-    absl::StatusOr<std::string> digest =
-        transaction.AddBlob(layer_fd->get(), DigestFromMemberName(member));
-    if (!digest.ok()) return Annotate(digest.status(), member);
-    absl::StatusOr<Transaction::LayerResult> layer =
-        transaction.AddLayer(*digest, config.rootfs().diff_ids(i));
+    absl::StatusOr<Transaction::LayerBlobResult> layer = transaction.AddLayerBlob(
+        layer_fd->get(), DigestFromMemberName(member), config.rootfs().diff_ids(i));
     if (!layer.ok()) return Annotate(layer.status(), member);
-    layer->reused ? ++result.layers_reused : ++result.layers_unpacked;
+    layer->layer.reused ? ++result.layers_reused : ++result.layers_unpacked;
 
-    // The compression decides the media type; a reused layer's blob was
-    // not read, so look at its first bytes.
-    Compression compression = layer->compression;
-    if (layer->reused) {
-      absl::StatusOr<Compression> detected =
-          DetectCompression(layer_fd->get());
-      if (!detected.ok()) return detected.status();
-      compression = *detected;
-    }
+    // The compression decides the media type.
     absl::StatusOr<format::Descriptor> descriptor = internal::DescribeBlob(
-        transaction, *digest, LayerMediaType(compression));
+        transaction, layer->digest, LayerMediaType(layer->layer.compression));
     if (!descriptor.ok()) return descriptor.status();
     layers.push_back(*std::move(descriptor));
   }

@@ -108,6 +108,48 @@ std::pair<std::string, std::string> SplitParent(absl::string_view path) {
   return {std::string(path.substr(0, slash)), std::string(path.substr(slash + 1))};
 }
 
+// A compressor for SquashfsCompressor::kNone. libsquashfs keeps a block
+// uncompressed when do_block returns 0 ("the result would not be smaller"),
+// so this one returns 0 for every data, fragment and metadata block.
+struct StoringCompressor {
+  sqfs_compressor_t base;
+  sqfs_u32 block_size;
+};
+
+void GetStoringConfiguration(const sqfs_compressor_t* compressor,
+                             sqfs_compressor_config_t* config) {
+  const auto* self = reinterpret_cast<const StoringCompressor*>(compressor);
+  sqfs_compressor_config_init(config, SQFS_COMP_GZIP, self->block_size, 0);
+}
+
+int WriteNoOptions(sqfs_compressor_t*, sqfs_file_t*) { return 0; }
+int ReadNoOptions(sqfs_compressor_t*, sqfs_file_t*) { return 0; }
+
+sqfs_s32 StoreBlock(sqfs_compressor_t*, const sqfs_u8*, sqfs_u32, sqfs_u8*, sqfs_u32) {
+  return 0;
+}
+
+void DestroyStoringCompressor(sqfs_object_t* object) { free(object); }
+
+sqfs_object_t* CopyStoringCompressor(const sqfs_object_t* object) {
+  auto* copy = static_cast<StoringCompressor*>(malloc(sizeof(StoringCompressor)));
+  if (copy != nullptr) memcpy(copy, object, sizeof(StoringCompressor));
+  return reinterpret_cast<sqfs_object_t*>(copy);
+}
+
+sqfs_compressor_t* CreateStoringCompressor(sqfs_u32 block_size) {
+  auto* self = static_cast<StoringCompressor*>(calloc(1, sizeof(StoringCompressor)));
+  if (self == nullptr) return nullptr;
+  self->base.base.destroy = DestroyStoringCompressor;
+  self->base.base.copy = CopyStoringCompressor;
+  self->base.get_configuration = GetStoringConfiguration;
+  self->base.write_options = WriteNoOptions;
+  self->base.read_options = ReadNoOptions;
+  self->base.do_block = StoreBlock;
+  self->block_size = block_size;
+  return &self->base;
+}
+
 class SquashfsBuilder {
  public:
   SquashfsBuilder(struct archive* tar, const SquashfsOptions& options)
@@ -195,17 +237,31 @@ absl::Status SquashfsBuilder::Open(const std::string& path) {
     case SquashfsCompressor::kZstd: id = SQFS_COMP_ZSTD; break;
     case SquashfsCompressor::kLz4: id = SQFS_COMP_LZ4; break;
     case SquashfsCompressor::kGzip: id = SQFS_COMP_GZIP; break;
+    case SquashfsCompressor::kNone: id = SQFS_COMP_GZIP; break;
   }
-  sqfs_compressor_config_t config;
-  absl::Status status = Check(sqfs_compressor_config_init(&config, id, kBlockSize, 0),
-                              "configure the compressor");
-  if (!status.ok()) return status;
-  if (options_.level > 0 && id != SQFS_COMP_LZ4) config.level = options_.level;
-  status = Check(sqfs_compressor_create(&config, &compressor_), "create the compressor");
-  if (!status.ok()) return status;
+  absl::Status status;
+  if (options_.compressor == SquashfsCompressor::kNone) {
+    compressor_ = CreateStoringCompressor(kBlockSize);
+    if (compressor_ == nullptr) {
+      return absl::ResourceExhaustedError("squashfs: out of memory creating the compressor");
+    }
+  } else {
+    sqfs_compressor_config_t config;
+    status = Check(sqfs_compressor_config_init(&config, id, kBlockSize, 0),
+                   "configure the compressor");
+    if (!status.ok()) return status;
+    if (options_.level > 0 && id != SQFS_COMP_LZ4) config.level = options_.level;
+    status = Check(sqfs_compressor_create(&config, &compressor_), "create the compressor");
+    if (!status.ok()) return status;
+  }
 
   status = Check(sqfs_super_init(&super_, kBlockSize, now_, id), "initialize the superblock");
   if (!status.ok()) return status;
+  if (options_.compressor == SquashfsCompressor::kNone) {
+    super_.flags |= SQFS_FLAG_UNCOMPRESSED_INODES | SQFS_FLAG_UNCOMPRESSED_DATA |
+                    SQFS_FLAG_UNCOMPRESSED_FRAGMENTS | SQFS_FLAG_UNCOMPRESSED_XATTRS |
+                    SQFS_FLAG_UNCOMPRESSED_IDS;
+  }
   // A placeholder until the table locations are known.
   status = Check(sqfs_super_write(&super_, file_), "write the superblock");
   if (!status.ok()) return status;
@@ -227,9 +283,11 @@ absl::Status SquashfsBuilder::Open(const std::string& path) {
     return absl::ResourceExhaustedError("squashfs: out of memory creating the writers");
   }
   directory_writer_ = sqfs_dir_writer_create(directory_writer_meta_, 0);
-  processor_ = sqfs_block_processor_create(kBlockSize, compressor_, options_.workers,
-                                           10 * options_.workers, block_writer_,
-                                           fragments_);
+  // Without compression, worker threads would only pass blocks along:
+  // one worker makes libsquashfs process them in this thread.
+  unsigned workers = options_.compressor == SquashfsCompressor::kNone ? 1 : options_.workers;
+  processor_ = sqfs_block_processor_create(kBlockSize, compressor_, workers, 10 * workers,
+                                           block_writer_, fragments_);
   if (directory_writer_ == nullptr || processor_ == nullptr) {
     return absl::ResourceExhaustedError(
         "squashfs: out of memory creating the block processor");
@@ -689,6 +747,15 @@ absl::Status SquashfsBuilder::WriteTables() {
 }
 
 }  // namespace
+
+absl::StatusOr<SquashfsCompressor> ParseSquashfsCompressor(absl::string_view name) {
+  if (name == "zstd") return SquashfsCompressor::kZstd;
+  if (name == "lz4") return SquashfsCompressor::kLz4;
+  if (name == "gzip") return SquashfsCompressor::kGzip;
+  if (name == "none") return SquashfsCompressor::kNone;
+  return absl::InvalidArgumentError(absl::StrCat(
+      "invalid squashfs compressor \"", name, "\": expected zstd, lz4, gzip or none"));
+}
 
 absl::StatusOr<ApplyStats> WriteSquashfsLayer(struct archive* tar, const std::string& path,
                                               const SquashfsOptions& options) {

@@ -34,13 +34,21 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "lib/image/layer_apply.h"
 
 struct archive;
 
 namespace pycontain::image {
 
-enum class SquashfsCompressor { kZstd, kLz4, kGzip };
+// kNone stores every block uncompressed (the superblock names gzip, which
+// every kernel with squashfs reads, but no block uses it): no CPU spent on
+// compression, an image about as large as the tar stream.
+enum class SquashfsCompressor { kZstd, kLz4, kGzip, kNone };
+
+// Parses "zstd", "lz4", "gzip" or "none". Errors: InvalidArgument naming
+// the value and the accepted names.
+absl::StatusOr<SquashfsCompressor> ParseSquashfsCompressor(absl::string_view name);
 
 struct SquashfsOptions {
   // zstd at level 1: tar2sqfs with these settings turned a 217 MB Debian
@@ -49,7 +57,7 @@ struct SquashfsOptions {
   SquashfsCompressor compressor = SquashfsCompressor::kZstd;
   // Compression level; 0 takes the compressor's default.
   int level = 1;
-  // Compression threads.
+  // Compression threads (none with kNone).
   unsigned workers = 2;
   // Limit on the holes of sparse files, which cost no input bytes but are
   // scanned as zeros; bigger holes fail with ResourceExhausted.

@@ -81,7 +81,7 @@ class SquashfsLayerTest : public ::testing::Test {
     absl::StatusOr<std::unique_ptr<LayerStream>> stream = Stream(tar);
     if (!stream.ok()) return stream.status();
     image_ = absl::StrCat(dir_, "/layer-", layers_, ".squashfs");
-    return WriteSquashfsLayer((*stream)->tar(), image_, SquashfsOptions{});
+    return WriteSquashfsLayer((*stream)->tar(), image_, options_);
   }
 
   // Converts and mounts `tar`, and applies it to directory_ as the store's
@@ -117,6 +117,7 @@ class SquashfsLayerTest : public ::testing::Test {
   std::string directory_;
   std::string image_;
   int layers_ = 0;
+  SquashfsOptions options_;
 };
 
 // A VFS_CAP_REVISION_2 security.capability value granting
@@ -190,6 +191,29 @@ TEST_F(SquashfsLayerTest, MountedTreeMatchesDirectoryApply) {
   std::map<std::string, std::string> mounted = testing::SnapshotTree(mountpoint_);
   EXPECT_EQ(mounted, testing::SnapshotTree(directory_));
   EXPECT_TRUE(mounted.count("usr/bin/tool")) << "the snapshot saw the tree";
+}
+
+TEST_F(SquashfsLayerTest, UncompressedImageMatchesDirectoryApply) {
+  options_.compressor = SquashfsCompressor::kNone;
+  ConvertMountAndApply(RichLayer());
+  std::map<std::string, std::string> mounted = testing::SnapshotTree(mountpoint_);
+  EXPECT_EQ(mounted, testing::SnapshotTree(directory_));
+  EXPECT_TRUE(mounted.count("usr/bin/tool")) << "the snapshot saw the tree";
+  // data/big is 300 KiB of one byte, which any compressor shrinks.
+  struct stat image;
+  ASSERT_EQ(stat(image_.c_str(), &image), 0);
+  EXPECT_GT(image.st_size, 300 << 10) << "blocks were compressed";
+}
+
+TEST(SquashfsCompressorTest, ParsesNamesAndRejectsOthers) {
+  EXPECT_EQ(ParseSquashfsCompressor("zstd").value(), SquashfsCompressor::kZstd);
+  EXPECT_EQ(ParseSquashfsCompressor("lz4").value(), SquashfsCompressor::kLz4);
+  EXPECT_EQ(ParseSquashfsCompressor("gzip").value(), SquashfsCompressor::kGzip);
+  EXPECT_EQ(ParseSquashfsCompressor("none").value(), SquashfsCompressor::kNone);
+  absl::StatusOr<SquashfsCompressor> invalid = ParseSquashfsCompressor("xz");
+  ASSERT_FALSE(invalid.ok());
+  EXPECT_EQ(invalid.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(invalid.status().message()), ::testing::HasSubstr("\"xz\""));
 }
 
 TEST_F(SquashfsLayerTest, FilesKeepContentOwnersModesAndTimes) {

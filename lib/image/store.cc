@@ -129,6 +129,18 @@ LayerFormat Store::NewLayerFormat() const {
   return LoopMountsAvailable() ? LayerFormat::kSquashfs : LayerFormat::kDirectory;
 }
 
+absl::StatusOr<SquashfsOptions> Store::NewSquashfsOptions() const {
+  SquashfsOptions options;
+  options.compressor = options_.squashfs_compressor;
+  const char* forced = getenv("PYCONTAIN_SQUASHFS_COMPRESSOR");
+  if (forced != nullptr && forced[0] != '\0') {
+    absl::StatusOr<SquashfsCompressor> compressor = ParseSquashfsCompressor(forced);
+    if (!compressor.ok()) return Annotate(compressor.status(), "PYCONTAIN_SQUASHFS_COMPRESSOR");
+    options.compressor = *compressor;
+  }
+  return options;
+}
+
 absl::StatusOr<std::string> Store::LayerLower(absl::string_view diff_id) const {
   absl::Status valid = ValidateDigest(diff_id);
   if (!valid.ok()) return valid;
@@ -261,6 +273,21 @@ absl::StatusOr<Image> Store::LoadImage(const format::ImageRecord& record) const 
                      &image.config);
   if (!parsed.ok()) return parsed;
   return image;
+}
+
+absl::StatusOr<std::string> Store::RecordedDiffId(absl::string_view blob_digest) const {
+  absl::StatusOr<std::vector<format::ImageRecord>> records = ReadRecords();
+  if (!records.ok()) return records.status();
+  for (const format::ImageRecord& record : *records) {
+    absl::StatusOr<Image> image = LoadImage(record);
+    if (!image.ok()) return Annotate(image.status(), record.id());
+    const auto& layers = image->manifest.layers();
+    const auto& diff_ids = image->config.rootfs().diff_ids();
+    for (int i = 0; i < layers.size() && i < diff_ids.size(); ++i) {
+      if (layers[i].digest() == blob_digest) return diff_ids[i];
+    }
+  }
+  return std::string();
 }
 
 absl::StatusOr<Image> Store::GetImage(absl::string_view reference) const {

@@ -53,6 +53,7 @@
 #include "lib/base/unique_fd.h"
 #include "lib/image/formats.pb.h"
 #include "lib/image/layer_stream.h"
+#include "lib/image/squashfs_layer.h"
 
 namespace pycontain::image {
 
@@ -81,6 +82,9 @@ struct StoreOptions {
   uint64_t max_layer_bytes = 0;
   // The format of layers loaded from now on; a store reads both.
   LayerFormat layer_format = LayerFormat::kAuto;
+  // How new squashfs layers are compressed. $PYCONTAIN_SQUASHFS_COMPRESSOR
+  // ("zstd", "lz4", "gzip" or "none") overrides it.
+  SquashfsCompressor squashfs_compressor = SquashfsCompressor::kZstd;
 };
 
 // An image in the store: its record, manifest and config.
@@ -116,6 +120,9 @@ class Store {
   bool HasLayer(absl::string_view diff_id) const;
   // The format new layers get: options().layer_format with kAuto resolved.
   LayerFormat NewLayerFormat() const;
+  // The options new squashfs layers are written with. Errors:
+  // InvalidArgument for an invalid $PYCONTAIN_SQUASHFS_COMPRESSOR.
+  absl::StatusOr<SquashfsOptions> NewSquashfsOptions() const;
 
   // Returns the directory that holds the layer's tree, for an overlay
   // lower: the unpacked directory, or the squashfs image's mount point,
@@ -166,6 +173,9 @@ class Store {
   absl::StatusOr<UniqueFd> Lock(int operation) const;
   absl::StatusOr<std::vector<format::ImageRecord>> ReadRecords() const;
   absl::StatusOr<Image> LoadImage(const format::ImageRecord& record) const;
+  // The diff id that an image in the store gives the layer blob
+  // `blob_digest`, or "" when no image lists it. The caller holds the lock.
+  absl::StatusOr<std::string> RecordedDiffId(absl::string_view blob_digest) const;
   absl::Status WriteRecord(const format::ImageRecord& record) const;
   absl::Status DetachUnusedLayerMounts(const std::vector<std::string>& diff_ids) const;
 
@@ -200,6 +210,22 @@ class Transaction {
   absl::StatusOr<LayerResult> AddLayer(absl::string_view digest,
                                        absl::string_view expected_diff_id);
 
+  // Stages the blob read from `fd` (from its current offset) and unpacks
+  // it in the same pass, as AddBlob and AddLayer together would with one
+  // read of the input instead of three. `expected_digest` and
+  // `expected_diff_id` may each be empty. A layer already staged or stored
+  // is reused as it is. With both digests known, finding it costs a stat.
+  // With neither, it costs a hash of the input when the store contains a
+  // blob of the same size; otherwise the pass runs and its copy is dropped.
+  // Errors: DataLoss for a digest that does not match, and those of
+  // AddLayer; the staged files then go with the transaction.
+  struct LayerBlobResult {
+    std::string digest;
+    LayerResult layer;
+  };
+  absl::StatusOr<LayerBlobResult> AddLayerBlob(int fd, absl::string_view expected_digest,
+                                               absl::string_view expected_diff_id);
+
   // Records an image with the manifest blob `manifest_digest` (staged or
   // stored) and `names`. Checks that the config and every layer are staged
   // or stored. Returns the image id.
@@ -221,12 +247,24 @@ class Transaction {
       : store_(store), lock_(std::move(lock)), staging_(std::move(staging)),
         staging_path_(std::move(staging_path)) {}
 
+  // The diff id of a layer that is staged or stored for the blob `digest`,
+  // or "" when there is none.
+  absl::StatusOr<std::string> KnownDiffId(absl::string_view digest,
+                                          absl::string_view expected_diff_id) const;
+  // Unpacks `stream` into staging and checks its digests.
+  absl::StatusOr<LayerResult> ConvertLayer(LayerStream& stream, absl::string_view digest,
+                                           absl::string_view expected_diff_id,
+                                           const LayerStreamOptions& options);
+  // Whether a staged or stored blob has `size` bytes.
+  bool HasBlobOfSize(off_t size) const;
+
   const Store* store_;
   UniqueFd lock_;
   UniqueFd staging_;
   std::string staging_path_;
   absl::flat_hash_map<std::string, std::string> staged_blobs_;   // digest -> path
   absl::flat_hash_map<std::string, std::string> staged_layers_;  // diff id -> path
+  absl::flat_hash_map<std::string, std::string> staged_diff_ids_;  // blob -> diff id
   std::vector<format::ImageRecord> records_;
   bool committed_ = false;
 };

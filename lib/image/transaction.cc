@@ -1,4 +1,5 @@
 // Transaction: staging and committing images into the store (store.h).
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -91,6 +92,7 @@ absl::StatusOr<std::string> Transaction::AddBlob(int fd,
   std::string digest = hasher.Finish();
   absl::Status matches = CheckDigest(digest, expected, "blob");
   if (!matches.ok()) return matches;
+  if (fsync(out->get()) != 0) return ErrnoError(errno, "fsync", temporary);
 
   std::string staged = DigestHex(digest);
   if (renameat(staging_.get(), temporary.c_str(), staging_.get(),
@@ -132,18 +134,40 @@ absl::StatusOr<std::string> Transaction::BlobPath(absl::string_view digest) cons
   return absl::NotFoundError(absl::StrCat("blob ", digest, " not found"));
 }
 
+absl::StatusOr<std::string> Transaction::KnownDiffId(
+    absl::string_view digest, absl::string_view expected_diff_id) const {
+  auto stored = [&](const std::string& diff_id) {
+    return staged_layers_.contains(diff_id) || store_->HasLayer(diff_id);
+  };
+  if (!expected_diff_id.empty()) {
+    std::string key(expected_diff_id);
+    return stored(key) ? key : "";
+  }
+  auto staged = staged_diff_ids_.find(std::string(digest));
+  if (staged != staged_diff_ids_.end()) return staged->second;
+  // A layer whose diff id is the blob's digest has this blob as its tar
+  // stream: the blob is uncompressed.
+  std::string same(digest);
+  if (stored(same)) return same;
+  absl::StatusOr<std::string> recorded = store_->RecordedDiffId(digest);
+  if (!recorded.ok()) return recorded.status();
+  if (!recorded->empty() && stored(*recorded)) return *recorded;
+  return std::string();
+}
+
 absl::StatusOr<Transaction::LayerResult> Transaction::AddLayer(
     absl::string_view digest, absl::string_view expected_diff_id) {
-  LayerResult result;
   if (!expected_diff_id.empty()) {
     absl::Status valid = ValidateDigest(expected_diff_id);
     if (!valid.ok()) return valid;
-    std::string key(expected_diff_id);
-    if (staged_layers_.contains(key) || store_->HasLayer(key)) {
-      result.diff_id = key;
-      result.reused = true;
-      return result;
-    }
+  }
+  absl::StatusOr<std::string> known = KnownDiffId(digest, expected_diff_id);
+  if (!known.ok()) return known.status();
+  if (!known->empty()) {
+    LayerResult result;
+    result.diff_id = *known;
+    result.reused = true;
+    return result;
   }
 
   absl::StatusOr<std::string> blob_path = BlobPath(digest);
@@ -157,58 +181,170 @@ absl::StatusOr<Transaction::LayerResult> Transaction::AddLayer(
   absl::StatusOr<std::unique_ptr<LayerStream>> stream = LayerStream::Open(
       *std::move(blob), absl::StrCat("layer ", digest), stream_options);
   if (!stream.ok()) return stream.status();
+  return ConvertLayer(**stream, digest, expected_diff_id, stream_options);
+}
 
+absl::StatusOr<Transaction::LayerResult> Transaction::ConvertLayer(
+    LayerStream& stream, absl::string_view digest, absl::string_view expected_diff_id,
+    const LayerStreamOptions& options) {
   absl::StatusOr<std::string> directory = MakeTempDirAt(staging_.get(), "layer-");
   if (!directory.ok()) return directory.status();
   bool squashfs = store_->NewLayerFormat() == LayerFormat::kSquashfs;
   absl::StatusOr<ApplyStats> applied;
   std::string unpacked = *directory;  // what moves into the store
   if (squashfs) {
+    absl::StatusOr<SquashfsOptions> squashfs_options = store_->NewSquashfsOptions();
+    if (!squashfs_options.ok()) return squashfs_options.status();
     unpacked = absl::StrCat(*directory, "/layer.squashfs");
-    applied = WriteSquashfsLayer((*stream)->tar(),
-                                 absl::StrCat(staging_path_, "/", unpacked),
-                                 SquashfsOptions{});
+    applied = WriteSquashfsLayer(stream.tar(), absl::StrCat(staging_path_, "/", unpacked),
+                                 *squashfs_options);
   } else {
     absl::StatusOr<UniqueFd> root =
         OpenAt(staging_.get(), *directory, O_PATH | O_DIRECTORY);
     if (!root.ok()) return root.status();
     ApplyOptions apply;
     apply.whiteouts = WhiteoutMode::kOverlay;
-    applied = ApplyLayer((*stream)->tar(), root->get(), apply);
+    applied = ApplyLayer(stream.tar(), root->get(), apply);
   }
-  if (!applied.ok() && (*stream)->limit_exceeded()) {
+  std::string name = digest.empty() ? stream.name() : absl::StrCat("layer ", digest);
+  if (!applied.ok() && stream.limit_exceeded()) {
     return absl::ResourceExhaustedError(absl::StrCat(
-        "layer ", digest, " is larger than the limit of ",
-        stream_options.max_uncompressed_bytes, " bytes uncompressed"));
+        name, " is larger than the limit of ", options.max_uncompressed_bytes,
+        " bytes uncompressed"));
   }
-  if (!applied.ok()) {
-    return Annotate(applied.status(), absl::StrCat("layer ", digest));
-  }
-  absl::Status finished = (*stream)->Finish();
+  if (!applied.ok()) return Annotate(applied.status(), name);
+  absl::Status finished = stream.Finish();
   if (!finished.ok()) return finished;
-  absl::Status matches =
-      CheckDigest((*stream)->blob_digest(), digest, "layer blob");
+  absl::Status matches = CheckDigest(stream.blob_digest(), digest, "layer blob");
   if (matches.ok()) {
-    matches = CheckDigest((*stream)->diff_id(), expected_diff_id,
-                          absl::StrCat("uncompressed layer ", digest));
+    matches = CheckDigest(stream.diff_id(), expected_diff_id,
+                          absl::StrCat("uncompressed layer ", stream.blob_digest()));
   }
   if (!matches.ok()) return matches;
 
-  result.diff_id = (*stream)->diff_id();
-  result.compression = (*stream)->compression();
+  LayerResult result;
+  result.diff_id = stream.diff_id();
+  result.compression = stream.compression();
+  if (staged_layers_.contains(result.diff_id) || store_->HasLayer(result.diff_id)) {
+    // The same tree from another blob (such as another compression): keep
+    // the layer already there, which containers may have mounted.
+    result.reused = true;
+    return result;
+  }
+  if (squashfs) {
+    // The image is published by rename in Commit; it must be on disk
+    // before a record can name it.
+    absl::StatusOr<UniqueFd> image = OpenAt(staging_.get(), unpacked, O_RDONLY);
+    if (!image.ok()) return image.status();
+    if (fsync(image->get()) != 0) return ErrnoError(errno, "fsync", unpacked);
+  }
+  // NOTE: an unpacked directory layer is not fsynced file by file, so
+  // after a power loss it may lack data that its record promises.
   std::string staged = absl::StrCat("diff-", DigestHex(result.diff_id),
                                     squashfs ? ".squashfs" : "");
-  if (renameat(staging_.get(), unpacked.c_str(), staging_.get(),
-               staged.c_str()) != 0) {
-    if (errno != EEXIST && errno != ENOTEMPTY) {
-      return ErrnoError(errno, "rename staged layer", staged);
-    }
-  } else {
-    staged_layers_[result.diff_id] = absl::StrCat(staging_path_, "/", staged);
+  if (renameat(staging_.get(), unpacked.c_str(), staging_.get(), staged.c_str()) != 0) {
+    return ErrnoError(errno, "rename staged layer", staged);
   }
+  staged_layers_[result.diff_id] = absl::StrCat(staging_path_, "/", staged);
   Logf(LogLevel::kDebug, "", "image: %s layer %s (%s, %d entries)",
        squashfs ? "converted to squashfs" : "unpacked", result.diff_id,
        CompressionName(result.compression), applied->entries);
+  return result;
+}
+
+bool Transaction::HasBlobOfSize(off_t size) const {
+  struct stat st;
+  for (const auto& [digest, path] : staged_blobs_) {
+    if (stat(path.c_str(), &st) == 0 && st.st_size == size) return true;
+  }
+  std::string directory = absl::StrCat(store_->root(), "/blobs/sha256");
+  DIR* blobs = opendir(directory.c_str());
+  if (blobs == nullptr) return false;
+  bool found = false;
+  while (struct dirent* entry = readdir(blobs)) {
+    if (fstatat(dirfd(blobs), entry->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+        S_ISREG(st.st_mode) && st.st_size == size) {
+      found = true;
+      break;
+    }
+  }
+  closedir(blobs);
+  return found;
+}
+
+absl::StatusOr<Transaction::LayerBlobResult> Transaction::AddLayerBlob(
+    int fd, absl::string_view expected_digest, absl::string_view expected_diff_id) {
+  for (absl::string_view digest : {expected_digest, expected_diff_id}) {
+    if (digest.empty()) continue;
+    absl::Status valid = ValidateDigest(digest);
+    if (!valid.ok()) return valid;
+  }
+  LayerBlobResult result;
+  auto reuse = [&](const std::string& digest,
+                   const std::string& diff_id) -> absl::StatusOr<LayerBlobResult> {
+    absl::StatusOr<Compression> compression = DetectCompression(fd);
+    if (!compression.ok()) return compression.status();
+    result.digest = digest;
+    result.layer.diff_id = diff_id;
+    result.layer.compression = *compression;
+    result.layer.reused = true;
+    return result;
+  };
+
+  // Both known: nothing to read.
+  std::string digest(expected_digest);
+  if (!digest.empty() && BlobPath(digest).ok()) {
+    absl::StatusOr<std::string> known = KnownDiffId(digest, expected_diff_id);
+    if (!known.ok()) return known.status();
+    if (!known->empty()) return reuse(digest, *known);
+  }
+
+  // A blob of the same size may be this one: hash first, and reuse it
+  // when it is. The pass below hashes again, since the file may change.
+  off_t start = lseek(fd, 0, SEEK_CUR);
+  struct stat st;
+  if (digest.empty() && start >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
+      HasBlobOfSize(st.st_size - start)) {
+    absl::StatusOr<std::string> hashed = DigestOfFd(fd);
+    if (!hashed.ok()) return hashed.status();
+    if (BlobPath(*hashed).ok()) {
+      absl::StatusOr<std::string> known = KnownDiffId(*hashed, expected_diff_id);
+      if (!known.ok()) return known.status();
+      if (!known->empty()) return reuse(*hashed, *known);
+    }
+    if (lseek(fd, start, SEEK_SET) < 0) return ErrnoError(errno, "seek blob");
+  }
+
+  // One pass: hash, copy into staging and unpack.
+  std::string temporary = absl::StrCat("blob-", staged_blobs_.size(), ".part");
+  absl::StatusOr<UniqueFd> copy =
+      OpenAt(staging_.get(), temporary, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  if (!copy.ok()) return copy.status();
+  int input = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+  if (input < 0) return ErrnoError(errno, "duplicate blob descriptor");
+  LayerStreamOptions options;
+  options.max_uncompressed_bytes = store_->options().max_layer_bytes;
+  options.copy_blob_to = copy->get();
+  absl::StatusOr<std::unique_ptr<LayerStream>> stream = LayerStream::Open(
+      UniqueFd(input), digest.empty() ? "layer" : absl::StrCat("layer ", digest), options);
+  if (!stream.ok()) return stream.status();
+  absl::StatusOr<LayerResult> layer = ConvertLayer(**stream, digest, expected_diff_id, options);
+  if (!layer.ok()) return layer.status();
+  result.digest = (*stream)->blob_digest();
+  result.layer = *std::move(layer);
+
+  if (BlobPath(result.digest).ok()) {
+    // Discarded: a staged or stored blob has these bytes already.
+    unlinkat(staging_.get(), temporary.c_str(), 0);
+  } else {
+    if (fsync(copy->get()) != 0) return ErrnoError(errno, "fsync", temporary);
+    std::string staged = DigestHex(result.digest);
+    if (renameat(staging_.get(), temporary.c_str(), staging_.get(), staged.c_str()) != 0) {
+      return ErrnoError(errno, "rename staged blob", staged);
+    }
+    staged_blobs_[result.digest] = absl::StrCat(staging_path_, "/", staged);
+  }
+  staged_diff_ids_[result.digest] = result.layer.diff_id;
   return result;
 }
 
@@ -276,8 +412,10 @@ absl::Status Transaction::Commit() {
     std::string target = absl::EndsWith(path, ".squashfs")
                              ? store_->LayerImagePath(diff_id)
                              : store_->LayerPath(diff_id);
-    if (rename(path.c_str(), target.c_str()) != 0 && errno != EEXIST &&
-        errno != ENOTEMPTY) {
+    // Never over a layer that is there already: it may be mounted, and
+    // its image file must stay the one the loop device reads.
+    if (renameat2(AT_FDCWD, path.c_str(), AT_FDCWD, target.c_str(), RENAME_NOREPLACE) != 0 &&
+        errno != EEXIST && errno != ENOTEMPTY) {
       return ErrnoError(errno, "store layer", target);
     }
   }
