@@ -719,9 +719,9 @@ TEST_F(ComposeTest, MalformedFilesStartNothing) {
        "    depends_on: [a]\n"},
       // Valid for the loader, but the second service cannot run: the
       // first must not start either.
-      {"ipc of another service",
+      {"invalid ipc mode",
        "services:\n  a:\n    image: busybox\n    command: [sleep, '1']\n  b:\n"
-       "    image: busybox\n    ipc: 'service:a'\n"},
+       "    image: busybox\n    ipc: 'other'\n"},
       {"missing image", "services:\n  a:\n    image: not-in-the-store\n"},
       {"build", "services:\n  a:\n    build: .\n"},
   };
@@ -1121,6 +1121,143 @@ services:
   EXPECT_THAT(up.err, HasSubstr("service reader: pid"));
   absl::StatusOr<container::ManagedContainer> reader = Find("nodonor-reader-1");
   EXPECT_FALSE(reader.ok() && reader->running());
+  CliResult down = Compose(project, {"down"});
+  ASSERT_EQ(down.status, 0) << Describe(down);
+}
+
+
+TEST_F(ComposeTest, StopRunsLevelsInParallel) {
+  // sleep as PID 1 ignores SIGTERM, so each container takes its whole
+  // grace period. One after another, the four would take 8 s.
+  std::string project = MakeProject("slowstop", {{"compose.yaml", R"(
+x-slow: &slow
+  image: busybox
+  command: ["sleep", "1000"]
+  stop_grace_period: 2s
+services:
+  front:
+    <<: *slow
+    depends_on: [a]
+  a: *slow
+  b: *slow
+  c: *slow
+)"}});
+  CliResult up = Compose(project, {"up", "-d"});
+  ASSERT_EQ(up.status, 0) << Describe(up);
+
+  absl::Time started = absl::Now();
+  CliResult stop = Compose(project, {"stop"});
+  absl::Duration took = absl::Now() - started;
+  ASSERT_EQ(stop.status, 0) << Describe(stop);
+  // Two dependency levels: front, then a, b and c together.
+  EXPECT_GE(took, absl::Seconds(4));
+  EXPECT_LT(took, absl::Seconds(6)) << stop.err;
+  EXPECT_LT(stop.err.find("slowstop-front-1  Stopped"), stop.err.find("slowstop-a-1  Stopping"))
+      << stop.err;
+  for (const char* name : {"slowstop-front-1", "slowstop-a-1", "slowstop-b-1", "slowstop-c-1"}) {
+    absl::StatusOr<container::ManagedContainer> stopped = Find(name);
+    ASSERT_TRUE(stopped.ok()) << name << ": " << stopped.status();
+    EXPECT_EQ(stopped->state.status(), "exited") << name;
+    EXPECT_EQ(stopped->state.exit_code(), 137) << name;
+  }
+
+  CliResult again = Compose(project, {"up", "-d"});
+  ASSERT_EQ(again.status, 0) << Describe(again);
+  started = absl::Now();
+  CliResult down = Compose(project, {"down"});
+  took = absl::Now() - started;
+  ASSERT_EQ(down.status, 0) << Describe(down);
+  EXPECT_LT(took, absl::Seconds(6)) << down.err;
+}
+
+
+TEST_F(ComposeTest, ProjectNameWithoutFile) {
+  std::string project = MakeProject("labelled", {{"compose.yaml", R"(
+services:
+  web:
+    image: busybox
+    command: ["sleep", "1000"]
+    stop_grace_period: 1s
+    depends_on: [db]
+    networks: [default, backend]
+  db:
+    image: busybox
+    command: ["sh", "-c", "trap 'exit 0' TERM; sleep 1000 & wait"]
+    networks: [backend]
+    volumes: ["data:/data"]
+networks:
+  backend: {}
+volumes:
+  data: {}
+)"}});
+  CliResult up = Compose(project, {"up", "-d"});
+  ASSERT_EQ(up.status, 0) << Describe(up);
+  ASSERT_THAT(NetworkNames(), Contains("labelled_backend"));
+
+  // A directory without a Compose file, as docker compose allows.
+  std::string elsewhere = MakeProject("elsewhere", {});
+  auto without_file = [&](const std::vector<std::string>& args) {
+    std::vector<std::string> all = {"compose", "--project-directory", elsewhere, "-p", "labelled"};
+    all.insert(all.end(), args.begin(), args.end());
+    CliResult result = RunCli(all);
+    RememberContainers();
+    return result;
+  };
+  CliResult ps = without_file({"ps"});
+  ASSERT_EQ(ps.status, 0) << Describe(ps);
+  EXPECT_THAT(ps.out, HasSubstr("labelled-web-1"));
+  EXPECT_THAT(ps.out, HasSubstr("labelled-db-1"));
+
+  // stop follows depends_on from the labels, and web's grace period:
+  // sleep as PID 1 ignores SIGTERM until SIGKILL 1 s later.
+  absl::Time started = absl::Now();
+  CliResult stop = without_file({"stop"});
+  absl::Duration took = absl::Now() - started;
+  ASSERT_EQ(stop.status, 0) << Describe(stop);
+  EXPECT_LT(stop.err.find("labelled-web-1  Stopped"), stop.err.find("labelled-db-1  Stopping"))
+      << stop.err;
+  EXPECT_LT(took, absl::Seconds(5)) << stop.err;
+  EXPECT_EQ(Find("labelled-web-1")->state.status(), "exited");
+
+  CliResult down = without_file({"down", "-v"});
+  ASSERT_EQ(down.status, 0) << Describe(down);
+  EXPECT_THAT(down.err, HasSubstr("Container labelled-web-1  Removed"));
+  EXPECT_THAT(down.err, HasSubstr("Network labelled_backend  Removed"));
+  EXPECT_THAT(down.err, HasSubstr("Network labelled_default  Removed"));
+  EXPECT_THAT(down.err, HasSubstr("Volume labelled_data  Removed"));
+  EXPECT_THAT(NetworkNames(), Not(Contains("labelled_backend")));
+
+  // Without -p there is nothing to go on.
+  CliResult nameless = RunCli({"compose", "--project-directory", elsewhere, "down"});
+  EXPECT_NE(nameless.status, 0);
+  EXPECT_THAT(nameless.err, HasSubstr("no Compose file found"));
+}
+
+
+TEST_F(ComposeTest, ExecGetsServiceUlimits) {
+  std::string project = MakeProject("limits", {{"compose.yaml", R"(
+services:
+  app:
+    image: busybox
+    command: ["sh", "-c", "trap 'exit 0' TERM; sleep 1000 & wait"]
+    ulimits:
+      nofile:
+        soft: 100
+        hard: 200
+      nproc: 300
+)"}});
+  CliResult up = Compose(project, {"up", "-d"});
+  ASSERT_EQ(up.status, 0) << Describe(up);
+  // The first process has them; an exec'd command must too, as with
+  // docker compose exec.
+  CliResult first = Compose(project, {"exec", "app", "sh", "-c",
+                                      "grep -E 'open files|processes' /proc/1/limits"});
+  ASSERT_EQ(first.status, 0) << Describe(first);
+  EXPECT_THAT(first.out, ::testing::ContainsRegex("open files +100 +200"));
+  CliResult exec = Compose(project, {"exec", "app", "sh", "-c",
+                                     "echo $(ulimit -Sn) $(ulimit -Hn) $(ulimit -Su) $(ulimit -Hu)"});
+  ASSERT_EQ(exec.status, 0) << Describe(exec);
+  EXPECT_EQ(exec.out, "100 200 300 300\n");
   CliResult down = Compose(project, {"down"});
   ASSERT_EQ(down.status, 0) << Describe(down);
 }

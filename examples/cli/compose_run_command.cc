@@ -210,7 +210,14 @@ int ComposeRunCommand(compose::LoadOptions options, const std::string& command,
   if (command == "run" && !parsed->positional.empty()) {
     options.services = {parsed->positional[0]};
   }
+  // As docker compose, these work from the containers' labels when -p
+  // names the project and there is no Compose file.
+  options.allow_missing_files = command == "down" || command == "ps" || command == "stop" ||
+                                command == "start" || command == "restart" || command == "logs";
   absl::StatusOr<compose::Project> project = compose::LoadProject(options);
+  if (project.ok() && project->files.empty()) {
+    project = compose::ProjectFromContainers(project->name);
+  }
   if (!project.ok()) return Fail(project.status().message());
   PrintWarnings(*project);
   struct sigaction action = {};

@@ -185,6 +185,20 @@ absl::StatusOr<Project> LoadProject(const LoadOptions& options) {
 
   absl::StatusOr<std::vector<std::string>> files =
       ComposeFiles(options, cwd, workdir, *environment);
+  // Only the search for a default file returns NotFound here.
+  if (!files.ok() && files.status().code() == absl::StatusCode::kNotFound &&
+      options.allow_missing_files) {
+    Project named;
+    named.directory = workdir;
+    named.model = Node::Mapping();
+    absl::StatusOr<std::string> name = ProjectName(options, *environment, named.model, workdir);
+    bool given = !options.project_name.empty() ||
+                 !ValueOf(*environment, "COMPOSE_PROJECT_NAME").empty();
+    if (!given || !name.ok()) return files.status();
+    named.name = *name;
+    named.environment = *std::move(environment);
+    return named;
+  }
   if (!files.ok()) return files.status();
 
   Project project;

@@ -79,6 +79,12 @@ struct LoadOptions {
   // The directory that relative -f paths and the default file search start
   // from; empty: the current directory.
   std::string working_directory;
+  // When no Compose file is found but a project name is given (-p or
+  // COMPOSE_PROJECT_NAME), return a Project with that name, the working
+  // directory, no files and an empty model instead of NotFound. The
+  // commands that work from the containers' labels set it
+  // (ProjectFromContainers in runner.h).
+  bool allow_missing_files = false;
 };
 
 struct Project {

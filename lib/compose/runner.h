@@ -68,6 +68,16 @@ struct DownOptions {
 
 absl::Status Down(const Project& project, const DownOptions& options, const Printer& print);
 
+// Rebuilds project `name` from the labels of its containers and volumes,
+// for commands given -p and no Compose file, as docker compose allows for
+// `down`. The model has the services with their depends_on, stop_signal
+// and stop_grace_period, the networks they joined that are not external,
+// and the volumes `up` created. A project without containers has no
+// services.
+// Containers made before these labels existed stop with the defaults,
+// and their networks are not found.
+absl::StatusOr<Project> ProjectFromContainers(const std::string& name);
+
 // The project's containers (`compose ps`): those of `services` (empty:
 // all), sorted by service and number; `all` includes stopped ones.
 absl::StatusOr<std::vector<container::ManagedContainer>> ProjectContainers(

@@ -84,6 +84,11 @@ absl::Status CreateInitMountpoint(const container::ManagedContainer& container);
 void StopSettings(const Project& project, const std::string& service, int* signal,
                   absl::Duration* grace);
 
+// Returns the value of kDependsOnLabel for the normalized `service`: its
+// depends_on entries and the services its ipc, pid, network_mode and
+// volumes_from name (as service_started), "" when there are none.
+std::string DependsOnLabel(const yaml::Node& service);
+
 // The value of label `key`, or "".
 std::string LabelOf(const container::ManagedContainer& container, absl::string_view key);
 

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <map>
 #include <mutex>
 #include <thread>
 
@@ -11,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
+#include "lib/compose/finalize.h"
 #include "lib/compose/runner.h"
 #include "lib/compose/runner_internal.h"
 #include "lib/container/restart.h"
@@ -116,6 +118,52 @@ absl::Status StopAll(const Project& project,
   return status;
 }
 
+// Groups `containers` by the dependency level of their service, the last
+// level first: a service's level is one more than the highest level of
+// the services it depends on, so no service depends on another of its
+// level. Containers of services the project does not have (orphans) come
+// in the first group.
+std::vector<std::vector<container::ManagedContainer>> GroupForStop(
+    const Project& project, const std::vector<container::ManagedContainer>& containers) {
+  std::map<std::string, int> levels;
+  absl::StatusOr<std::vector<std::string>> order = DependencyOrder(project, {});
+  int top = 0;
+  if (order.ok()) {
+    // The order puts every dependency before its dependants.
+    for (const std::string& service : *order) {
+      int level = 0;
+      for (const Dependency& dependency : DependenciesOf(*project.Service(service))) {
+        auto found = levels.find(dependency.service);
+        if (found != levels.end()) level = std::max(level, found->second + 1);
+      }
+      levels[service] = level;
+      top = std::max(top, level);
+    }
+  }
+  std::vector<std::vector<container::ManagedContainer>> groups(top + 2);
+  for (const container::ManagedContainer& container : containers) {
+    auto found = levels.find(LabelOf(container, kServiceLabel));
+    int level = found == levels.end() ? top + 1 : found->second;
+    groups[top + 1 - level].push_back(container);
+  }
+  return groups;
+}
+
+// Stops `containers`, dependants before their dependencies as docker
+// compose does, and the containers of one dependency level at once, so
+// that a project takes about one grace period per level.
+absl::Status StopInLevels(const Project& project,
+                          const std::vector<container::ManagedContainer>& containers,
+                          const Printer& print) {
+  for (const std::vector<container::ManagedContainer>& group :
+       GroupForStop(project, containers)) {
+    if (group.empty()) continue;
+    absl::Status stopped = StopAll(project, group, print);
+    if (!stopped.ok()) return stopped;
+  }
+  return absl::OkStatus();
+}
+
 // Whether the container's service is gone from the project. Services of
 // profiles that are not enabled are still the project's, as in docker
 // compose.
@@ -158,10 +206,7 @@ absl::Status Down(const Project& project, const DownOptions& options, const Prin
     removing.push_back(std::move(container));
   }
 
-  // Dependants stop before what they depend on, then the rest (one-off
-  // and orphan containers).
-  absl::Status status = StopServices(project, {}, print);
-  if (status.ok()) status = StopAll(project, removing, print);
+  absl::Status status = StopInLevels(project, removing, print);
 
   for (const container::ManagedContainer& container : removing) {
     absl::Status removed =
@@ -229,22 +274,13 @@ absl::Status StartServices(const Project& project, const std::vector<std::string
 
 absl::Status StopServices(const Project& project, const std::vector<std::string>& services,
                           const Printer& print) {
+  // Also rejects an unknown service.
   absl::StatusOr<std::vector<std::string>> order = DependencyOrder(project, services);
   if (!order.ok()) return order.status();
-  // Dependants stop before what they depend on.
-  std::reverse(order->begin(), order->end());
-  for (const std::string& service : *order) {
-    if (!services.empty() &&
-        std::find(services.begin(), services.end(), service) == services.end()) {
-      continue;
-    }
-    absl::StatusOr<std::vector<container::ManagedContainer>> containers =
-        ProjectContainers(project, {service}, /*all=*/false);
-    if (!containers.ok()) return containers.status();
-    absl::Status stopped = StopAll(project, *containers, print);
-    if (!stopped.ok()) return stopped;
-  }
-  return absl::OkStatus();
+  absl::StatusOr<std::vector<container::ManagedContainer>> containers =
+      ProjectContainers(project, services.empty() ? *order : services, /*all=*/false);
+  if (!containers.ok()) return containers.status();
+  return StopInLevels(project, *containers, print);
 }
 
 absl::Status RestartServices(const Project& project, const std::vector<std::string>& services,

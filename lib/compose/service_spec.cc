@@ -13,10 +13,12 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "lib/base/units.h"
 #include "lib/compose/convert.h"
+#include "lib/compose/runner_internal.h"
 #include "lib/container/health.h"
 #include "lib/container/restart.h"
 #include "lib/container/volume.h"
@@ -609,6 +611,31 @@ void ApplyLabels(Context& context, int number, const OneOffOptions& one_off) {
   labels[kOneoffLabel] = one_off.one_off ? "True" : "False";
   labels[kConfigHashLabel] = ServiceConfigHash(context.node);
   labels[kProjectDirectoryLabel] = context.project.directory;
+  std::string depends_on = runner_internal::DependsOnLabel(context.node);
+  if (!depends_on.empty()) labels[kDependsOnLabel] = depends_on;
+  if (const Node* signal = context.node.Find("stop_signal")) {
+    labels[kStopSignalLabel] = signal->scalar;
+  }
+  if (const Node* grace = context.node.Find("stop_grace_period")) {
+    labels[kStopGracePeriodLabel] = grace->scalar;
+  }
+}
+
+// Lists the host names of the project networks that the container joins,
+// leaving out external ones, which `down` must keep.
+void ApplyNetworksLabel(Context& context) {
+  std::vector<std::string> names;
+  const Node* declared = context.project.model.Find("networks");
+  const Node* joined = context.node.Find("networks");
+  if (declared == nullptr || joined == nullptr) return;
+  for (const yaml::Entry& entry : joined->entries) {
+    const Node* network = declared->Find(entry.key);
+    if (network == nullptr || IsTrue(network->Find("external"))) continue;
+    const Node* name = network->Find("name");
+    names.push_back(name != nullptr ? name->scalar
+                                    : absl::StrCat(context.project.name, "_", entry.key));
+  }
+  if (!names.empty()) context.plan->create.labels[kNetworksLabel] = absl::StrJoin(names, ",");
 }
 
 }  // namespace
@@ -633,6 +660,7 @@ absl::StatusOr<ServiceContainer> PlanServiceContainer(const Project& project,
 
   ApplyProcess(context);
   ApplyLabels(context, number, one_off);
+  ApplyNetworksLabel(context);
   WarnUnapplied(context);
   for (absl::Status status :
        {ApplyImageAndCommand(context), ApplyMemory(context), ApplyUlimits(context),

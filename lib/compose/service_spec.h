@@ -38,6 +38,16 @@ inline constexpr char kContainerNumberLabel[] = "com.docker.compose.container-nu
 inline constexpr char kOneoffLabel[] = "com.docker.compose.oneoff";
 inline constexpr char kConfigHashLabel[] = "com.docker.compose.config-hash";
 inline constexpr char kProjectDirectoryLabel[] = "com.docker.compose.project.working_dir";
+// The service's dependencies as docker compose writes them:
+// "SERVICE:CONDITION:RESTART" joined by commas.
+inline constexpr char kDependsOnLabel[] = "com.docker.compose.depends_on";
+// pycontain's own: the service's stop_signal and stop_grace_period as
+// written, and the host names of the project networks (not external ones)
+// that the container joins, joined by commas. With the labels above they
+// let `down`, `ps` and `stop` work without the Compose file.
+inline constexpr char kStopSignalLabel[] = "dev.pycontain.compose.stop_signal";
+inline constexpr char kStopGracePeriodLabel[] = "dev.pycontain.compose.stop_grace_period";
+inline constexpr char kNetworksLabel[] = "dev.pycontain.compose.networks";
 
 // A network that the container joins after it started, beyond the first
 // one (spec.network).

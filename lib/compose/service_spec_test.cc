@@ -345,8 +345,9 @@ services:
 
 TEST_F(ServiceSpecTest, FieldsThatCannotApplyAreErrors) {
   const std::vector<std::pair<std::string, std::string>> cases = {
-      {"ipc: \"service:other\"", "ipc: \"service:other\" is not supported yet"},
-      {"pid: \"service:other\"", "pid: \"service:other\" is not supported yet"},
+      {"ipc: \"container:\"", "ipc: \"container:\" is not a valid IPC mode"},
+      {"ipc: \"other\"", "ipc: \"other\" is not a valid IPC mode"},
+      {"pid: \"private\"", "pid: \"private\" is not a valid PID mode"},
       {"security_opt: [\"label=disable\", \"bogus=1\"]", "unknown option \"bogus=1\""},
       {"restart: sometimes", "invalid restart policy \"sometimes\""},
       {"stop_signal: SIGNOPE", "unknown signal \"SIGNOPE\""},
@@ -362,6 +363,31 @@ TEST_F(ServiceSpecTest, FieldsThatCannotApplyAreErrors) {
     EXPECT_EQ(plan.status().code(), absl::StatusCode::kInvalidArgument) << field;
     EXPECT_THAT(plan.status().message(), HasSubstr(message)) << field;
   }
+}
+
+TEST_F(ServiceSpecTest, IpcAndPidDonors) {
+  absl::StatusOr<ServiceContainer> plan = Plan(
+      "services:\n  web:\n    image: base:1\n    ipc: service:other\n"
+      "    pid: container:shop-db-1\n  other:\n    image: base:1\n",
+      "web");
+  ASSERT_TRUE(plan.ok()) << plan.status();
+  EXPECT_EQ(plan->ipc_donor.service, "other");
+  EXPECT_EQ(plan->ipc_donor.container, "");
+  EXPECT_EQ(plan->pid_donor.service, "");
+  EXPECT_EQ(plan->pid_donor.container, "shop-db-1");
+  // The donors' ids are set when the container is created.
+  EXPECT_FALSE(plan->create.spec.namespaces().has_join_ipc());
+  EXPECT_FALSE(plan->create.spec.namespaces().has_join_pid());
+  EXPECT_FALSE(plan->create.spec.namespaces().has_ipc());
+  EXPECT_FALSE(plan->create.spec.namespaces().has_pid());
+  EXPECT_EQ(plan->create.labels.at(kDependsOnLabel), "other:service_started:false");
+
+  absl::StatusOr<ServiceContainer> shareable =
+      Plan("services:\n  web:\n    image: base:1\n    ipc: shareable\n", "web");
+  ASSERT_TRUE(shareable.ok()) << shareable.status();
+  EXPECT_TRUE(shareable->ipc_donor.empty());
+  EXPECT_FALSE(shareable->create.spec.namespaces().has_ipc());
+  EXPECT_EQ(shareable->create.labels.count(kDependsOnLabel), 0u);
 }
 
 TEST_F(ServiceSpecTest, MissingImageAndBuild) {
