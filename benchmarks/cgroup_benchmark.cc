@@ -7,7 +7,9 @@
 // and CPU limits, reads the receipt back and removes it: the work a run
 // adds for its cgroup (target: at most 0.3 ms). BM_RunTrueWithLimits and
 // BM_RunTrueWithoutLimits put that beside a whole run of /bin/true; both
-// create a cgroup, the second without limits.
+// create a cgroup, the second without limits. BM_RunTrueLimitsAdded
+// alternates the two runs, so that both meet the same load, and reports
+// the difference of their medians (added_us).
 // BM_CpusHalfBusyLoop runs a busy loop under --cpus 0.5 for 2 s and
 // reports the CPU time it got per second of wall time ("cores"), which
 // should be about 0.5.
@@ -18,7 +20,9 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <string>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
@@ -84,6 +88,39 @@ void BM_RunTrueWithLimits(benchmark::State& state) { RunTrue(state, true); }
 void BM_RunTrueWithoutLimits(benchmark::State& state) { RunTrue(state, false); }
 BENCHMARK(BM_RunTrueWithLimits)->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_RunTrueWithoutLimits)->Unit(benchmark::kMicrosecond);
+
+// Runs /bin/true without and then with the limits in each iteration, so
+// that both see the same load, and reports the medians of each and their
+// difference: what the limited cgroup adds to a run.
+void BM_RunTrueLimitsAdded(benchmark::State& state) {
+  std::vector<double> without_us, with_us;
+  for (auto _ : state) {
+    for (bool limits : {false, true}) {
+      pycontain::spec::ContainerSpec spec;
+      spec.mutable_root()->set_path(BusyboxRoot());
+      spec.mutable_process()->add_args("/bin/true");
+      if (limits) SetLimits(spec.mutable_resources());
+      absl::Time start = absl::Now();
+      absl::StatusOr<pycontain::spec::RunResult> result = pycontain::container::Run(spec);
+      double micros = absl::ToDoubleMicroseconds(absl::Now() - start);
+      if (!result.ok()) {
+        state.SkipWithError(std::string(result.status().message()).c_str());
+        return;
+      }
+      (limits ? with_us : without_us).push_back(micros);
+    }
+  }
+  auto median = [](std::vector<double>& values) {
+    std::sort(values.begin(), values.end());
+    return values[values.size() / 2];
+  };
+  double without = median(without_us);
+  double with = median(with_us);
+  state.counters["without_us"] = without;
+  state.counters["with_us"] = with;
+  state.counters["added_us"] = with - without;
+}
+BENCHMARK(BM_RunTrueLimitsAdded)->Iterations(200)->Unit(benchmark::kMicrosecond);
 
 void BM_CpusHalfBusyLoop(benchmark::State& state) {
   double cores = 0;

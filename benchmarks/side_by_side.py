@@ -260,11 +260,19 @@ class InProcessPycontain(Tool):
     the driver measures around container::Run.
     """
 
-    def __init__(self, program, rootfs, prefix, isolation_only=False):
+    def __init__(self, program, rootfs, prefix, isolation_only=False, netns_pool=True):
         flags = " --isolation-only" if isolation_only else ""
-        super().__init__("pycontain-lib-isolation" if isolation_only else "pycontain-lib",
-                         f"{program} --paced{flags} --rootfs {rootfs} (container::Run per line)")
+        name = "pycontain-lib-isolation" if isolation_only else "pycontain-lib"
+        environment = ""
+        if not netns_pool:
+            # The same library with its pool of network namespaces off, so
+            # that every run pays for CLONE_NEWNET as the other tools do.
+            name += "-nopool"
+            environment = "PYCONTAIN_NETNS_POOL=0 "
+        super().__init__(name, f"{environment}{program} --paced{flags} --rootfs {rootfs} "
+                               "(container::Run per line)")
         self.isolation_only = isolation_only
+        self.netns_pool = netns_pool
         self.program = program
         self.rootfs = rootfs
         self.prefix = prefix
@@ -279,6 +287,7 @@ class InProcessPycontain(Tool):
             [self.program, "--paced", "--rootfs", self.rootfs, "--id-prefix",
              f"{self.prefix}-{self.name}"]
             + (["--isolation-only"] if self.isolation_only else []),
+            env=dict(os.environ, PYCONTAIN_NETNS_POOL="2" if self.netns_pool else "0"),
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.stderr_file,
             text=True, bufsize=1)
         self.run_once("probe")
@@ -335,6 +344,7 @@ def build_tools(args, prefix):
                                 f"{prefix}-cli-{i}", "--", "/bin/true"]),
         InProcessPycontain(args.run_loop, rootfs, prefix),
         InProcessPycontain(args.run_loop, rootfs, prefix, isolation_only=True),
+        InProcessPycontain(args.run_loop, rootfs, prefix, netns_pool=False),
     ]
 
 

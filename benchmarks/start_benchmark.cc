@@ -8,6 +8,8 @@
 // Cases:
 //   BM_RunTrue          container::Run of /bin/true in the busybox root
 //   BM_RunTrueHostRoot  the same on the embedded default root
+//   BM_RunTrueWithoutPool  BM_RunTrue with the pool of network namespaces
+//                       off, so that each run makes its own (CLONE_NEWNET)
 //   BM_ForkExecTrue     posix_spawn of the host's /bin/true and its reap
 //   BM_RunTruePhases    BM_RunTrue with Start, Wait and the destructor timed
 //   BM_CloneExit/NS     clone3 with one new namespace (or all six), _exit
@@ -41,6 +43,7 @@
 #include "absl/strings/str_cat.h"
 #include "benchmark/benchmark.h"
 #include "lib/container/container.h"
+#include "lib/ns/netns_pool.h"
 #include "lib/spec/container.pb.h"
 
 extern char** environ;
@@ -107,6 +110,16 @@ void BM_RunTrue(benchmark::State& state) {
   ContainerSpec spec;
   if (!MakeBusyboxSpec(state, spec)) return;
   RunContainers(state, spec);
+}
+
+// BM_RunTrue with every network namespace made on the start path, as
+// before the pool existed and as the other tools do.
+void BM_RunTrueWithoutPool(benchmark::State& state) {
+  ContainerSpec spec;
+  if (!MakeBusyboxSpec(state, spec)) return;
+  pycontain::ns::SetNetworkNamespacePoolSize(0);
+  RunContainers(state, spec);
+  pycontain::ns::SetNetworkNamespacePoolSize(pycontain::ns::kDefaultNetworkNamespacePoolSize);
 }
 
 // /bin/true on the embedded default root: the host's root read-only, with a
@@ -225,6 +238,7 @@ void RegisterCloneExitCases() {
 }
 
 BENCHMARK(BM_RunTrue)->UseRealTime()->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_RunTrueWithoutPool)->UseRealTime()->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_RunTrueHostRoot)->UseRealTime()->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_ForkExecTrue)->UseRealTime()->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_RunTruePhases)->UseRealTime()->Unit(benchmark::kMicrosecond);
