@@ -1262,5 +1262,49 @@ services:
   ASSERT_EQ(down.status, 0) << Describe(down);
 }
 
+
+TEST_F(ComposeTest, PolicyRestartRejoinsAllNetworks) {
+  // app fails once, and its restart policy starts it again without the
+  // CLI: the monitor must join both networks again.
+  std::string project = MakeProject("rejoin", {{"compose.yaml", absl::StrCat(R"(
+services:
+  app:
+    image: busybox
+    command: ["sh", "-c", "if [ -e /once ]; then )", kIdle, R"(; else touch /once; exit 1; fi"]
+    restart: on-failure
+    networks: [front, back]
+  db:
+    image: busybox
+    command: ["sh", "-c", ")", kIdle, R"("]
+    networks:
+      back:
+        aliases: [database]
+  proxy:
+    image: busybox
+    command: ["sh", "-c", ")", kIdle, R"("]
+    networks: [front]
+networks:
+  front: {}
+  back: {}
+)")}});
+  CliResult up = Compose(project, {"up", "-d"});
+  ASSERT_EQ(up.status, 0) << Describe(up);
+  EXPECT_TRUE(Eventually([&] {
+    absl::StatusOr<container::ManagedContainer> app = Find("rejoin-app-1");
+    return app.ok() && app->running() && app->state.restart_count() == 1;
+  }));
+  auto ping = [&](const std::string& from, const std::string& to) {
+    return Compose(project, {"exec", from, "ping", "-c1", "-W2", to}).status;
+  };
+  EXPECT_EQ(ping("app", "database"), 0);
+  EXPECT_EQ(ping("app", "proxy"), 0);
+  EXPECT_EQ(ping("db", "app"), 0);
+  CliResult interfaces = Compose(project, {"exec", "app", "sh", "-c", "ls /sys/class/net"});
+  EXPECT_EQ(interfaces.out, "eth0\neth1\nlo\n") << Describe(interfaces);
+
+  CliResult down = Compose(project, {"down"});
+  ASSERT_EQ(down.status, 0) << Describe(down);
+}
+
 }  // namespace
 }  // namespace pycontain

@@ -25,7 +25,9 @@ absl::Status CreateVolumes(const Project& project, const Printer& print);
 absl::Status RemoveNetworks(const Project& project, const Printer& print);
 absl::Status RemoveVolumes(const Project& project, const Printer& print);
 
-// Joins the running container to the networks after its first one.
+// Joins the running container to the networks after its first one, for a
+// container whose ManagedConfig does not list them (created by an older
+// pycontain); otherwise its monitor joined them already.
 absl::Status ConnectExtraNetworks(const container::ManagedContainer& container,
                                   const std::vector<ExtraNetwork>& networks);
 

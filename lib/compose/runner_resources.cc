@@ -176,7 +176,9 @@ absl::Status RemoveVolumes(const Project& project, const Printer& print) {
 
 absl::Status ConnectExtraNetworks(const container::ManagedContainer& container,
                                   const std::vector<ExtraNetwork>& networks) {
-  if (networks.empty()) return absl::OkStatus();
+  // The monitor has joined them already, unless the container was created
+  // before ManagedConfig listed its networks.
+  if (networks.empty() || !container.config.extra_networks().empty()) return absl::OkStatus();
   absl::StatusOr<std::shared_ptr<net::NetworkHost>> host = OpenHost();
   if (!host.ok()) return host.status();
   for (const ExtraNetwork& network : networks) {

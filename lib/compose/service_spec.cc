@@ -525,6 +525,12 @@ absl::Status ApplyNetworks(Context& context, const std::string& container_name) 
       joined.ipv4_address = address->scalar;
     }
     if (i > 0) {
+      // The monitor joins them on every start (create.extra_networks).
+      container::NetworkConnection& connection =
+          context.plan->create.extra_networks.emplace_back();
+      connection.set_network(joined.network);
+      for (const std::string& alias : joined.aliases) connection.add_aliases(alias);
+      connection.set_ip(joined.ipv4_address);
       context.plan->extra_networks.push_back(std::move(joined));
       continue;
     }

@@ -50,9 +50,9 @@ inline constexpr char kStopGracePeriodLabel[] = "dev.pycontain.compose.stop_grac
 inline constexpr char kNetworksLabel[] = "dev.pycontain.compose.networks";
 
 // A network that the container joins after it started, beyond the first
-// one (spec.network).
-// NOTE: a restart by the restart policy joins only the first network
-// again; `compose start` and `restart` join the others too.
+// one (spec.network). create.extra_networks lists the same networks, which
+// the container's monitor joins on every start, restarts by the restart
+// policy included.
 struct ExtraNetwork {
   std::string network;  // the network's name on the host
   std::vector<std::string> aliases;

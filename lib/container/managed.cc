@@ -307,6 +307,9 @@ absl::StatusOr<ManagedContainer> CreateContainer(const CreateOptions& options) {
   config.set_auto_remove(options.auto_remove);
   *config.mutable_healthcheck() = options.healthcheck;
   *config.mutable_restart_policy() = options.restart_policy;
+  for (const NetworkConnection& network : options.extra_networks) {
+    *config.add_extra_networks() = network;
+  }
   for (const auto& [key, value] : options.labels) (*config.mutable_labels())[key] = value;
   *config.mutable_spec() = options.spec;
   config.mutable_spec()->set_id(config.id());

@@ -105,6 +105,9 @@ struct CreateOptions {
   // Whether the monitor starts the container again after it exits
   // (restart.h). Default: never.
   RestartPolicy restart_policy;
+  // Networks joined after spec.network, each time the container starts,
+  // and left when it exits (extra_networks.h). Default: none.
+  std::vector<NetworkConnection> extra_networks;
   // The signal that StopContainer sends before SIGKILL, by name or number
   // ("SIGINT", "INT", "2"), as `docker run --stop-signal`. Empty: the
   // image's StopSignal, else SIGTERM.

@@ -27,6 +27,7 @@
 #include "lib/container/managed.h"
 #include "lib/container/managed_internal.h"
 #include "lib/container/record.h"
+#include "lib/container/extra_networks.h"
 #include "lib/container/restart.h"
 #include "lib/container/state_dir.h"
 
@@ -235,6 +236,8 @@ int RunMonitor(const ManagedContainer& container, UniqueFd report_fd) {
                         : !err.ok()      ? err.status()
                                          : absl::OkStatus();
   std::optional<Container> running;
+  // Declared after `running`, so that they are left before it goes.
+  std::vector<net::Attachment> extra_networks;
   if (status.ok()) {
     spec::ContainerSpec spec = container.config.spec();
     spec::Stdio* stdio = spec.mutable_process()->mutable_stdio();
@@ -251,6 +254,13 @@ int RunMonitor(const ManagedContainer& container, UniqueFd report_fd) {
     absl::StatusOr<Container> started = Container::Start(spec, options);
     if (started.ok()) {
       running = std::move(*started);
+      absl::StatusOr<std::vector<net::Attachment>> connected =
+          ConnectExtraNetworks(container.config, running->pid());
+      if (connected.ok()) {
+        extra_networks = std::move(*connected);
+      } else {
+        status = connected.status();
+      }
     } else {
       status = started.status();
     }
