@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "lib/container/container.h"
@@ -188,6 +189,31 @@ TEST_F(OverlayTest, ImageConfigGivesDefaults) {
   output = RunImage("base:1", {"sh", "-c", "echo $FROM_IMAGE"});
   ASSERT_TRUE(output.ok()) << output.status();
   EXPECT_EQ(output->stdout_text, "yes\n");
+}
+
+// A start from an image reuses what an earlier start read from the store
+// (ResolveImage's cache). A name moved to another image and a removed
+// image must show at once.
+TEST_F(OverlayTest, RetaggedImageRunsNewImage) {
+  for (const char* text : {"first\n", "second\n"}) {
+    std::string extra = absl::StrCat(dir_, "/extra-", absl::string_view(text, 1));
+    ASSERT_EQ(mkdir(extra.c_str(), 0755), 0);
+    WriteFile(extra + "/which", text);
+    ImportBase("tagged:1", extra);
+    // Past the cache's margin for a store changed moments ago, so that
+    // the runs below are served from the cache where it may.
+    absl::SleepFor(absl::Milliseconds(100));
+    for (int run = 0; run < 2; ++run) {
+      absl::StatusOr<Output> output = RunImage("tagged:1", {"cat", "/which"});
+      ASSERT_TRUE(output.ok()) << output.status();
+      EXPECT_EQ(output->stdout_text, text) << "run " << run;
+    }
+  }
+
+  ASSERT_TRUE(store_->RemoveImage("tagged:1").ok());
+  absl::StatusOr<Output> removed = RunImage("tagged:1", {"cat", "/which"});
+  ASSERT_FALSE(removed.ok());
+  EXPECT_EQ(removed.status().code(), absl::StatusCode::kNotFound) << removed.status();
 }
 
 TEST_F(OverlayTest, ManyLayersAllVisible) {

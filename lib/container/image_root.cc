@@ -6,11 +6,17 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <memory>
+#include <optional>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/clock.h"
 #include "lib/base/status.h"
 #include "lib/image/config.h"
+#include "lib/image/digest.h"
 #include "lib/image/store.h"
 #include "lib/overlay/root_mount.h"
 
@@ -100,6 +106,102 @@ absl::Status MakeKeptLayer(const std::string& dir) {
   return absl::OkStatus();
 }
 
+// A file's identity and times, to tell whether it changed.
+struct FileStamp {
+  dev_t device = 0;
+  ino_t inode = 0;
+  int64_t modified_ns = 0;
+  int64_t changed_ns = 0;
+
+  bool operator==(const FileStamp& other) const {
+    return device == other.device && inode == other.inode &&
+           modified_ns == other.modified_ns && changed_ns == other.changed_ns;
+  }
+};
+
+std::optional<FileStamp> StampOf(const std::string& path) {
+  struct stat info;
+  if (stat(path.c_str(), &info) != 0) return std::nullopt;
+  return FileStamp{info.st_dev, info.st_ino,
+                   info.st_mtim.tv_sec * 1000000000LL + info.st_mtim.tv_nsec,
+                   info.st_ctim.tv_sec * 1000000000LL + info.st_ctim.tv_nsec};
+}
+
+// An image as the store had it, kept so that the next start from it does
+// not list, read and parse the store's records, manifest and config again.
+struct CachedImage {
+  image::Store store;
+  image::Image image;
+  // <store>/images, which every added, removed or renamed record changes,
+  // and the image's own record.
+  FileStamp images_directory;
+  FileStamp record;
+};
+
+// The kernel stamps files with a clock that may lag the real time by a
+// scheduler tick (4 ms at HZ=250). An entry read within this margin after
+// the store last changed is not kept: a change in the same tick could
+// leave the same times.
+constexpr int64_t kRacyMarginNs = 50 * 1000 * 1000;
+// More entries than this empty the cache (one per store and reference).
+constexpr size_t kMaxCachedImages = 64;
+
+absl::Mutex cache_mutex;
+absl::flat_hash_map<std::string, std::shared_ptr<const CachedImage>>& ImageCache()
+    ABSL_EXCLUSIVE_LOCKS_REQUIRED(cache_mutex) {
+  static auto* cache = new absl::flat_hash_map<std::string, std::shared_ptr<const CachedImage>>;
+  return *cache;
+}
+
+std::string RecordPath(const std::string& root, const image::Image& image) {
+  return absl::StrCat(root, "/images/", image::DigestHex(image.record.id()), ".json");
+}
+
+// Finds `reference` in the store at `root`, from the cache while the store
+// has not changed since the entry was read.
+absl::StatusOr<std::shared_ptr<const CachedImage>> FindImage(const std::string& root,
+                                                            const std::string& reference) {
+  std::string key = absl::StrCat(root, "\n", reference);
+  std::string images_directory = absl::StrCat(root, "/images");
+  int64_t started_ns = absl::GetCurrentTimeNanos();
+  std::optional<FileStamp> directory_stamp = StampOf(images_directory);
+  {
+    absl::MutexLock lock(&cache_mutex);
+    auto found = ImageCache().find(key);
+    if (found != ImageCache().end()) {
+      const CachedImage& cached = *found->second;
+      if (directory_stamp == cached.images_directory &&
+          StampOf(RecordPath(root, cached.image)) == cached.record) {
+        return found->second;
+      }
+      ImageCache().erase(found);
+    }
+  }
+
+  image::StoreOptions options;
+  options.root = root;
+  absl::StatusOr<image::Store> store = image::Store::Open(options);
+  if (!store.ok()) return store.status();
+  absl::StatusOr<image::Image> image = store->GetImage(reference);
+  if (!image.ok()) return image.status();
+  std::optional<FileStamp> record_stamp = StampOf(RecordPath(root, *image));
+  auto entry = std::make_shared<CachedImage>(
+      CachedImage{*std::move(store), *std::move(image), {}, {}});
+
+  // Kept only when both stamps were taken before the read and predate it
+  // by the margin, so that any later change shows in them.
+  if (!directory_stamp.has_value() || !record_stamp.has_value()) return entry;
+  int64_t newest = std::max({directory_stamp->modified_ns, directory_stamp->changed_ns,
+                             record_stamp->modified_ns, record_stamp->changed_ns});
+  if (newest > started_ns - kRacyMarginNs) return entry;
+  entry->images_directory = *directory_stamp;
+  entry->record = *record_stamp;
+  absl::MutexLock lock(&cache_mutex);
+  if (ImageCache().size() >= kMaxCachedImages) ImageCache().clear();
+  ImageCache()[key] = entry;
+  return entry;
+}
+
 }  // namespace
 
 absl::StatusOr<ImageSpec> ResolveImage(const spec::ContainerSpec& spec) {
@@ -107,15 +209,16 @@ absl::StatusOr<ImageSpec> ResolveImage(const spec::ContainerSpec& spec) {
     return absl::InvalidArgumentError(
         "image and root.path are both set: give one of them");
   }
-  absl::StatusOr<image::Store> store = image::Store::Open({});
-  if (!store.ok()) return store.status();
-  absl::StatusOr<image::Image> found = store->GetImage(spec.image());
-  if (!found.ok()) {
-    if (found.status().code() != absl::StatusCode::kNotFound) return found.status();
+  std::string root = image::DefaultStoreRoot();
+  absl::StatusOr<std::shared_ptr<const CachedImage>> cached = FindImage(root, spec.image());
+  if (!cached.ok()) {
+    if (cached.status().code() != absl::StatusCode::kNotFound) return cached.status();
     return absl::NotFoundError(absl::StrCat("image \"", image::NormalizeReference(spec.image()),
-                                            "\" not found in the store at ", store->root(),
+                                            "\" not found in the store at ", root,
                                             " (see `pycontain image ls`)"));
   }
+  const image::Store* store = &(*cached)->store;
+  const image::Image* found = &(*cached)->image;
 
   ImageSpec result;
   result.spec = spec;

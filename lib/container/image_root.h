@@ -42,7 +42,9 @@ struct ImageSpec {
 };
 
 // Finds spec.image in the store (image::DefaultStoreRoot, so
-// $PYCONTAIN_ROOT when set) and applies it. Reads only. Errors:
+// $PYCONTAIN_ROOT when set) and applies it. Reads only. The image read from
+// a store is kept in a per-process cache while the store's image records
+// are unchanged (inode, modification and change time). Errors:
 // InvalidArgument when root.path is also set; NotFound for an unknown
 // image ("image \"x:latest\" not found in the store at /var/lib/pycontain");
 // FailedPrecondition for an image with no command when the spec gives none.
