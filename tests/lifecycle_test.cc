@@ -682,7 +682,7 @@ TEST_F(LifecycleTest, LogRotatesAtMaxSize) {
   ExpectConsecutive(LineNumbers(RunCli({"logs", "single"}).out), 200);
   ASSERT_TRUE(container::RemoveContainer("single", {}).ok());
 
-  for (const std::string& option : {"max-file=0", "max-size=big", "compress=true"}) {
+  for (const std::string option : {"max-file=0", "max-size=big", "compress=true"}) {
     CliResult bad = RunCli({"run", "-d", "--log-opt", "max-size=1m", "--log-opt", option,
                             "busybox", "true"});
     EXPECT_EQ(bad.status, 125) << option;
@@ -722,6 +722,104 @@ TEST_F(LifecycleTest, LogFollowAcrossRotation) {
   EXPECT_EQ(numbers.front(), 1);
   EXPECT_TRUE(Exists(slow->log_path + ".1")) << "the log never rotated";
   ASSERT_TRUE(container::RemoveContainer("slow", {}).ok());
+}
+
+// `pycontain --help` lists every command, as `docker --help` does.
+TEST_F(LifecycleTest, CliHelpListsCommands) {
+  CliResult help = RunCli({"--help"});
+  EXPECT_EQ(help.status, 0) << help.err;
+  for (const char* command :
+       {"run", "ps", "start", "stop", "restart", "pause", "unpause", "kill", "rm", "exec", "logs",
+        "wait", "diff", "commit", "export", "inspect", "image", "volume", "network", "compose",
+        "gc"}) {
+    EXPECT_THAT(help.out, HasSubstr(absl::StrCat("\n  ", command, " "))) << command;
+  }
+  EXPECT_THAT(RunCli({"run", "--help"}).out, HasSubstr("--workdir DIR"));
+}
+
+// Docker's exit codes: 1 when a command fails on a missing container, 125
+// for a usage error.
+TEST_F(LifecycleTest, CliMissingContainerExitsOne) {
+  for (const std::vector<std::string>& args :
+       std::vector<std::vector<std::string>>{{"exec", "ghost", "true"},
+                                             {"logs", "ghost"},
+                                             {"diff", "ghost"},
+                                             {"wait", "ghost"},
+                                             {"inspect", "ghost"},
+                                             {"stop", "ghost"},
+                                             {"export", "-o", dir_ + "/ghost.tar", "ghost"}}) {
+    CliResult result = RunCli(args);
+    EXPECT_EQ(result.status, 1) << args[0] << ": " << result.err;
+    EXPECT_THAT(result.err, HasSubstr("no such container: ghost")) << args[0];
+  }
+  EXPECT_EQ(RunCli({"logs", "--tail", "x", "ghost"}).status, 125);
+  EXPECT_EQ(RunCli({"exec", "ghost"}).status, 125);
+}
+
+// Errors name the flag the user typed, not the spec field it set.
+TEST_F(LifecycleTest, CliErrorsNameFlags) {
+  ImportBusybox();
+  const std::vector<std::pair<std::vector<std::string>, std::string>> cases = {
+      {{"run", "-e", "=x", "busybox", "true"}, "-e =x: expected NAME=VALUE"},
+      {{"run", "-w", "rel", "busybox", "true"}, "-w rel: the working directory must be"},
+      {{"run", "--tmpfs", "rel", "busybox", "true"}, "--tmpfs rel (destination): must be"},
+      {{"run", "--hostname", "bad!", "busybox", "true"}, "--hostname bad!: invalid character"},
+      {{"run", "--cap-add", "NOPE", "busybox", "true"}, "--cap-add NOPE: unknown capability"},
+      {{"run", "-d", "--tmpfs", "/t:size=x", "busybox", "true"}, "--tmpfs /t:size=x (options)"},
+      {{"run", "-p", "8080:80", "busybox", "true"}, "-p 8080:80: needs --network NAME"},
+  };
+  for (const auto& [args, expected] : cases) {
+    CliResult result = RunCli(args);
+    EXPECT_EQ(result.status, 125) << absl::StrJoin(args, " ");
+    EXPECT_THAT(result.err, HasSubstr(expected)) << absl::StrJoin(args, " ");
+    EXPECT_THAT(result.err, Not(HasSubstr("process."))) << absl::StrJoin(args, " ");
+    EXPECT_THAT(result.err, Not(HasSubstr("mounts["))) << absl::StrJoin(args, " ");
+  }
+  // As Docker's, a start that failed leaves the -d container created.
+  absl::StatusOr<std::vector<container::ManagedContainer>> created =
+      container::ListContainers({.all = true, .labels = {}});
+  ASSERT_TRUE(created.ok()) << created.status();
+  for (const container::ManagedContainer& c : *created) {
+    EXPECT_TRUE(container::RemoveContainer(c.id(), {}).ok()) << c.name();
+  }
+
+  // As in Docker, -e NAME passes the caller's value, and nothing when it
+  // is unset.
+  setenv("LIFECYCLE_FROM_HOST", "host value", 1);
+  unsetenv("LIFECYCLE_UNSET");
+  CliResult passed = RunCli({"run", "-e", "LIFECYCLE_FROM_HOST", "-e", "LIFECYCLE_UNSET",
+                             "busybox", "sh", "-c",
+                             "echo \"$LIFECYCLE_FROM_HOST\"; echo ${LIFECYCLE_UNSET-unset}"});
+  unsetenv("LIFECYCLE_FROM_HOST");
+  EXPECT_EQ(passed.status, 0) << passed.err;
+  EXPECT_EQ(passed.out, "host value\nunset\n");
+}
+
+// ps has Docker's PORTS column for running containers.
+TEST_F(LifecycleTest, CliPsShowsPorts) {
+  ImportBusybox();
+  CliResult network = RunCli({"network", "create", "lifecycle-ports"});
+  ASSERT_EQ(network.status, 0) << network.err;
+  CliResult run = RunCli({"run", "-d", "--name", "porter", "--network", "lifecycle-ports", "-p",
+                          "127.0.0.1:18089:80", "-p", "18090:53/udp", "busybox", "sleep",
+                          "1000"});
+  EXPECT_EQ(run.status, 0) << run.err;
+  if (run.status == 0) {
+    std::string id = run.out.substr(0, run.out.find('\n'));
+    ids_.insert(id);
+    absl::StatusOr<container::ManagedContainer> porter = container::ResolveContainer(id);
+    ASSERT_TRUE(porter.ok()) << porter.status();
+    monitors_.insert(porter->state.monitor_pid());
+    CliResult ps = RunCli({"ps"});
+    EXPECT_THAT(ps.out, HasSubstr("PORTS"));
+    EXPECT_THAT(ps.out, HasSubstr("127.0.0.1:18089->80/tcp, 127.0.0.1:18090->53/udp"));
+    EXPECT_TRUE(container::StopContainer("porter", absl::ZeroDuration()).ok());
+    CliResult stopped = RunCli({"ps", "-a"});
+    EXPECT_THAT(stopped.out, Not(HasSubstr("18089")));
+    EXPECT_TRUE(container::RemoveContainer("porter", {}).ok());
+  }
+  CliResult removed = RunCli({"network", "rm", "lifecycle-ports"});
+  EXPECT_EQ(removed.status, 0) << removed.err;
 }
 
 TEST_F(LifecycleTest, KilledMonitorThenGcAndRm) {
@@ -935,7 +1033,7 @@ TEST_F(LifecycleTest, CliDetachedLifecycle) {
   CliResult rm = RunCli({"rm", "cli1"});
   EXPECT_EQ(rm.status, 0) << rm.err;
   CliResult missing = RunCli({"logs", "cli1"});
-  EXPECT_EQ(missing.status, 125);
+  EXPECT_EQ(missing.status, 1);
   EXPECT_THAT(missing.err, HasSubstr("no such container: cli1"));
 }
 

@@ -504,12 +504,12 @@ TEST_F(VolumeTest, BadInputFailsBeforeMounting) {
             "such file or directory"},
            {{"--mount", "type=bind,source=/tmp,target=/data,colour=red"},
             "unknown key \"colour\""},
-           {{"-v", "/tmp:/data/../../etc"}, "mounts[0].destination: \"/data/../../etc\" "
-                                             "contains \"..\""},
+           {{"-v", "/tmp:/data/../../etc"},
+            "-v /tmp:/data/../../etc (destination): \"/data/../../etc\" contains \"..\""},
            {{"--tmpfs", "/scratch:colour=red"},
-            "mounts[0].options: invalid tmpfs option \"colour=red\""},
+            "--tmpfs /scratch:colour=red (options): invalid tmpfs option \"colour=red\""},
            {{"--mount", "type=tmpfs,target=/scratch,tmpfs-size=1m", "--tmpfs", "/x:size=oops"},
-            "mounts[1].options: invalid tmpfs option \"size=oops\""},
+            "--tmpfs /x:size=oops (options): invalid tmpfs option \"size=oops\""},
            {{"-v", "fresh-volume:/data", "-v", "/tmp:/a/../b"}, "contains \"..\""},
        }) {
     std::vector<std::string> args = {"run"};

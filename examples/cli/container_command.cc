@@ -49,7 +49,12 @@ rm, exec, logs, wait, diff, commit, export, inspect (see pycontain ps --help).
 
 namespace {
 
+// As Docker's: 125 for a usage error, 1 when a command failed.
 constexpr int kExitFailed = 125;
+constexpr int kExitError = 1;
+// exec: the command could not be run, or was not found.
+constexpr int kExitCannotRun = 126;
+constexpr int kExitNotFound = 127;
 
 constexpr char kCommandsUsage[] = R"(Usage: pycontain COMMAND [OPTIONS] CONTAINER...
 
@@ -90,13 +95,22 @@ name, an id, or a unique prefix of an id.
                         archive to FILE or stdout
   inspect CONTAINER...  print the containers' details as JSON
 
-Exit status: 0 on success; 1 when some CONTAINER failed (each error is
-printed); exec exits with the command's status; 125 for a usage error.
+Exit status: 0 on success; 1 when the command failed, also for some of
+several CONTAINERs (each error is printed); 125 for a usage error. exec
+exits with the command's status, or 126 when it could not be run and 127
+when it was not found in the container.
 )";
 
+// Prints a usage error and returns 125.
 int Fail(const std::string& command, absl::string_view message) {
   fprintf(stderr, "pycontain %s: %s\n", command.c_str(), std::string(message).c_str());
   return kExitFailed;
+}
+
+// Prints why a command failed and returns 1.
+int Error(const std::string& command, absl::string_view message) {
+  fprintf(stderr, "pycontain %s: %s\n", command.c_str(), std::string(message).c_str());
+  return kExitError;
 }
 
 // A command line split into flags (with their values) and operands.
@@ -278,7 +292,7 @@ int PsCommand(const std::vector<std::string>& args) {
 
   absl::StatusOr<std::vector<container::ManagedContainer>> list =
       container::ListContainers(options);
-  if (!list.ok()) return Fail("ps", list.status().message());
+  if (!list.ok()) return Error("ps", list.status().message());
 
   bool no_trunc = parsed.Has("--no-trunc");
   if (parsed.Has("--quiet")) {
@@ -286,7 +300,7 @@ int PsCommand(const std::vector<std::string>& args) {
     return 0;
   }
   std::vector<std::vector<std::string>> rows = {
-      {"CONTAINER ID", "IMAGE", "COMMAND", "CREATED", "STATUS", "NAMES"}};
+      {"CONTAINER ID", "IMAGE", "COMMAND", "CREATED", "STATUS", "PORTS", "NAMES"}};
   for (const auto& c : *list) {
     const auto& spec = c.config.spec();
     std::string image = spec.image().empty() ? spec.root().path() : spec.image();
@@ -295,8 +309,10 @@ int PsCommand(const std::vector<std::string>& args) {
         absl::StrCat("\"", absl::StrJoin(spec.process().args(), " "), "\"");
     std::string created =
         absl::StrCat(HumanDuration(absl::Now() - ParseTime(c.config.created())), " ago");
+    // As in Docker, only a running container has published ports.
+    std::string ports = c.running() ? FormatPorts(spec.network().ports()) : "";
     rows.push_back({no_trunc ? c.id() : c.short_id(), no_trunc ? image : Truncate(image, 20),
-                    no_trunc ? command : Truncate(command, 22), created, StatusText(c),
+                    no_trunc ? command : Truncate(command, 22), created, StatusText(c), ports,
                     c.name()});
   }
   PrintTable(rows);
@@ -408,21 +424,27 @@ int ExecCommand(const std::vector<std::string>& args) {
     if (parts.size() > 1) process.mutable_user()->set_group(parts[1]);
   }
 
-  absl::StatusOr<ns::ChildProcess> child =
-      container::ExecInContainer(parsed.operands[0], process);
+  // A missing or stopped container is an error of pycontain's (1), while
+  // 126 and 127 mean that the command could not be run in the container.
+  absl::StatusOr<container::ManagedContainer> found =
+      container::ResolveContainer(parsed.operands[0]);
+  if (!found.ok()) return Error("exec", found.status().message());
+  absl::StatusOr<ns::ChildProcess> child = container::ExecInContainer(found->id(), process);
   if (!child.ok()) {
-    fprintf(stderr, "pycontain exec: %s\n", std::string(child.status().message()).c_str());
-    return child.status().code() == absl::StatusCode::kNotFound &&
-                   absl::StrContains(child.status().message(), "executable")
-               ? 127
-               : 126;
+    const absl::Status& status = child.status();
+    fprintf(stderr, "pycontain exec: %s\n", std::string(status.message()).c_str());
+    if (status.code() == absl::StatusCode::kFailedPrecondition) return kExitError;
+    bool missing = (status.code() == absl::StatusCode::kNotFound &&
+                    absl::StrContains(status.message(), "executable")) ||
+                   (ErrnoOf(status) == ENOENT && absl::StrContains(status.message(), "exec "));
+    return missing ? kExitNotFound : kExitCannotRun;
   }
   // The command receives the terminal's signals itself, because it is in
   // pycontain's process group, so pycontain ignores them and waits.
   signal(SIGINT, SIG_IGN);
   signal(SIGQUIT, SIG_IGN);
   absl::StatusOr<ns::ExitStatus> status = child->Wait();
-  if (!status.ok()) return Fail("exec", status.status().message());
+  if (!status.ok()) return Error("exec", status.status().message());
   if (status->signal.has_value()) return 128 + *status->signal;
   return status->exit_code.value_or(kExitFailed);
 }
@@ -455,7 +477,7 @@ int LogsCommand(const std::vector<std::string>& args) {
         fflush(out);
         return true;
       });
-  if (!status.ok()) return Fail("logs", status.message());
+  if (!status.ok()) return Error("logs", status.message());
   return 0;
 }
 
@@ -490,7 +512,7 @@ int DiffCommand(const std::vector<std::string>& args) {
   if (parsed.operands.size() != 1) return Fail("diff", "exactly one container is required");
   absl::StatusOr<std::vector<overlay::Change>> changes =
       container::ContainerChanges(parsed.operands[0]);
-  if (!changes.ok()) return Fail("diff", changes.status().message());
+  if (!changes.ok()) return Error("diff", changes.status().message());
   for (const overlay::Change& change : *changes) {
     printf("%s\n", overlay::FormatChange(change).c_str());
   }
@@ -518,7 +540,7 @@ int CommitCommand(const std::vector<std::string>& args) {
     options.pause = value == "true";
   }
   absl::StatusOr<std::string> id = container::CommitContainer(parsed.operands[0], options);
-  if (!id.ok()) return Fail("commit", id.status().message());
+  if (!id.ok()) return Error("commit", id.status().message());
   printf("%s\n", id->c_str());
   return 0;
 }
@@ -535,14 +557,14 @@ int ExportCommand(const std::vector<std::string>& args) {
   UniqueFd file;
   for (const std::string& path : parsed.Values("--output")) {
     file = UniqueFd(open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
-    if (!file.valid()) return Fail("export", ErrnoError(errno, "create", path).message());
+    if (!file.valid()) return Error("export", ErrnoError(errno, "create", path).message());
     fd = file.get();
   }
   if (fd == STDOUT_FILENO && isatty(fd)) {
-    return Fail("export", "refusing to write a tar archive to a terminal: use -o FILE or > FILE");
+    return Error("export", "refusing to write a tar archive to a terminal: use -o FILE or > FILE");
   }
   absl::Status status = container::ExportContainer(parsed.operands[0], fd);
-  if (!status.ok()) return Fail("export", status.message());
+  if (!status.ok()) return Error("export", status.message());
   return 0;
 }
 
@@ -633,10 +655,13 @@ int RunDetached(pycontain::spec::ContainerSpec spec, const DetachFlags& flags) {
   options.stop_signal = flags.stop_signal;
   options.log_options = flags.log_options;
   absl::StatusOr<container::ManagedContainer> created = container::CreateContainer(options);
-  if (!created.ok()) return Fail("run", created.status().message());
+  if (!created.ok()) {
+    return Fail("run", NameFlagInError(created.status().message(), flags.flag_origins));
+  }
   absl::Status started = container::StartContainer(created->id());
   if (!started.ok()) {
-    fprintf(stderr, "pycontain run: %s\n", std::string(started.message()).c_str());
+    fprintf(stderr, "pycontain run: %s\n",
+            NameFlagInError(started.message(), flags.flag_origins).c_str());
     // As Docker: the container stays, created, unless --rm asked otherwise.
     if (options.auto_remove) {
       absl::Status removed = container::RemoveContainer(created->id(), {});

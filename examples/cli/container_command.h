@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "examples/cli/cli_text.h"
 #include "lib/spec/container.pb.h"
 
 namespace pycontain::cli {
@@ -23,6 +24,8 @@ struct DetachFlags {
   std::string stop_signal;
   // --log-opt KEY=VALUE (repeatable)
   std::map<std::string, std::string> log_options;
+  // Which flag set which spec field, so that errors name the flag.
+  FlagOrigins flag_origins;
 
   // Whether a flag that only a managed container uses was given.
   bool HasManagedOnlyFlags() const { return !stop_signal.empty() || !log_options.empty(); }
@@ -51,8 +54,10 @@ int RunDetached(pycontain::spec::ContainerSpec spec, const DetachFlags& flags);
 bool IsContainerCommand(const std::string& command);
 
 // Runs `pycontain COMMAND ARGS...` for one of those commands. Returns its
-// exit status: 0 on success; exec returns the command's; 125 when
-// pycontain failed, as in Docker.
+// exit status, as Docker's: 0 on success, 1 when the command failed (a
+// missing container, say), 125 for a usage error; exec returns the
+// command's status, or 126 when it could not be run, 127 when it was
+// not found.
 int ContainerCommand(const std::string& command, const std::vector<std::string>& args);
 
 }  // namespace pycontain::cli

@@ -25,6 +25,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "examples/cli/cli_text.h"
 #include "examples/cli/compose_command.h"
 #include "examples/cli/container_command.h"
 #include "examples/cli/gc_command.h"
@@ -90,8 +91,13 @@ Options:
                         exits (without it they stay: pycontain volume ls)
   --name ID             container id (default: 12 random hex digits)
   --hostname NAME       hostname inside the container (default: the id)
-  -e, --env NAME=VALUE  set an environment variable (repeatable)
-  -w, --workdir DIR     working directory inside the container (default: /)
+  -e, --env NAME[=VALUE]
+                        set an environment variable; NAME alone passes
+                        this process's value, or nothing when it is unset
+                        (repeatable)
+  -w, --workdir DIR     working directory inside the container, created
+                        with its missing parents and given to the user
+                        when missing (default: /)
   -u, --user USER[:GROUP]
                         user and group, as names from the root's /etc/passwd
                         and /etc/group or as numeric ids (default: 0:0)
@@ -137,6 +143,37 @@ not found.
 `pycontain compose` loads Compose projects (see pycontain compose --help).
 `pycontain gc` removes the cgroups, mounts and state directories of
 containers whose owning process died (see pycontain gc --help).
+)";
+
+constexpr char kCommandsHelp[] = R"(Usage: pycontain COMMAND [OPTIONS] [ARG...]
+
+Run commands in Linux containers: on a root filesystem directory, on the
+host's root (read-only), or from an image in the local store.
+
+Commands:
+  run       Run a command in a new container (-d: in the background)
+  ps        List containers (-a: also stopped ones)
+  start     Start stopped containers
+  stop      Stop running containers: the stop signal, then SIGKILL
+  restart   Stop running containers and start them again
+  pause     Freeze every process of running containers
+  unpause   Thaw paused containers
+  kill      Send a signal to containers' first processes
+  rm        Remove containers
+  exec      Run a command in a running container
+  logs      Print a container's output
+  wait      Wait until containers stop, then print their exit codes
+  diff      List the files a container added, changed or deleted
+  commit    Save a container's changes as a new image
+  export    Write a container's root filesystem as a tar archive
+  inspect   Print containers' details as JSON
+  image     Manage images: load, save, import, ls, inspect, history, rm, prune
+  volume    Manage volumes: create, ls, inspect, rm, prune
+  network   Manage networks: create, ls, inspect, rm, connect, disconnect
+  compose   Run Compose projects
+  gc        Remove what containers of dead processes left behind
+
+Run 'pycontain COMMAND --help' for the options of a command.
 )";
 
 void PrintUsage(FILE* out) {
@@ -226,10 +263,27 @@ bool StoreHasImage(const std::string& word) {
   return store.ok() && store->GetImage(word).ok();
 }
 
-// Parses `run`'s options into `spec`. Returns an error message, or "".
+// Returns the first of `network_flags` (flags that only a container on a
+// named network may use) unless the spec's network is a named one, or "".
+std::string NamedNetworkFlag(const pycontain::spec::ContainerSpec& spec,
+                             const std::vector<std::string>& network_flags) {
+  pycontain::spec::Network::Mode mode = spec.network().mode();
+  if (mode == pycontain::spec::Network::BRIDGE || mode == pycontain::spec::Network::MACVLAN ||
+      mode == pycontain::spec::Network::IPVLAN || network_flags.empty()) {
+    return "";
+  }
+  return network_flags.front();
+}
+
+// Parses `run`'s options into `spec`, and records in detach->flag_origins
+// which flag set which spec field, for error messages. Returns an error
+// message, or "".
 std::string ParseRunOptions(Arguments& args, pycontain::spec::ContainerSpec& spec,
                             bool* help, bool* stats, pycontain::cli::DetachFlags* detach) {
   pycontain::spec::Process* process = spec.mutable_process();
+  pycontain::cli::FlagOrigins& origins = detach->flag_origins;
+  // The flags that need --network NAME, as typed.
+  std::vector<std::string> network_flags;
   std::string network_value;
   bool after_double_dash = false;
   while (!args.done()) {
@@ -266,11 +320,16 @@ std::string ParseRunOptions(Arguments& args, pycontain::spec::ContainerSpec& spe
     }
     std::string value, error;
     std::string flag = arg.substr(0, arg.find('='));
+    // The flag as typed, for messages: "-e FOO".
+    auto typed = [&arg, &flag, &value] {
+      return absl::StrCat(arg == flag ? arg : flag, " ", value);
+    };
     if (args.Match("--rootfs", "", &value, &error)) {
       spec.mutable_root()->set_path(value);
     } else if (args.Match("--image", "", &value, &error)) {
       spec.set_image(value);
     } else if (args.Match("--tmpfs", "", &value, &error)) {
+      origins.emplace_back(absl::StrCat("mounts[", spec.mounts_size(), "]"), typed());
       *spec.add_mounts() = TmpfsMount(value);
     } else if (args.Match("--volume", "-v", &value, &error) ||
                args.Match("--mount", "", &value, &error)) {
@@ -282,16 +341,36 @@ std::string ParseRunOptions(Arguments& args, pycontain::spec::ContainerSpec& spe
       absl::Status source = pycontain::cli::CheckBindSource(
           absl::StrCat(long_form ? "--mount " : "-v ", value), *mount);
       if (!source.ok()) return std::string(source.message());
+      origins.emplace_back(absl::StrCat("mounts[", spec.mounts_size(), "]"), typed());
       *spec.add_mounts() = std::move(*mount);
     } else if (args.Match("--label", "-l", &value, &error)) {
       if (error.empty()) error = pycontain::cli::ApplyLabelFlag(value, *detach);
     } else if (args.Match("--name", "", &value, &error)) {
+      origins.emplace_back("id", typed());
       spec.set_id(value);
     } else if (args.Match("--hostname", "", &value, &error)) {
+      origins.emplace_back("hostname", typed());
       spec.set_hostname(value);
     } else if (args.Match("--env", "-e", &value, &error)) {
-      process->add_env(value);
+      // As in Docker, "-e NAME" passes the caller's NAME, or nothing when
+      // it is unset.
+      if (value.empty() || value[0] == '=') {
+        return absl::StrCat(typed(), ": expected NAME=VALUE, or NAME to pass the caller's value");
+      }
+      const char* inherited = nullptr;
+      if (value.find('=') == std::string::npos) {
+        inherited = getenv(value.c_str());
+        if (inherited == nullptr) continue;
+      }
+      origins.emplace_back(absl::StrCat("process.env[", process->env_size(), "]"), typed());
+      process->add_env(inherited == nullptr ? value : absl::StrCat(value, "=", inherited));
     } else if (args.Match("--workdir", "-w", &value, &error)) {
+      // Checked here, because an image's WorkingDirectory check would
+      // name the image instead of the flag.
+      if (!absl::StartsWith(value, "/")) {
+        return absl::StrCat(typed(), ": the working directory must be an absolute path");
+      }
+      origins.emplace_back("process.cwd", typed());
       process->set_cwd(value);
     } else if (args.Match("--user", "-u", &value, &error)) {
       std::vector<std::string> parts = absl::StrSplit(value, absl::MaxSplits(':', 1));
@@ -306,32 +385,49 @@ std::string ParseRunOptions(Arguments& args, pycontain::spec::ContainerSpec& spe
     } else if (args.Match("--network", "", &value, &error)) {
       network_value = value;
     } else if (args.Match("--publish", "-p", &value, &error)) {
+      network_flags.push_back(typed());
       spec.mutable_network()->add_ports(value);
     } else if (args.Match("--ip", "", &value, &error)) {
+      network_flags.push_back(typed());
       spec.mutable_network()->set_ip(value);
     } else if (args.Match("--ip6", "", &value, &error)) {
+      network_flags.push_back(typed());
       spec.mutable_network()->set_ip6(value);
     } else if (args.Match("--network-alias", "", &value, &error)) {
+      network_flags.push_back(typed());
       spec.mutable_network()->add_aliases(value);
     } else if (args.Match("--host-netns", "", &value, &error)) {
       spec.mutable_network()->set_host_namespace_path(value);
     } else if (args.Match("--add-host", "", &value, &error)) {
+      network_flags.push_back(typed());
       spec.mutable_network()->add_extra_hosts(value);
     } else if (args.Match("--dns", "", &value, &error)) {
+      network_flags.push_back(typed());
       spec.mutable_network()->add_dns(value);
     } else if (args.Match("--dns-search", "", &value, &error)) {
+      network_flags.push_back(typed());
       spec.mutable_network()->add_dns_search(value);
     } else if (args.Match("--dns-option", "", &value, &error)) {
+      network_flags.push_back(typed());
       spec.mutable_network()->add_dns_options(value);
     } else if (args.Match("--sysctl", "", &value, &error)) {
       size_t equals = value.find('=');
       if (equals == std::string::npos || equals == 0) {
         return absl::StrCat("--sysctl: expected NAME=VALUE, got \"", value, "\"");
       }
+      origins.emplace_back(absl::StrCat("sysctls[", value.substr(0, equals), "]"), typed());
       (*spec.mutable_sysctls())[value.substr(0, equals)] = value.substr(equals + 1);
     } else if (pycontain::cli::IsDetachFlag(flag) && args.Match(flag, "", &value, &error)) {
       if (error.empty()) error = pycontain::cli::ApplyDetachFlag(flag, value, *detach);
     } else if (pycontain::cli::IsSecurityFlag(flag) && args.Match(flag, "", &value, &error)) {
+      const pycontain::spec::Capabilities& capabilities = spec.security().capabilities();
+      if (flag == "--cap-add") {
+        origins.emplace_back(absl::StrCat("security.capabilities.add[", capabilities.add_size(), "]"),
+                             typed());
+      } else if (flag == "--cap-drop") {
+        origins.emplace_back(
+            absl::StrCat("security.capabilities.drop[", capabilities.drop_size(), "]"), typed());
+      }
       if (error.empty()) {
         error = pycontain::cli::ApplySecurityFlag(flag, value, spec.mutable_security());
       }
@@ -348,6 +444,12 @@ std::string ParseRunOptions(Arguments& args, pycontain::spec::ContainerSpec& spe
   if (!network_value.empty()) {
     std::string network_error = pycontain::cli::ApplyNetworkOption(network_value, spec);
     if (!network_error.empty()) return network_error;
+  }
+  std::string needs_network = NamedNetworkFlag(spec, network_flags);
+  if (!needs_network.empty()) {
+    return absl::StrCat(needs_network,
+                        ": needs --network NAME, a network from `pycontain network create` "
+                        "(the default network, none, has only loopback)");
   }
   if (!after_double_dash && !args.done() && spec.root().path().empty() &&
       spec.image().empty() && StoreHasImage(args.peek())) {
@@ -379,7 +481,8 @@ int RunCommand(Arguments& args) {
 
   absl::StatusOr<pycontain::spec::RunResult> result = pycontain::container::Run(spec);
   if (!result.ok()) {
-    return Fail(std::string(result.status().message()), ExitStatusFor(result.status()));
+    return Fail(pycontain::cli::NameFlagInError(result.status().message(), detach.flag_origins),
+                ExitStatusFor(result.status()));
   }
   if (stats) fputs(pycontain::cli::FormatStats(*result).c_str(), stderr);
   if (result->accounting().oom_killed()) {
@@ -399,7 +502,7 @@ int RunCommand(Arguments& args) {
 int main(int argc, char** argv) {
   Arguments args(argc, argv);
   if (args.done()) {
-    PrintUsage(stderr);
+    fputs(kCommandsHelp, stderr);
     return kExitPycontainFailed;
   }
   std::string command = args.take();
@@ -413,7 +516,7 @@ int main(int argc, char** argv) {
   if (command == "compose") return pycontain::cli::ComposeCommand(args.rest());
   if (command == "volume") return pycontain::cli::VolumeCommand(args.rest());
   if (command == "-h" || command == "--help" || command == "help") {
-    PrintUsage(stdout);
+    fputs(kCommandsHelp, stdout);
     return 0;
   }
   return Fail(absl::StrCat("unknown command \"", command, "\" (see --help)"));
