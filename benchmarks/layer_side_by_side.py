@@ -10,11 +10,13 @@ runs /bin/true in it with the pycontain CLI:
                       tree is on disk before it runs
   tar2sqfs+mount      squashfs-tools-ng's tar2sqfs (zstd level 1, 2 jobs),
                       a loop mount, then `pycontain run --rootfs` on it
-  pycontain-squashfs  `pycontain image import` into a store whose layers are
-                      squashfs images (zstd level 1), then `pycontain run
-                      IMAGE` (which mounts the layer at its first use)
+  pycontain-sqfs-none `pycontain image import` into a store whose layers are
+                      uncompressed squashfs images (the default), then
+                      `pycontain run IMAGE` (which mounts the layer at its
+                      first use)
   pycontain-sqfs-lz4  the same with PYCONTAIN_SQUASHFS_COMPRESSOR=lz4
-  pycontain-sqfs-none the same with PYCONTAIN_SQUASHFS_COMPRESSOR=none
+  pycontain-sqfs-zstd the same with PYCONTAIN_SQUASHFS_COMPRESSOR=zstd
+                      (level 1, 2 threads)
   pycontain-directory the same with PYCONTAIN_LAYER_FORMAT=directory
 
 `pycontain image import` fsyncs the blob and the squashfs image it
@@ -128,7 +130,7 @@ class Tar2Sqfs(Case):
 
 
 class PycontainImport(Case):
-    def __init__(self, name, work, tarball, layer_format, compressor="zstd"):
+    def __init__(self, name, work, tarball, layer_format, compressor="none"):
         super().__init__(name, work, tarball)
         self.layer_format = layer_format
         self.compressor = compressor
@@ -183,9 +185,9 @@ def main():
             GnuTar("gnu-tar", work, tarball),
             GnuTar("gnu-tar+syncfs", work, tarball, durable=True),
             Tar2Sqfs("tar2sqfs+mount", work, tarball),
-            PycontainImport("pycontain-squashfs", work, tarball, "squashfs"),
-            PycontainImport("pycontain-sqfs-lz4", work, tarball, "squashfs", "lz4"),
             PycontainImport("pycontain-sqfs-none", work, tarball, "squashfs", "none"),
+            PycontainImport("pycontain-sqfs-lz4", work, tarball, "squashfs", "lz4"),
+            PycontainImport("pycontain-sqfs-zstd", work, tarball, "squashfs", "zstd"),
             PycontainImport("pycontain-directory", work, tarball, "directory"),
         ]
         for _ in range(args.rounds):

@@ -37,15 +37,20 @@ Commands:
   save [--format docker-archive|oci] -o PATH IMAGE...
                       write images as a docker-archive file (default) or an
                       OCI layout directory
-  import [-q] [--change CMD=WORD,...] PATH [NAME[:TAG]]
-                      import a root filesystem tarball as a one-layer image
+  import [-q] [--change INSTRUCTION]... PATH [NAME[:TAG]]
+                      import a root filesystem tarball as a one-layer image;
+                      --change takes CMD, ENTRYPOINT, ENV, EXPOSE, LABEL,
+                      USER, VOLUME, WORKDIR or STOPSIGNAL as in a Dockerfile
+                      ('CMD ["sh", "-c", "x"]', 'ENV A=1'), or CMD=WORD,...
+                      and ENV=NAME=value
   ls [-q]             list images (-q: ids only)
   inspect IMAGE       print the image's config and manifest as JSON
   history IMAGE       print the image's history, newest first
   rm IMAGE...         remove names, and images left without a name; an
                       image a container was created from stays until the
                       container is removed (`pycontain rm`)
-  prune               remove blobs and layers no image uses
+  prune [-a]          remove images without a name (-a: all images) that no
+                      container uses, then blobs and layers no image uses
 )";
 
 int Fail(const std::string& message) {
@@ -137,14 +142,17 @@ int Import(const std::vector<std::string>& args, const image::Store& store) {
     if (args[i] == "-q" || args[i] == "--quiet") {
       quiet = true;
     } else if ((args[i] == "-c" || args[i] == "--change") && i + 1 < args.size()) {
+      // Dockerfile instructions as `docker import --change` takes them, and
+      // the older CMD=word,word and ENV=NAME=value forms of this CLI.
       absl::string_view change = args[++i];
-      if (absl::ConsumePrefix(&change, "CMD=")) {
+      if (absl::ConsumePrefix(&change, "CMD=") && !absl::StartsWith(change, "[")) {
         options.cmd = absl::StrSplit(change, ',');
+      } else if (absl::StartsWith(args[i], "CMD=")) {
+        options.changes.push_back(absl::StrCat("CMD ", change));
       } else if (absl::ConsumePrefix(&change, "ENV=")) {
         options.env.push_back(std::string(change));
       } else {
-        return Fail(absl::StrCat("image import: unsupported change ", args[i],
-                                 " (use CMD=word,word or ENV=NAME=value)"));
+        options.changes.push_back(args[i]);
       }
     } else {
       positional.push_back(args[i]);
@@ -158,6 +166,35 @@ int Import(const std::vector<std::string>& args, const image::Store& store) {
       image::ImportTarball(store, positional[0], options);
   if (!id.ok()) return Fail(id.status());
   if (!quiet) printf("%s\n", id->c_str());
+  return 0;
+}
+
+// Removes dangling images (without a name), or every image with -a, as
+// `docker image prune` does. Images that a managed container uses stay.
+// Then removes the blobs and layers that no image uses.
+int Prune(const std::vector<std::string>& args, const image::Store& store) {
+  bool all = false;
+  for (const std::string& arg : args) {
+    if (arg != "-a" && arg != "--all") {
+      return Fail(absl::StrCat("image prune: unexpected argument \"", arg, "\""));
+    }
+    all = true;
+  }
+  absl::StatusOr<std::vector<image::format::ImageRecord>> records = store.ListImages();
+  if (!records.ok()) return Fail(records.status());
+  for (const image::format::ImageRecord& record : *records) {
+    if (!all && !record.names().empty()) continue;
+    absl::StatusOr<std::vector<std::string>> users =
+        container::ContainersUsingImage(record.id());
+    if (!users.ok()) return Fail(users.status());
+    if (!users->empty()) continue;
+    absl::Status removed = store.RemoveImage(record.id());
+    if (!removed.ok()) return Fail(removed);
+    printf("Deleted: %s\n", record.id().c_str());
+  }
+  absl::StatusOr<image::PruneStats> pruned = store.Prune();
+  if (!pruned.ok()) return Fail(pruned.status());
+  printf("Removed %d blobs and %d layers\n", pruned->blobs, pruned->layers);
   return 0;
 }
 
@@ -240,13 +277,7 @@ int ImageCommand(const std::vector<std::string>& args) {
     }
     return 0;
   }
-  if (command == "prune") {
-    if (!rest.empty()) return Fail(absl::StrCat("image prune: unexpected argument \"", rest[0], "\""));
-    absl::StatusOr<image::PruneStats> pruned = store->Prune();
-    if (!pruned.ok()) return Fail(pruned.status());
-    printf("Removed %d blobs and %d layers\n", pruned->blobs, pruned->layers);
-    return 0;
-  }
+  if (command == "prune") return Prune(rest, *store);
   return Fail(absl::StrCat("image: unknown command \"", command, "\" (see --help)"));
 }
 

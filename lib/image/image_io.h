@@ -101,11 +101,16 @@ struct ImportOptions {
   // VOLUME paths of the new image (absolute paths in the container), as
   // `docker import --change "VOLUME /data"` sets them. Default: none.
   std::vector<std::string> volumes;
+  // Dockerfile instructions applied after the fields above, as
+  // `docker import --change` takes them ("CMD [\"sh\"]", "ENV A=1",
+  // "WORKDIR /srv"; change.h lists the supported ones).
+  std::vector<std::string> changes;
 };
 
 // Imports the tarball at `path` (plain or compressed) as a one-layer image,
 // like `docker import`. Returns the image id. Errors: InvalidArgument for a
-// name that ValidateReference (reference.h) rejects, before any write.
+// name that ValidateReference (reference.h) rejects or an invalid change,
+// before any write.
 absl::StatusOr<std::string> ImportTarball(const Store& store,
                                           absl::string_view path,
                                           const ImportOptions& options);

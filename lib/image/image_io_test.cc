@@ -469,6 +469,41 @@ TEST_P(ImageIoTest, ImportRejectsInvalidName) {
   ExpectStoreEmpty();
 }
 
+TEST_P(ImageIoTest, ImportAppliesChanges) {
+  std::string path = dir_ + "/layer.tar";
+  ASSERT_TRUE(WriteFile(path, SampleTar()));
+  ImportOptions options;
+  options.names = {"changed:1"};
+  options.changes = {"ENTRYPOINT [\"/bin/tool\", \"--\"]", "CMD [\"a\", \"b c\"]",
+                     "WORKDIR /srv", "ENV A=1", "EXPOSE 8080", "USER 1000"};
+  absl::StatusOr<std::string> id = ImportTarball(*store_, path, options);
+  ASSERT_TRUE(id.ok()) << id.status();
+  absl::StatusOr<Image> image = store_->GetImage("changed:1");
+  ASSERT_TRUE(image.ok()) << image.status();
+  const format::RunConfig& config = image->config.config();
+  EXPECT_EQ(std::vector<std::string>(config.entrypoint().begin(), config.entrypoint().end()),
+            (std::vector<std::string>{"/bin/tool", "--"}));
+  EXPECT_EQ(std::vector<std::string>(config.cmd().begin(), config.cmd().end()),
+            (std::vector<std::string>{"a", "b c"}));
+  EXPECT_EQ(config.working_dir(), "/srv");
+  EXPECT_EQ(std::vector<std::string>(config.env().begin(), config.env().end()),
+            (std::vector<std::string>{"A=1"}));
+  EXPECT_TRUE(config.exposed_ports().contains("8080/tcp"));
+  EXPECT_EQ(config.user(), "1000");
+}
+
+TEST_P(ImageIoTest, ImportRejectsInvalidChange) {
+  std::string path = dir_ + "/layer.tar";
+  ASSERT_TRUE(WriteFile(path, SampleTar()));
+  ImportOptions options;
+  options.changes = {"RUN make"};
+  absl::StatusOr<std::string> id = ImportTarball(*store_, path, options);
+  ASSERT_FALSE(id.ok());
+  EXPECT_EQ(id.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_TRUE(absl::StrContains(id.status().message(), "RUN make")) << id.status();
+  ExpectStoreEmpty();
+}
+
 TEST_P(ImageIoTest, CommitRejectsInvalidName) {
   Import(SampleTar(), "base:1");
   std::string upper = dir_ + "/upper";
@@ -583,15 +618,41 @@ TEST_P(SquashfsStoreTest, ReimportLeavesMountedLayerAlone) {
   EXPECT_EQ(ReadFile(*lower + "/bin/tool"), "#!/bin/sh\necho hi\n");
 }
 
-TEST_P(SquashfsStoreTest, UncompressedLayersMount) {
+// The compressor id (offset 20) and flags (offset 24) of a squashfs
+// superblock, both little-endian 16-bit.
+std::pair<int, int> SuperblockCompression(const std::string& image) {
+  std::string data = ReadFile(image);
+  if (data.size() < 26) return {-1, -1};
+  auto word = [&](size_t offset) {
+    return static_cast<unsigned char>(data[offset]) |
+           (static_cast<unsigned char>(data[offset + 1]) << 8);
+  };
+  return {word(20), word(24)};
+}
+
+TEST_P(SquashfsStoreTest, CompressorFromEnvironment) {
   if (!LoopMountsAvailable()) GTEST_SKIP() << "mounting squashfs needs root and loop devices";
-  setenv("PYCONTAIN_SQUASHFS_COMPRESSOR", "none", 1);
-  std::string diff_id = DigestOf(SampleTar());
-  Import(SampleTar(), "a:1");
+  std::string plain_diff_id = DigestOf(SampleTar());
+  Import(SampleTar(), "plain:1");
+  auto [plain_id, plain_flags] = SuperblockCompression(store_->LayerImagePath(plain_diff_id));
+  EXPECT_EQ(plain_id, 1) << "gzip named in the superblock";
+  EXPECT_EQ(plain_flags & 0x0002, 0x0002) << "data blocks flagged uncompressed by default";
+
+  setenv("PYCONTAIN_SQUASHFS_COMPRESSOR", "zstd", 1);
+  std::string other = TarBuilder().File("other", "zstd\n").Finish();
+  Import(other, "zstd:1");
   unsetenv("PYCONTAIN_SQUASHFS_COMPRESSOR");
-  absl::StatusOr<std::string> lower = store_->LayerLower(diff_id);
-  ASSERT_TRUE(lower.ok()) << lower.status();
-  EXPECT_EQ(ReadFile(*lower + "/bin/tool"), "#!/bin/sh\necho hi\n");
+  auto [zstd_id, zstd_flags] = SuperblockCompression(store_->LayerImagePath(DigestOf(other)));
+  EXPECT_EQ(zstd_id, 6);
+  EXPECT_EQ(zstd_flags & 0x0002, 0);
+
+  for (const std::string& diff_id : {plain_diff_id, DigestOf(other)}) {
+    absl::StatusOr<std::string> lower = store_->LayerLower(diff_id);
+    ASSERT_TRUE(lower.ok()) << lower.status();
+  }
+  EXPECT_EQ(ReadFile(store_->LayerMountPath(plain_diff_id) + "/bin/tool"),
+            "#!/bin/sh\necho hi\n");
+  EXPECT_EQ(ReadFile(store_->LayerMountPath(DigestOf(other)) + "/other"), "zstd\n");
 }
 
 TEST_P(SquashfsStoreTest, InvalidCompressorRejected) {

@@ -11,6 +11,7 @@
 #include "google/protobuf/struct.pb.h"
 #include "google/protobuf/util/json_util.h"
 #include "lib/base/status.h"
+#include "lib/image/change.h"
 #include "lib/image/digest.h"
 #include "lib/image/fs_util.h"
 #include "lib/image/image_io.h"
@@ -108,13 +109,6 @@ absl::StatusOr<std::string> ImportTarball(const Store& store, absl::string_view 
                                           const ImportOptions& options) {
   absl::Status names = ValidateNames(options.names);
   if (!names.ok()) return names;
-  absl::StatusOr<UniqueFd> file = OpenAt(AT_FDCWD, path, O_RDONLY);
-  if (!file.ok()) return file.status();
-  absl::StatusOr<std::unique_ptr<Transaction>> transaction = store.Begin();
-  if (!transaction.ok()) return transaction.status();
-  auto layer = AddLayerBlob(**transaction, file->get());
-  if (!layer.ok()) return Annotate(layer.status(), absl::StrCat("import ", path));
-
   format::ImageConfig config;
   config.set_created(Now());
   config.set_architecture(HostArchitecture());
@@ -126,6 +120,16 @@ absl::StatusOr<std::string> ImportTarball(const Store& store, absl::string_view 
   for (const std::string& volume : options.volumes) {
     (*config.mutable_config()->mutable_volumes())[volume];
   }
+  absl::Status changed = ApplyChanges(options.changes, config.mutable_config());
+  if (!changed.ok()) return changed;
+
+  absl::StatusOr<UniqueFd> file = OpenAt(AT_FDCWD, path, O_RDONLY);
+  if (!file.ok()) return file.status();
+  absl::StatusOr<std::unique_ptr<Transaction>> transaction = store.Begin();
+  if (!transaction.ok()) return transaction.status();
+  auto layer = AddLayerBlob(**transaction, file->get());
+  if (!layer.ok()) return Annotate(layer.status(), absl::StrCat("import ", path));
+
   config.mutable_rootfs()->set_type("layers");
   config.mutable_rootfs()->add_diff_ids(layer->second);
   format::History* history = config.add_history();
