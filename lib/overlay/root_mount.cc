@@ -140,6 +140,8 @@ absl::StatusOr<OverlayMount> MountFuse(const OverlayOptions& options) {
   absl::StatusOr<UniqueFd> clone = CloneMount(options.staging_mountpoint);
   // The staging mount goes in every case; the clone keeps the filesystem.
   // A caller other than root may not umount2 it, but fusermount3 may.
+  // NOTE: no test runs this rootless path: the test machine's /dev/fuse
+  // is closed to unprivileged users, so fuse-overlayfs fails before it.
   if (geteuid() != 0) {
     absl::Status unmounted =
         RunProgram({FindProgram("fusermount3"), "-u", "-z", options.staging_mountpoint});
