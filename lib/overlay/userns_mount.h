@@ -15,8 +15,11 @@
 //   // read the tree through /proc/self/fd/<fd>; move_mount(2) it in a
 //   // container's mount namespace, also one of another user namespace
 //
-// The superblock belongs to the helper's user namespace, which lives as
-// long as the mount. Files created through an overlay made this way are
+// A container's parent needs the merged tree before the container's first
+// process exists: it reads /etc/passwd, finds the executable and resolves
+// mount destinations there. So the mount is made by a helper and not by
+// that process. The superblock belongs to the helper's user namespace,
+// which lives as long as the mount. Files created through an overlay made this way are
 // owned by the caller's uid and gid on the host.
 //
 // The helper shares the caller's memory and descriptor table, and the
@@ -49,9 +52,8 @@ struct UserNamespaceMount {
   // is empty. fsconfig(2) takes at most 255 bytes per value.
   std::string fstype;
   std::vector<std::pair<std::string, std::string>> parameters;
-  // The helper's current directory while it mounts, so that relative
-  // paths in `parameters` resolve there ("/proc/self/fd" for short
-  // names of open descriptors). Empty: unchanged.
+  // The helper's current directory while it mounts, where relative paths
+  // in `parameters` resolve. Empty: the caller's.
   std::string directory;
   // The object named in errors ("overlay over 3 lower directories").
   std::string description;
