@@ -392,9 +392,17 @@ absl::StatusOr<ns::ChildProcess> Container::Exec(const spec::Process& process) {
 }
 
 absl::StatusOr<spec::RunResult> Run(const spec::ContainerSpec& spec) {
-  absl::StatusOr<Container> container = Container::Start(spec);
-  if (!container.ok()) return container.status();
-  return container->Wait();
+  absl::StatusOr<spec::RunResult> result;
+  {
+    absl::StatusOr<Container> container = Container::Start(spec);
+    if (!container.ok()) return container.status();
+    result = container->Wait();
+  }
+  // Once the container is removed, so that making the next network
+  // namespace does not compete with this run for the CPU. Containers
+  // started otherwise refill the pool when a start finds it empty.
+  ns::RefillNetworkNamespacePool();
+  return result;
 }
 
 }  // namespace pycontain::container

@@ -160,13 +160,21 @@ UniqueFd TakeFreshNetworkNamespace() {
   std::lock_guard<std::mutex> lock(pool.mutex);
   if (pool.size < 0) pool.size = SizeFromEnvironment();
   if (pool.failed || pool.size == 0) return UniqueFd();
-  UniqueFd fresh;
-  if (!pool.ready.empty()) {
-    fresh = std::move(pool.ready.front());
-    pool.ready.pop_front();
+  if (pool.ready.empty()) {
+    if (!pool.filling) StartFilling(pool);
+    return UniqueFd();
   }
-  if (!pool.filling) StartFilling(pool);
+  UniqueFd fresh = std::move(pool.ready.front());
+  pool.ready.pop_front();
   return fresh;
+}
+
+void RefillNetworkNamespacePool() {
+  Pool& pool = CurrentPool();
+  std::lock_guard<std::mutex> lock(pool.mutex);
+  if (pool.size < 0) pool.size = SizeFromEnvironment();
+  if (pool.failed || pool.filling || static_cast<int>(pool.ready.size()) >= pool.size) return;
+  StartFilling(pool);
 }
 
 void SetNetworkNamespacePoolSize(int size) {

@@ -9,8 +9,9 @@
 //     plan.loopback_up = false;                       // already up
 //   }
 //
-// A background thread, started by the first Take, keeps up to the pool's
-// size of namespaces ready. Each is a new namespace that no process has
+// A background thread, started by the first Take and by
+// RefillNetworkNamespacePool, makes namespaces until the pool's size of them
+// are ready, then ends. Each is a new namespace that no process has
 // entered, with only loopback, brought up. A namespace is handed out once
 // and never returns to the pool; the caller's descriptor is its only
 // reference until a process joins it. The namespaces exist only as open
@@ -45,9 +46,16 @@ inline constexpr int kMaxNetworkNamespacePoolSize = 16;
 
 // Removes a ready namespace from the pool and returns it as an open nsfs
 // descriptor (O_CLOEXEC), or an invalid descriptor when none is ready or
-// the pool is off. Never blocks on the kernel: an empty pool returns at once
-// and wakes the thread to refill.
+// the pool is off. Does not wait for the kernel: an empty pool returns at
+// once and starts the thread that fills it. Otherwise the thread starts
+// only at RefillNetworkNamespacePool, so that it does not compete with the
+// container being started.
 UniqueFd TakeFreshNetworkNamespace();
+
+// Starts the thread that fills the pool up to its size, unless the pool is
+// full, off or already filling. Returns at once. Call it once a container
+// has started and, ideally, after its start-up work is done.
+void RefillNetworkNamespacePool();
 
 // Sets the number of namespaces kept ready, clamped to 0 ..
 // kMaxNetworkNamespacePoolSize. 0 turns the pool off and closes the

@@ -106,6 +106,7 @@ TEST_F(NetnsPoolTest, NamespacesAreNeverHandedOutTwice) {
 TEST_F(NetnsPoolTest, RefillStopsAtPoolSize) {
   UniqueFd first = TakeWithin5Seconds();
   ASSERT_TRUE(first.valid());
+  RefillNetworkNamespacePool();
   absl::Time deadline = absl::Now() + absl::Seconds(5);
   while (ReadyNetworkNamespaces() < 2 && absl::Now() < deadline) {
     absl::SleepFor(absl::Milliseconds(5));
