@@ -20,6 +20,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -358,6 +359,53 @@ TEST_F(RootlessImageTest, LegacyLowerdirOption) {
   ASSERT_EQ(outcome.exit_status, 0) << outcome.output;
   EXPECT_THAT(outcome.output, HasSubstr("merged=lower\n"));
   EXPECT_THAT(outcome.output, HasSubstr("upper=upper\n"));
+}
+
+// Runs the CLI at `binary` with `args` in this (the user's) process,
+// appends its output to `out` and returns its exit status.
+int RunCli(const std::string& binary, const std::vector<std::string>& args, int out) {
+  pid_t pid = fork();
+  if (pid == 0) {
+    if (dup2(out, 1) < 0 || dup2(out, 2) < 0) _exit(126);
+    std::vector<char*> argv = {const_cast<char*>(binary.c_str())};
+    for (const std::string& arg : args) argv.push_back(const_cast<char*>(arg.c_str()));
+    argv.push_back(nullptr);
+    execv(binary.c_str(), argv.data());
+    _exit(127);
+  }
+  int status = 0;
+  waitpid(pid, &status, 0);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+TEST_F(RootlessImageTest, CliManagedContainer) {
+  std::string binary = dir_ + "/pycontain";
+  std::string copy = absl::StrCat("cp ", getenv("TEST_SRCDIR"), "/", getenv("TEST_WORKSPACE"),
+                                  "/examples/cli/pycontain ", binary);
+  ASSERT_EQ(system(copy.c_str()), 0) << copy;
+  UserOutcome outcome = AsUser([this, &binary](int out) {
+    if (!LoadImage(out)) return 1;
+    Report(out, "run", absl::StrCat(RunCli(binary, {"run", "-d", "--name", "kept", "rootless:1",
+                                                    "sleep", "60"}, out)));
+    Report(out, "exec", absl::StrCat(RunCli(binary, {"exec", "kept", "sh", "-c",
+                                                     "echo changed > /opq/new"}, out)));
+    Report(out, "diff", absl::StrCat(RunCli(binary, {"diff", "kept"}, out)));
+    Report(out, "rm", absl::StrCat(RunCli(binary, {"rm", "-f", "kept"}, out)));
+    // Managed containers keep an index of names (".names") beside them.
+    int left = 0;
+    for (const std::string& entry : testing::Entries(data_home_ + "/pycontain/containers")) {
+      if (entry[0] != '.') ++left;
+    }
+    Report(out, "containers-left", absl::StrCat(left));
+    return 0;
+  });
+  ASSERT_EQ(outcome.exit_status, 0) << outcome.output;
+  EXPECT_THAT(outcome.output, HasSubstr("run=0\n"));
+  EXPECT_THAT(outcome.output, HasSubstr("exec=0\n"));
+  EXPECT_THAT(outcome.output, HasSubstr("C /opq/new\n"));
+  EXPECT_THAT(outcome.output, HasSubstr("diff=0\n"));
+  EXPECT_THAT(outcome.output, HasSubstr("rm=0\n"));
+  EXPECT_THAT(outcome.output, HasSubstr("containers-left=0\n"));
 }
 
 TEST_F(RootlessImageTest, CliRunsImage) {
