@@ -822,6 +822,60 @@ TEST_F(LifecycleTest, CliPsShowsPorts) {
   EXPECT_EQ(removed.status, 0) << removed.err;
 }
 
+// On the copy driver (no overlay upper directory), diff compares the
+// root with the image and lists what an overlay root lists; commit is
+// rejected with the reason, and export has the writes.
+TEST_F(LifecycleTest, CopyDriverDiffMatchesOverlay) {
+  ImportBusybox();
+  const std::string script =
+      "echo new > /added; echo changed >> /etc/group; rm /bin/sed; "
+      "mkdir -p /made/deep; touch /made/deep/file";
+  std::vector<std::string> lines[2];
+  const char* const names[2] = {"layered", "copied"};
+  for (int copy = 0; copy < 2; ++copy) {
+    if (copy == 1) setenv("PYCONTAIN_ROOTFS_DRIVER", "copy", 1);
+    absl::StatusOr<container::ManagedContainer> started = StartScript(names[copy], script);
+    unsetenv("PYCONTAIN_ROOTFS_DRIVER");
+    ASSERT_TRUE(started.ok()) << started.status();
+    absl::StatusOr<container::ManagedState> ended = container::WaitContainer(names[copy]);
+    ASSERT_TRUE(ended.ok()) << ended.status();
+    ASSERT_EQ(ended->exit_code(), 0);
+    absl::StatusOr<std::vector<overlay::Change>> changes =
+        container::ContainerChanges(names[copy]);
+    ASSERT_TRUE(changes.ok()) << names[copy] << ": " << changes.status();
+    for (const overlay::Change& change : *changes) {
+      lines[copy].push_back(overlay::FormatChange(change));
+    }
+  }
+  absl::StatusOr<container::ManagedContainer> copied = container::ResolveContainer("copied");
+  ASSERT_TRUE(copied.ok());
+  ASSERT_TRUE(Exists(copied->directory + "/rootfs/added")) << "not on the copy driver";
+  for (const char* expected :
+       {"A /added", "C /bin", "D /bin/sed", "C /etc", "C /etc/group", "A /made",
+        "A /made/deep", "A /made/deep/file"}) {
+    EXPECT_THAT(lines[1], Contains(expected));
+  }
+  EXPECT_EQ(lines[1], lines[0]);
+  EXPECT_THAT(Entries(copied->directory), Not(Contains(HasSubstr("diff-base"))));
+
+  absl::StatusOr<std::string> committed = container::CommitContainer("copied", {});
+  EXPECT_EQ(committed.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(committed.status().message(), HasSubstr("copy of its image"));
+
+  std::string tarball = dir_ + "/copied.tar";
+  UniqueFd tar(open(tarball.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
+  ASSERT_TRUE(tar.valid());
+  ASSERT_TRUE(container::ExportContainer("copied", tar.get()).ok());
+  tar.reset();
+  std::string listing = dir_ + "/copied.list";
+  ASSERT_EQ(system(absl::StrCat("tar -tf ", tarball, " > ", listing).c_str()), 0);
+  EXPECT_THAT(ReadFile(listing), HasSubstr("made/deep/file\n"));
+  EXPECT_THAT(ReadFile(listing), Not(HasSubstr("bin/sed\n")));
+
+  ASSERT_TRUE(container::RemoveContainer("layered", {}).ok());
+  ASSERT_TRUE(container::RemoveContainer("copied", {}).ok());
+}
+
 TEST_F(LifecycleTest, KilledMonitorThenGcAndRm) {
   ImportBusybox();
   absl::StatusOr<container::ManagedContainer> doomed = StartScript("doomed", "exec sleep 1000");

@@ -260,8 +260,10 @@ absl::StatusOr<ns::ChildProcess> ExecInContainer(absl::string_view name_or_id,
                                                  const spec::Process& process);
 
 // Lists what the container changed in its root filesystem (`docker diff`),
-// running or not. Errors: FailedPrecondition for a container without an
-// image.
+// running or not. On a copied root (the "copy" driver of
+// lib/overlay/root_mount.h), which has no upper directory, the root is
+// compared with a fresh copy of the image, which costs a full copy.
+// Errors: FailedPrecondition for a container without an image.
 absl::StatusOr<std::vector<overlay::Change>> ContainerChanges(absl::string_view name_or_id);
 
 struct ContainerCommitOptions {
@@ -275,8 +277,9 @@ struct ContainerCommitOptions {
 
 // Adds the container's writable layer as a new layer on top of its image
 // (`docker commit`; the container keeps running) and returns the new
-// image's id. Errors: FailedPrecondition without an image; those of
-// PauseContainer for a running container unless options.pause is false.
+// image's id. Errors: FailedPrecondition without an image or on a copied
+// root; those of PauseContainer for a running container unless
+// options.pause is false.
 absl::StatusOr<std::string> CommitContainer(absl::string_view name_or_id,
                                             const ContainerCommitOptions& options);
 

@@ -106,6 +106,20 @@ class LogWriter {
 // opened is listed once.
 std::vector<std::pair<std::string, UniqueFd>> OpenLogFiles(const std::string& path);
 
+// Returns the host path of the container's copied root (the "copy"
+// driver of lib/overlay/root_mount.h: <directory>/rootfs), or "" when it
+// runs on an overlay or has no image.
+std::string CopiedRoot(const ManagedContainer& container);
+
+// Lists what changed in a copied root: it is compared with a copy of the
+// image's `lowers` (top first) made for the purpose and removed after, so
+// this costs a full copy of the image. Regular files count as changed when
+// their size, mode, owner or mtime differ, and a directory when its mode
+// or owner differ or something below it changed. Errors: those of the
+// file system.
+absl::StatusOr<std::vector<overlay::Change>> CopiedRootChanges(
+    const ManagedContainer& container, const std::vector<std::string>& lowers);
+
 // Takes the container's lock (flock LOCK_EX on <directory>/lock) and
 // returns its owner; dropping it releases the lock. Errors: NotFound when
 // the container was removed.

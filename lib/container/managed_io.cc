@@ -297,6 +297,7 @@ absl::StatusOr<std::vector<overlay::Change>> ContainerChanges(absl::string_view 
   if (!container.ok()) return container.status();
   absl::StatusOr<ImageSpec> image = ResolvePinnedImage(*container);
   if (!image.ok()) return image.status();
+  if (!CopiedRoot(*container).empty()) return CopiedRootChanges(*container, image->lowers);
   return overlay::ListChanges(container->upper_directory, image->lowers);
 }
 
@@ -306,6 +307,15 @@ absl::StatusOr<std::string> CommitContainer(absl::string_view name_or_id,
   if (!container.ok()) return container.status();
   absl::StatusOr<ImageSpec> image = ResolvePinnedImage(*container);
   if (!image.ok()) return image.status();
+  // TODO: build the layer from CopiedRootChanges, so that commit works
+  // on the copy driver too.
+  if (!CopiedRoot(*container).empty()) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "container ", container->name(),
+        " runs on a copy of its image (overlayfs was not usable), which has no writable layer "
+        "to commit: save its root with `pycontain export` and `pycontain image import` "
+        "instead"));
+  }
   absl::StatusOr<image::Store> store = image::Store::Open({});
   if (!store.ok()) return store.status();
   image::CommitOptions commit;
@@ -337,6 +347,8 @@ absl::Status ExportContainer(absl::string_view name_or_id, int out_fd) {
   if (!container.ok()) return container.status();
   absl::StatusOr<ImageSpec> image = ResolvePinnedImage(*container);
   if (!image.ok()) return image.status();
+  std::string copied = CopiedRoot(*container);
+  if (!copied.empty()) return image::WriteTree(copied, out_fd, image::TreeMode::kExport);
 
   // A read-only overlay with the writable layer as the top lower shows
   // the container's root as it sees it, whiteouts applied.
