@@ -17,6 +17,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <fstream>
 #include <functional>
 #include <optional>
@@ -1301,6 +1302,157 @@ networks:
   EXPECT_EQ(ping("db", "app"), 0);
   CliResult interfaces = Compose(project, {"exec", "app", "sh", "-c", "ls /sys/class/net"});
   EXPECT_EQ(interfaces.out, "eth0\neth1\nlo\n") << Describe(interfaces);
+
+  CliResult down = Compose(project, {"down"});
+  ASSERT_EQ(down.status, 0) << Describe(down);
+}
+
+
+TEST_F(ComposeTest, NetworkIpamSubnetAndInternal) {
+  std::string project = MakeProject("ipam", {{"compose.yaml", absl::StrCat(R"(
+services:
+  app:
+    image: busybox
+    command: ["sh", "-c", ")", kIdle, R"("]
+    networks:
+      fixed:
+        ipv4_address: 10.199.77.50
+      closed: {}
+networks:
+  fixed:
+    ipam:
+      config:
+        - subnet: 10.199.77.0/24
+          gateway: 10.199.77.254
+  closed:
+    internal: true
+)")}});
+  CliResult up = Compose(project, {"up", "-d"});
+  ASSERT_EQ(up.status, 0) << Describe(up);
+  net::HostOptions options;
+  options.state_dir = net::NetworkStateDir(container::StateRoot());
+  absl::StatusOr<std::shared_ptr<net::NetworkHost>> host = net::NetworkHost::Open(options);
+  ASSERT_TRUE(host.ok()) << host.status();
+  absl::StatusOr<net::NetworkRecord> fixed = (*host)->InspectNetwork("ipam_fixed");
+  ASSERT_TRUE(fixed.ok()) << fixed.status();
+  EXPECT_EQ(fixed->subnet(), "10.199.77.0/24");
+  EXPECT_EQ(fixed->gateway(), "10.199.77.254");
+  EXPECT_FALSE(fixed->internal());
+  absl::StatusOr<net::NetworkRecord> closed = (*host)->InspectNetwork("ipam_closed");
+  ASSERT_TRUE(closed.ok()) << closed.status();
+  EXPECT_TRUE(closed->internal());
+
+  CliResult addresses = Compose(project, {"exec", "app", "sh", "-c", "ip -o -4 addr"});
+  ASSERT_EQ(addresses.status, 0) << Describe(addresses);
+  EXPECT_THAT(addresses.out, HasSubstr("inet 10.199.77.50/24"));
+  // The gateway is the bridge's address on the host.
+  CliResult gateway = Compose(project, {"exec", "app", "ping", "-c1", "-W2", "10.199.77.254"});
+  EXPECT_EQ(gateway.status, 0) << Describe(gateway);
+
+  CliResult down = Compose(project, {"down"});
+  ASSERT_EQ(down.status, 0) << Describe(down);
+}
+
+
+TEST_F(ComposeTest, UpScaleSetsReplicas) {
+  std::string project = MakeProject("scaled", {{"compose.yaml", absl::StrCat(R"(
+services:
+  worker:
+    image: busybox
+    command: ["sh", "-c", ")", kIdle, R"("]
+    scale: 2
+  named:
+    image: busybox
+    container_name: only-one
+    command: ["sh", "-c", ")", kIdle, R"("]
+)")}});
+  auto running = [&](const std::string& service) {
+    absl::StatusOr<std::vector<container::ManagedContainer>> all =
+        container::ListContainers({.all = false, .labels = {{"com.docker.compose.service",
+                                                             service}}});
+    RememberContainers();
+    std::vector<std::string> names;
+    if (all.ok()) {
+      for (const container::ManagedContainer& c : *all) names.push_back(c.name());
+    }
+    std::sort(names.begin(), names.end());
+    return absl::StrJoin(names, " ");
+  };
+  CliResult up = Compose(project, {"up", "-d", "--scale", "worker=3"});
+  ASSERT_EQ(up.status, 0) << Describe(up);
+  EXPECT_EQ(running("worker"), "scaled-worker-1 scaled-worker-2 scaled-worker-3");
+
+  CliResult down_to_one = Compose(project, {"up", "-d", "--scale", "worker=1"});
+  ASSERT_EQ(down_to_one.status, 0) << Describe(down_to_one);
+  EXPECT_EQ(running("worker"), "scaled-worker-1");
+  EXPECT_THAT(down_to_one.err, HasSubstr("Container scaled-worker-3  Removed"));
+
+  CliResult none = Compose(project, {"up", "-d", "--scale", "worker=0"});
+  ASSERT_EQ(none.status, 0) << Describe(none);
+  EXPECT_EQ(running("worker"), "");
+  EXPECT_EQ(running("named"), "only-one");
+
+  CliResult bad = Compose(project, {"up", "-d", "--scale", "worker=many"});
+  EXPECT_NE(bad.status, 0);
+  EXPECT_THAT(bad.err, HasSubstr("invalid --scale \"worker=many\""));
+  CliResult unknown = Compose(project, {"up", "-d", "--scale", "nothere=2"});
+  EXPECT_NE(unknown.status, 0);
+  EXPECT_THAT(unknown.err, HasSubstr("no such service: \"nothere\""));
+  CliResult named = Compose(project, {"up", "-d", "--scale", "named=2"});
+  EXPECT_NE(named.status, 0);
+  EXPECT_THAT(named.err, HasSubstr("container_name names a single container"));
+
+  CliResult down = Compose(project, {"down"});
+  ASSERT_EQ(down.status, 0) << Describe(down);
+}
+
+
+TEST_F(ComposeTest, DependsOnRestartFollowsDependency) {
+  auto write = [&](const std::string& version) {
+    return MakeProject("cascade", {{"compose.yaml", absl::StrCat(R"(
+services:
+  db:
+    image: busybox
+    command: ["sh", "-c", ")", kIdle, R"("]
+    environment:
+      VERSION: ")", version, R"("
+  web:
+    image: busybox
+    command: ["sh", "-c", ")", kIdle, R"("]
+    depends_on:
+      db:
+        condition: service_started
+        restart: true
+  report:
+    image: busybox
+    command: ["sh", "-c", ")", kIdle, R"("]
+    depends_on: [db]
+)")}});
+  };
+  std::string project = write("1");
+  CliResult up = Compose(project, {"up", "-d"});
+  ASSERT_EQ(up.status, 0) << Describe(up);
+  auto starts = [&](const std::string& name) {
+    absl::StatusOr<container::ManagedContainer> found = Find(name);
+    return found.ok() ? found->state.start_count() : -1;
+  };
+
+  // compose restart db restarts web too, but not report.
+  CliResult restart = Compose(project, {"restart", "db"});
+  ASSERT_EQ(restart.status, 0) << Describe(restart);
+  EXPECT_EQ(starts("cascade-db-1"), 2);
+  EXPECT_EQ(starts("cascade-web-1"), 2);
+  EXPECT_EQ(starts("cascade-report-1"), 1);
+
+  // up replaces db for its new environment, then restarts web.
+  write("2");
+  CliResult again = Compose(project, {"up", "-d"});
+  ASSERT_EQ(again.status, 0) << Describe(again);
+  EXPECT_THAT(again.err, HasSubstr("Container cascade-db-1  Recreate"));
+  EXPECT_THAT(again.err, HasSubstr("Container cascade-web-1  Restarted"));
+  EXPECT_THAT(again.err, HasSubstr("Container cascade-report-1  Running"));
+  EXPECT_EQ(starts("cascade-web-1"), 3);
+  EXPECT_EQ(starts("cascade-report-1"), 1);
 
   CliResult down = Compose(project, {"down"});
   ASSERT_EQ(down.status, 0) << Describe(down);

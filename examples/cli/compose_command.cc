@@ -50,13 +50,17 @@ Commands:
       --networks             print the network names, one a line
       --profiles             print the profile names, one a line
       -q, --quiet            only validate; print nothing but warnings
-  up [-d] [SERVICE...]       create networks, volumes and containers and start
+  up [-d] [--scale SERVICE=N]... [SERVICE...]
+                             create networks, volumes and containers and start
                              the services in dependency order, waiting for
                              depends_on conditions; without -d, print their
-                             output until they exit (Ctrl-C stops them)
+                             output until they exit (Ctrl-C stops them);
+                             --scale sets a service's number of replicas
   down [-v] [--remove-orphans]
                              stop and remove the project's containers and
-                             networks; -v also its volumes
+                             networks; -v also its volumes. down, ps, logs,
+                             start, stop and restart also work with -p NAME
+                             and no Compose file, from the containers' labels
   ps [-a] [-q] [SERVICE...]  list the project's running (-a: all) containers
   logs [-f] [SERVICE...]     print the services' output (-f: follow)
   exec [-e K=V] [-u USER] [-w DIR] [--index N] SERVICE COMMAND...

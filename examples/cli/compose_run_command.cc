@@ -9,6 +9,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "lib/compose/runner.h"
 #include "lib/compose/service_spec.h"
 
@@ -95,6 +96,20 @@ int Up(const compose::Project& project, const Arguments& args) {
   options.services = args.positional;
   options.interrupted = Interrupted;
   options.output = Output;
+  auto scales = args.values.find("--scale");
+  if (scales != args.values.end()) {
+    for (const std::string& scale : scales->second) {
+      // SERVICE=N, as docker compose up --scale.
+      std::vector<std::string> parts = absl::StrSplit(scale, absl::MaxSplits('=', 1));
+      int replicas = -1;
+      if (parts.size() != 2 || parts[0].empty() || !absl::SimpleAtoi(parts[1], &replicas) ||
+          replicas < 0) {
+        return Fail(absl::StrCat("up: invalid --scale \"", scale,
+                                 "\": use SERVICE=N with N a number of replicas, 0 or more"));
+      }
+      options.scale[parts[0]] = replicas;
+    }
+  }
   return Result(compose::Up(project, options, Progress));
 }
 
@@ -168,7 +183,7 @@ struct CommandFlags {
 
 const CommandFlags* FlagsOf(const std::string& command) {
   static const CommandFlags kTable[] = {
-      {"up", {"-d", "--detach"}, {}},
+      {"up", {"-d", "--detach"}, {"--scale"}},
       {"down", {"-v", "--volumes", "--remove-orphans"}, {}},
       {"ps", {"-a", "--all", "-q", "--quiet"}, {}},
       {"logs", {"-f", "--follow"}, {}},

@@ -8,6 +8,7 @@
 #include <errno.h>
 
 #include <algorithm>
+#include <set>
 #include <tuple>
 
 #include "absl/strings/numbers.h"
@@ -194,12 +195,20 @@ absl::Status WaitForDependencies(const Project& project, const std::string& serv
 
 absl::StatusOr<std::vector<ServicePlan>> PlanServices(const Project& project,
                                                       const std::vector<std::string>& order,
-                                                      const Printer& print) {
+                                                      const Printer& print,
+                                                      const std::map<std::string, int>& scale) {
   std::vector<ServicePlan> plans;
   std::vector<std::string> warnings;
   for (const std::string& service : order) {
     ServicePlan plan{service, {}};
-    int replicas = ServiceReplicas(*project.Service(service));
+    const Node& node = *project.Service(service);
+    auto scaled = scale.find(service);
+    int replicas = scaled != scale.end() ? scaled->second : ServiceReplicas(node);
+    if (replicas > 1 && node.Find("container_name") != nullptr) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "service ", service, ": cannot scale to ", replicas,
+          " replicas: container_name names a single container"));
+    }
     for (int number = 1; number <= replicas; ++number) {
       absl::StatusOr<ServiceContainer> replica =
           PlanServiceContainer(project, service, number, number == 1 ? &warnings : nullptr);
@@ -261,12 +270,33 @@ absl::StatusOr<container::ManagedContainer> EnsureStarted(const Project& project
 
 absl::Status StartInOrder(const Project& project, const std::vector<ServicePlan>& plans,
                           const Printer& print) {
+  // Services whose containers this call replaced or restarted.
+  std::vector<std::string> replaced;
   for (const ServicePlan& plan : plans) {
     absl::Status ready = WaitForDependencies(project, plan.service, print);
     if (!ready.ok()) return ready;
+    std::vector<std::string> restarting = RestartingDependents(project, replaced);
+    bool restart = std::find(restarting.begin(), restarting.end(), plan.service) !=
+                   restarting.end();
     for (const ServiceContainer& replica : plan.replicas) {
+      absl::StatusOr<container::ManagedContainer> before =
+          container::ResolveContainer(replica.create.name);
       absl::StatusOr<container::ManagedContainer> started = EnsureStarted(project, replica, print);
       if (!started.ok()) return started.status();
+      bool kept = before.ok() && before->running() && before->id() == started->id();
+      if (!kept) {
+        if (before.ok()) replaced.push_back(plan.service);
+        continue;
+      }
+      if (!restart) continue;
+      // As docker compose: depends_on.restart restarts the service after
+      // its dependency was replaced.
+      absl::Status stopped =
+          StopServiceContainer(*started, replica.stop_signal, replica.stop_grace_period);
+      if (stopped.ok()) stopped = container::StartContainer(started->id());
+      if (!stopped.ok()) return stopped;
+      print(absl::StrCat("Container ", started->name(), "  Restarted"));
+      replaced.push_back(plan.service);
     }
     // Replicas beyond the scale go, as `up --scale` removes them.
     absl::StatusOr<std::vector<container::ManagedContainer>> all =
@@ -278,8 +308,10 @@ absl::Status StartInOrder(const Project& project, const std::vector<ServicePlan>
           number <= static_cast<int>(plan.replicas.size())) {
         continue;
       }
-      absl::Status stopped = StopServiceContainer(extra, plan.replicas[0].stop_signal,
-                                                  plan.replicas[0].stop_grace_period);
+      int signal = SIGTERM;
+      absl::Duration grace;
+      StopSettings(project, plan.service, &signal, &grace);
+      absl::Status stopped = StopServiceContainer(extra, signal, grace);
       if (stopped.ok()) stopped = container::RemoveContainer(extra.id(), {.force = true});
       if (!stopped.ok()) return stopped;
       print(absl::StrCat("Container ", extra.name(), "  Removed"));
@@ -323,6 +355,33 @@ void StopSettings(const Project& project, const std::string& service, int* signa
   }
 }
 
+std::vector<std::string> RestartingDependents(const Project& project,
+                                              const std::vector<std::string>& services) {
+  std::set<std::string> restarting(services.begin(), services.end());
+  std::vector<std::string> dependents;
+  bool added = true;
+  while (added) {
+    added = false;
+    for (const std::string& name : project.ServiceNames()) {
+      if (restarting.count(name) > 0) continue;
+      const Node* depends_on = project.Service(name)->Find("depends_on");
+      if (depends_on == nullptr) continue;
+      for (const yaml::Entry& entry : depends_on->entries) {
+        const Node* restart = entry.value.Find("restart");
+        bool ok = false;
+        if (restart != nullptr && ParseComposeBool(restart->scalar, &ok) && ok &&
+            restarting.count(entry.key) > 0) {
+          restarting.insert(name);
+          dependents.push_back(name);
+          added = true;
+          break;
+        }
+      }
+    }
+  }
+  return dependents;
+}
+
 std::string LabelOf(const container::ManagedContainer& container, absl::string_view key) {
   auto found = container.config.labels().find(std::string(key));
   return found == container.config.labels().end() ? "" : found->second;
@@ -333,10 +392,19 @@ std::string LabelOf(const container::ManagedContainer& container, absl::string_v
 absl::Status Up(const Project& project, const UpOptions& options, const Printer& print) {
   absl::StatusOr<std::vector<std::string>> order = DependencyOrder(project, options.services);
   if (!order.ok()) return order.status();
+  for (const auto& [service, replicas] : options.scale) {
+    if (project.Service(service) == nullptr) {
+      return absl::NotFoundError(absl::StrCat("--scale: no such service: \"", service, "\""));
+    }
+    if (replicas < 0) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--scale: ", service, ": the number of replicas must be 0 or more"));
+    }
+  }
   // Every container is planned before anything is created, so that an
   // invalid service starts nothing.
   absl::StatusOr<std::vector<runner_internal::ServicePlan>> plans =
-      runner_internal::PlanServices(project, *order, print);
+      runner_internal::PlanServices(project, *order, print, options.scale);
   if (!plans.ok()) return plans.status();
 
   absl::Status status = runner_internal::CreateNetworks(project, *order, print);

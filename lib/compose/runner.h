@@ -29,6 +29,7 @@
 #define PYCONTAIN_LIB_COMPOSE_RUNNER_H_
 
 #include <functional>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -54,6 +55,9 @@ struct UpOptions {
   std::function<bool()> interrupted;
   // Receiver of the attached output, one prefixed line per call.
   Printer output;
+  // Replicas per service (`up --scale SERVICE=N`), over deploy.replicas
+  // and scale. 0 removes the service's containers.
+  std::map<std::string, int> scale;
 };
 
 absl::Status Up(const Project& project, const UpOptions& options, const Printer& print);

@@ -25,9 +25,9 @@ absl::Status CreateVolumes(const Project& project, const Printer& print);
 absl::Status RemoveNetworks(const Project& project, const Printer& print);
 absl::Status RemoveVolumes(const Project& project, const Printer& print);
 
-// Joins the running container to the networks after its first one, for a
-// container whose ManagedConfig does not list them (created by an older
-// pycontain); otherwise its monitor joined them already.
+// Joins the running container to the networks after its first one. Only
+// a container whose ManagedConfig does not list them (one created by an
+// older pycontain) needs it, because the monitor joins the listed ones.
 absl::Status ConnectExtraNetworks(const container::ManagedContainer& container,
                                   const std::vector<ExtraNetwork>& networks);
 
@@ -44,10 +44,13 @@ struct ServicePlan {
 };
 
 // Plans every replica of each service in `order` and prints the warnings.
-// Errors: those of PlanServiceContainer.
+// `scale` overrides the number of replicas of the services it names.
+// Errors: those of PlanServiceContainer; InvalidArgument for more than one
+// replica of a service with container_name.
 absl::StatusOr<std::vector<ServicePlan>> PlanServices(const Project& project,
                                                       const std::vector<std::string>& order,
-                                                      const Printer& print);
+                                                      const Printer& print,
+                                                      const std::map<std::string, int>& scale = {});
 
 // Returns plan.create with spec.namespaces.join_ipc and join_pid set to
 // the containers that the plan's namespace donors name now. Errors:
@@ -90,6 +93,12 @@ void StopSettings(const Project& project, const std::string& service, int* signa
 // depends_on entries and the services its ipc, pid, network_mode and
 // volumes_from name (as service_started), "" when there are none.
 std::string DependsOnLabel(const yaml::Node& service);
+
+// Returns the services that depend with `restart: true` on one of
+// `services`, directly or through each other, leaving out `services`:
+// docker compose restarts them after their dependency.
+std::vector<std::string> RestartingDependents(const Project& project,
+                                              const std::vector<std::string>& services);
 
 // The value of label `key`, or "".
 std::string LabelOf(const container::ManagedContainer& container, absl::string_view key);

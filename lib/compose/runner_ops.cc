@@ -285,9 +285,19 @@ absl::Status StopServices(const Project& project, const std::vector<std::string>
 
 absl::Status RestartServices(const Project& project, const std::vector<std::string>& services,
                              const Printer& print) {
-  absl::Status stopped = StopServices(project, services, print);
+  std::vector<std::string> restarting = services;
+  if (!restarting.empty()) {
+    std::vector<std::string> dependents = runner_internal::RestartingDependents(project, services);
+    // Only dependents that have a container: the others were never up.
+    for (const std::string& dependent : dependents) {
+      absl::StatusOr<std::vector<container::ManagedContainer>> containers =
+          ProjectContainers(project, {dependent}, /*all=*/true);
+      if (containers.ok() && !containers->empty()) restarting.push_back(dependent);
+    }
+  }
+  absl::Status stopped = StopServices(project, restarting, print);
   if (!stopped.ok()) return stopped;
-  return StartServices(project, services, print);
+  return StartServices(project, restarting, print);
 }
 
 absl::StatusOr<int> Exec(const Project& project, const ExecOptions& options) {

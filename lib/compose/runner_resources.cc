@@ -1,6 +1,7 @@
 // Networks and volumes of a Compose project.
 #include <set>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "lib/base/log.h"
 #include "lib/base/status.h"
@@ -46,6 +47,46 @@ std::set<std::string> UsedNetworks(const Project& project,
   return used;
 }
 
+bool IsTrue(const Node* value) {
+  bool ok = false;
+  return value != nullptr && value->IsScalar() && ParseComposeBool(value->scalar, &ok) && ok;
+}
+
+// Takes the subnets and gateways of `ipam.config`: at most one IPv4 and
+// one IPv6 entry, which the network host checks further.
+absl::Status ApplyIpam(const yaml::Entry& entry, net::NetworkOptions& options) {
+  const Node* ipam = entry.value.Find("ipam");
+  if (ipam == nullptr) return absl::OkStatus();
+  std::string field = absl::StrCat("networks.", entry.key, ".ipam");
+  const Node* driver = ipam->Find("driver");
+  if (driver != nullptr && driver->scalar != "default") {
+    return absl::InvalidArgumentError(absl::StrCat(
+        field, ".driver: \"", driver->scalar, "\" is not supported; use default"));
+  }
+  const Node* configs = ipam->Find("config");
+  if (configs == nullptr) return absl::OkStatus();
+  for (size_t i = 0; i < configs->items.size(); ++i) {
+    const Node& config = configs->items[i];
+    const Node* subnet = config.Find("subnet");
+    const Node* gateway = config.Find("gateway");
+    if (subnet == nullptr) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(field, ".config[", i, "]: a subnet is required"));
+    }
+    bool ipv6 = absl::StrContains(subnet->scalar, ':');
+    std::string& chosen = ipv6 ? options.subnet6 : options.subnet;
+    if (!chosen.empty()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          field, ".config[", i, "]: a network has at most one ", ipv6 ? "IPv6" : "IPv4",
+          " subnet"));
+    }
+    chosen = subnet->scalar;
+    if (gateway != nullptr) (ipv6 ? options.gateway6 : options.gateway) = gateway->scalar;
+    options.ipv6 = options.ipv6 || ipv6;
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<net::NetworkOptions> NetworkOptionsFor(const std::string& name,
                                                       const yaml::Entry& entry) {
   net::NetworkOptions options;
@@ -61,6 +102,10 @@ absl::StatusOr<net::NetworkOptions> NetworkOptionsFor(const std::string& name,
         "networks.", entry.key, ".driver: \"", kind, "\" is not supported; use bridge, macvlan "
         "or ipvlan"));
   }
+  absl::Status ipam = ApplyIpam(entry, options);
+  if (!ipam.ok()) return ipam;
+  options.internal = IsTrue(entry.value.Find("internal"));
+  options.ipv6 = options.ipv6 || IsTrue(entry.value.Find("enable_ipv6"));
   if (const Node* opts = entry.value.Find("driver_opts")) {
     for (const yaml::Entry& opt : opts->entries) {
       if (opt.key == "parent") {

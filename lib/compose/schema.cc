@@ -361,16 +361,33 @@ constexpr Type kService{.fields = kServiceFields};
 constexpr Field kExternalFields[] = {{"name", &kString}};
 constexpr Type kExternal{.scalar = ScalarType::kBool, .fields = kExternalFields};
 
+constexpr Field kIpamConfigFields[] = {
+    {"subnet", &kString},
+    {"gateway", &kString},
+    {"ip_range", &kString, Support::kNotApplied,
+     "containers get addresses from the whole subnet"},
+    {"aux_addresses", &kScalarMap, Support::kNotApplied,
+     "pycontain reserves no addresses beside the gateway"},
+};
+constexpr Type kIpamConfig{.fields = kIpamConfigFields};
+constexpr Type kIpamConfigList{.items = &kIpamConfig};
+constexpr Field kIpamFields[] = {
+    {"driver", &kString},
+    {"config", &kIpamConfigList},
+    {"options", &kScalarMap, Support::kNotApplied, "the default IPAM driver takes no options"},
+};
+constexpr Type kIpam{.fields = kIpamFields};
+
 constexpr absl::string_view kNetworkReason = "pycontain networks do not support it yet";
 constexpr Field kNetworkFields[] = {
     {"name", &kString},
     {"driver", &kString},
     {"driver_opts", &kScalarMap},
-    {"ipam", &kAnything, Support::kNotApplied, "addresses come from pycontain's pool"},
+    {"ipam", &kIpam},
     {"external", &kExternal},
-    {"internal", &kBool, Support::kNotApplied, kNetworkReason},
+    {"internal", &kBool},
     {"enable_ipv4", &kBool, Support::kNotApplied, kNetworkReason},
-    {"enable_ipv6", &kBool, Support::kNotApplied, kNetworkReason},
+    {"enable_ipv6", &kBool},
     {"attachable", &kBool, Support::kNotApplied, kNetworkReason},
     {"labels", &kListOrDict, Support::kNotApplied, kNetworkReason},
 };
