@@ -22,6 +22,7 @@
 #include <set>
 #include <sstream>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "absl/strings/match.h"
@@ -607,6 +608,45 @@ TEST_F(LifecycleTest, StopSendsStopSignal) {
   options.stop_signal = "NOPE";
   EXPECT_EQ(container::CreateContainer(options).status().code(),
             absl::StatusCode::kInvalidArgument);
+}
+
+// The image's StopSignal applies unless the container sets its own.
+TEST_F(LifecycleTest, ImageStopSignalApplies) {
+  std::string tarball = dir_ + "/busybox.tar";
+  std::string command = absl::StrCat("tar -cf ", tarball, " -C ", testing::BusyboxRoot(), " .");
+  ASSERT_EQ(system(command.c_str()), 0) << command;
+  image::ImportOptions import;
+  import.names = {"quitter:1"};
+  import.changes = {"STOPSIGNAL SIGQUIT"};
+  ASSERT_TRUE(image::ImportTarball(*store_, tarball, import).ok());
+
+  const std::string script =
+      "trap 'exit 3' QUIT; trap 'exit 6' TERM; trap 'exit 4' USR2; echo ready; "
+      "while true; do sleep 0.05; done";
+  for (const auto& [name, stop_signal, code] :
+       std::vector<std::tuple<std::string, std::string, int>>{{"image-signal", "", 3},
+                                                             {"own-signal", "USR2", 4}}) {
+    container::CreateOptions options;
+    options.name = name;
+    options.spec.set_image("quitter:1");
+    for (const std::string& arg : {std::string("sh"), std::string("-c"), script}) {
+      options.spec.mutable_process()->add_args(arg);
+    }
+    options.stop_signal = stop_signal;
+    absl::StatusOr<container::ManagedContainer> created = container::CreateContainer(options);
+    ASSERT_TRUE(created.ok()) << created.status();
+    ids_.insert(created->id());
+    ASSERT_TRUE(container::StartContainer(name).ok());
+    absl::StatusOr<container::ManagedContainer> running = container::ResolveContainer(name);
+    ASSERT_TRUE(running.ok());
+    monitors_.insert(running->state.monitor_pid());
+    ASSERT_TRUE(Eventually([&] { return Logs(name).size() == 1; }));
+    ASSERT_TRUE(container::StopContainer(name, absl::Seconds(10)).ok());
+    absl::StatusOr<container::ManagedContainer> stopped = container::ResolveContainer(name);
+    ASSERT_TRUE(stopped.ok());
+    EXPECT_EQ(stopped->state.exit_code(), code) << name;
+    ASSERT_TRUE(container::RemoveContainer(name, {}).ok());
+  }
 }
 
 // The line numbers printed by `seq`-like scripts, from "line N" log lines.

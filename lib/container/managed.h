@@ -25,7 +25,11 @@
 //                 survive stop and start (as in Docker); `diff`, `commit`
 //                 and `export` read it
 //   container.log the output in Docker's json-file format (one JSON
-//                 object per line with log, stream and time)
+//                 object per line with log, stream and time); with
+//                 CreateOptions::log_options also the rotated
+//                 container.log.1, .2, ...
+//   rootfs/       on the "copy" driver (lib/overlay/root_mount.h) only:
+//                 the copied root, kept from one start to the next
 //   exit.json     the ManagedState of the last exit, rewritten in place,
 //                 so that WaitContainer reads it after an auto_remove
 //                 container removed its directory
