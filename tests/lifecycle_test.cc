@@ -538,6 +538,13 @@ TEST_F(LifecycleTest, MissingWorkdirIsCreated) {
   EXPECT_EQ(existing.status, 0) << existing.err;
   EXPECT_EQ(existing.out, "root\nnobody\n");
 
+  // A root directory is the caller's tree: nothing is made in it.
+  CliResult plain = RunCli({"run", "--rootfs", testing::BusyboxRoot(), "-w",
+                            "/lifecycle-missing", "--", "true"});
+  EXPECT_NE(plain.status, 0);
+  EXPECT_THAT(plain.err, HasSubstr("change directory to /lifecycle-missing"));
+  EXPECT_FALSE(Exists(testing::BusyboxRoot() + "/lifecycle-missing"));
+
   CliResult read_only = RunCli({"run", "--image", "busybox", "--read-only", "-w", "/nowhere",
                                 "--", "true"});
   EXPECT_EQ(read_only.status, 125);

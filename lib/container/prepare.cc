@@ -298,13 +298,17 @@ absl::StatusOr<PreparedContainer> PrepareContainer(const spec::ContainerSpec& re
   }
   status = PlanProcess(spec.process(), root, plan.hostname, plan);
   if (!status.ok()) return status;
-  // As `docker run -w`, a missing working directory is created inside the
-  // container (exec, which plans with PlanProcess too, does not create it).
-  absl::StatusOr<std::unique_ptr<WorkingDirectory>> working_directory =
-      WorkingDirectory::Create(plan.cwd, plan.uid, plan.gid);
-  if (!working_directory.ok()) return working_directory.status();
-  prepared.working_directory = std::move(*working_directory);
-  plan.hooks.push_back(prepared.working_directory->Hook());
+  // As `docker run -w`, a missing working directory is created in the
+  // container's writable layer. A root directory (root.path) is the
+  // caller's own tree and is not written to: there the start fails in
+  // chdir, as exec does everywhere.
+  if (image.has_value()) {
+    absl::StatusOr<std::unique_ptr<WorkingDirectory>> working_directory =
+        WorkingDirectory::Create(plan.cwd, plan.uid, plan.gid);
+    if (!working_directory.ok()) return working_directory.status();
+    prepared.working_directory = std::move(*working_directory);
+    plan.hooks.push_back(prepared.working_directory->Hook());
+  }
 
   // The last check before the first side effect: claiming the id.
   if (!image.has_value()) {

@@ -48,7 +48,7 @@ struct PreparedContainer {
   // Seccomp, capabilities, rlimits and paths; plan.hooks point into it.
   std::unique_ptr<security::PreparedSecurity> security;
   // The hook in plan.hooks that creates a missing working directory
-  // borrows it.
+  // borrows it; null for a container without an image.
   std::unique_ptr<WorkingDirectory> working_directory;
 };
 
