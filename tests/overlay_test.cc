@@ -55,6 +55,9 @@ class OverlayTest : public ::testing::Test {
     // Squashfs layer mounts belong to the store and outlive containers;
     // this test's store goes now, and its mounts with it.
     EXPECT_TRUE(store_->UnmountLayers().ok());
+    // The kernel detaches the layers' loop devices some time after the
+    // last container's mount namespace is gone.
+    testing::WaitForLoopDevicesUnder(dir_);
     testing::ExpectNothingLeaked(before_);
     EXPECT_THAT(Entries(store_->root() + "/containers"), ElementsAre());
     EXPECT_TRUE(overlay::RemoveTree(dir_).ok());

@@ -335,29 +335,41 @@ TEST_F(RootlessImageTest, CopyDriverAsUser) {
 }
 
 TEST_F(RootlessImageTest, LegacyLowerdirOption) {
+  // 20 lowers with long paths: more than "lowerdir=" with paths could
+  // name in the 255 bytes fsconfig(2) takes.
+  constexpr int kLowers = 20;
   UserOutcome outcome = AsUser([this](int out) {
-    std::string lower = dir_ + "/lower";
-    std::string upper = dir_ + "/upper";
-    std::string work = dir_ + "/work";
-    for (const std::string& path : {lower, upper, work}) mkdir(path.c_str(), 0755);
-    testing::WriteFile(lower + "/file", "lower\n");
     overlay::OverlayOptions options;
-    options.lowers = {lower};
-    options.upper = upper;
-    options.work = work;
+    for (int i = 0; i < kLowers; ++i) {
+      std::string lower = absl::StrCat(dir_, "/lower-with-a-long-name-", i);
+      mkdir(lower.c_str(), 0755);
+      testing::WriteFile(absl::StrCat(lower, "/file", i), "x");
+      testing::WriteFile(lower + "/shared", absl::StrCat("from lower ", i, "\n"));
+      options.lowers.push_back(lower);
+    }
+    options.upper = dir_ + "/upper";
+    options.work = dir_ + "/work";
+    mkdir(options.upper.c_str(), 0755);
+    mkdir(options.work.c_str(), 0755);
     options.api = overlay::MountApi::kLegacy;
     absl::StatusOr<overlay::OverlayMount> mount = overlay::OverlayMount::Create(options);
     if (!mount.ok()) {
       Report(out, "error", mount.status().ToString());
       return 1;
     }
-    Report(out, "merged", testing::ReadFile(mount->path() + "/file"));
+    int seen = 0;
+    for (int i = 0; i < kLowers; ++i) {
+      if (testing::Exists(absl::StrCat(mount->path(), "/file", i))) ++seen;
+    }
+    Report(out, "files-seen", absl::StrCat(seen));
+    Report(out, "shared", testing::ReadFile(mount->path() + "/shared"));
     testing::WriteFile(mount->path() + "/added", "upper\n");
-    Report(out, "upper", testing::ReadFile(upper + "/added"));
+    Report(out, "upper", testing::ReadFile(options.upper + "/added"));
     return 0;
   });
   ASSERT_EQ(outcome.exit_status, 0) << outcome.output;
-  EXPECT_THAT(outcome.output, HasSubstr("merged=lower\n"));
+  EXPECT_THAT(outcome.output, HasSubstr(absl::StrCat("files-seen=", kLowers, "\n")));
+  EXPECT_THAT(outcome.output, HasSubstr("shared=from lower 0\n"));
   EXPECT_THAT(outcome.output, HasSubstr("upper=upper\n"));
 }
 

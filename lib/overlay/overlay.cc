@@ -218,11 +218,16 @@ std::string CommonDirectory(const std::vector<std::string>& paths) {
 // The parameters of a rootless overlay. The helper's mount namespace is a
 // copy of this process's, and overlayfs accepts directories only on mounts
 // of the mounting process's own namespace. So the helper reaches each
-// directory by path, not through this process's descriptors. The paths are
-// relative to their common directory, where the helper works, because
-// fsconfig(2) takes at most 255 bytes per value. kAuto names each lower
-// with "lowerdir+" (Linux 6.8); kLegacy joins them in one "lowerdir".
-absl::StatusOr<UserNamespaceMount> RootlessRequest(const OverlayOptions& options, MountApi api) {
+// directory by path, not through this process's descriptors, and
+// fsconfig(2) takes at most 255 bytes per value.
+//
+// kAuto names each lower with "lowerdir+" (Linux 6.8), relative to the
+// directories' common parent, where the helper works. kLegacy joins them in
+// one "lowerdir" of descriptor numbers ("7:8:9"), relative to the helper's
+// /proc/self/fd: the helper opens each directory onto a number reserved in
+// `placeholders`, which must stay open until the mount is made.
+absl::StatusOr<UserNamespaceMount> RootlessRequest(const OverlayOptions& options, MountApi api,
+                                                   std::vector<UniqueFd>& placeholders) {
   std::vector<std::string> paths;
   for (const std::string& lower : options.lowers) paths.push_back(AbsolutePath(lower));
   if (!options.upper.empty()) {
@@ -232,38 +237,50 @@ absl::StatusOr<UserNamespaceMount> RootlessRequest(const OverlayOptions& options
   UserNamespaceMount request;
   request.fstype = "overlay";
   request.description = absl::StrCat("overlay over ", options.lowers.size(), " lower directories");
-  request.directory = CommonDirectory(paths);
-  size_t skip = request.directory == "/" ? 1 : request.directory.size() + 1;
-  for (std::string& path : paths) {
-    path = path.size() > skip ? path.substr(skip) : ".";
-    if (path.size() > kMaxFsconfigValue) {
-      return absl::ResourceExhaustedError(absl::StrCat(
-          "a rootless overlay cannot name ", request.directory, "/", path, ": fsconfig(2) takes ",
-          kMaxFsconfigValue, " bytes per directory; use an image store with shorter paths"));
-    }
-  }
-  std::vector<std::string> lowers(paths.begin(), paths.begin() + options.lowers.size());
-
   request.parameters.emplace_back("source", "overlay");
+
+  // The names as the helper passes them, lowers first.
+  std::vector<std::string> names;
   switch (api) {
-    case MountApi::kAuto:
-      for (const std::string& lower : lowers) request.parameters.emplace_back("lowerdir+", lower);
+    case MountApi::kAuto: {
+      request.directory = CommonDirectory(paths);
+      size_t skip = request.directory == "/" ? 1 : request.directory.size() + 1;
+      for (const std::string& path : paths) {
+        names.push_back(path.size() > skip ? path.substr(skip) : ".");
+        if (names.back().size() > kMaxFsconfigValue) {
+          return absl::ResourceExhaustedError(absl::StrCat(
+              "a rootless overlay cannot name ", path, ": fsconfig(2) takes ",
+              kMaxFsconfigValue, " bytes per directory; use an image store with shorter paths"));
+        }
+      }
+      for (size_t i = 0; i < options.lowers.size(); ++i) {
+        request.parameters.emplace_back("lowerdir+", names[i]);
+      }
       break;
+    }
     case MountApi::kLegacy: {
-      std::string lowerdir = absl::StrJoin(lowers, ":");
-      if (lowerdir.size() > kMaxFsconfigValue || lowerdir.find(',') != std::string::npos) {
+      request.directory = "/proc/self/fd";
+      for (const std::string& path : paths) {
+        UniqueFd placeholder(open("/", O_PATH | O_CLOEXEC));
+        if (!placeholder.valid()) return ErrnoError(errno, "reserve a descriptor for", path);
+        request.reopen.emplace_back(placeholder.get(), path);
+        names.push_back(absl::StrCat(placeholder.get()));
+        placeholders.push_back(std::move(placeholder));
+      }
+      std::string lowerdir = absl::StrJoin(names.begin(), names.begin() + options.lowers.size(), ":");
+      if (lowerdir.size() > kMaxFsconfigValue) {
         return absl::ResourceExhaustedError(absl::StrCat(
-            "a rootless overlay over ", lowers.size(), " lower directories needs \"lowerdir=",
-            lowerdir, "\", which fsconfig(2) does not take (at most ", kMaxFsconfigValue,
-            " bytes, no commas); Linux 6.8 or later mounts any number of layers"));
+            "a rootless overlay over ", options.lowers.size(), " lower directories needs ",
+            lowerdir.size(), " bytes of \"lowerdir\", more than fsconfig(2) takes (",
+            kMaxFsconfigValue, "); Linux 6.8 or later mounts any number of layers"));
       }
       request.parameters.emplace_back("lowerdir", lowerdir);
       break;
     }
   }
   if (!options.upper.empty()) {
-    request.parameters.emplace_back("upperdir", paths[options.lowers.size()]);
-    request.parameters.emplace_back("workdir", paths[options.lowers.size() + 1]);
+    request.parameters.emplace_back("upperdir", names[options.lowers.size()]);
+    request.parameters.emplace_back("workdir", names[options.lowers.size() + 1]);
   }
   // Inside a user namespace the trusted.* xattrs are out of reach, so
   // overlayfs keeps its opaque marks in user.overlay.* (Linux 5.11).
@@ -275,7 +292,9 @@ absl::StatusOr<UserNamespaceMount> RootlessRequest(const OverlayOptions& options
 // root. Falls back to the kLegacy parameters when the kernel rejects the
 // first "lowerdir+".
 absl::StatusOr<UniqueFd> MountRootless(const OverlayOptions& options) {
-  absl::StatusOr<UserNamespaceMount> request = RootlessRequest(options, options.api);
+  std::vector<UniqueFd> placeholders;
+  absl::StatusOr<UserNamespaceMount> request =
+      RootlessRequest(options, options.api, placeholders);
   if (!request.ok()) return request.status();
   absl::StatusOr<UniqueFd> mount = MountInUserNamespace(*request);
   if (options.api == MountApi::kAuto && !mount.ok() && ErrnoOf(mount.status()) == EINVAL &&
@@ -283,7 +302,7 @@ absl::StatusOr<UniqueFd> MountRootless(const OverlayOptions& options) {
           absl::StrCat("fsconfig overlay lowerdir+ ", request->parameters[1].second)) {
     Logf(LogLevel::kWarning, options.log_id,
          "overlay: %s (before Linux 6.8?); using \"lowerdir\"", mount.status().message());
-    request = RootlessRequest(options, MountApi::kLegacy);
+    request = RootlessRequest(options, MountApi::kLegacy, placeholders);
     if (!request.ok()) return request.status();
     mount = MountInUserNamespace(*request);
   }

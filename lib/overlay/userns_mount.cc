@@ -26,6 +26,7 @@ enum HelperStep : int {
   kStepFsopen = -6,
   kStepCreate = -7,
   kStepFsmount = -8,
+  kStepReopen = -9,
 };
 
 // Shared between the caller and the helper, which runs in the caller's
@@ -37,6 +38,8 @@ struct HelperState {
 
   int mount_fd = -1;
   int step = 0;
+  // For kStepReopen: the index in request->reopen.
+  size_t reopen_index = 0;
   int err = 0;
   // Messages the kernel queued on the file system context.
   char messages[1024] = {};
@@ -104,6 +107,18 @@ int RunHelper(void* data) {
     return FailHelper(state, kStepChangeDirectory, -1);
   }
 
+  for (size_t i = 0; i < request.reopen.size(); ++i) {
+    const auto& [number, path] = request.reopen[i];
+    state->reopen_index = i;
+    int fd = open(path.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) return FailHelper(state, kStepReopen, -1);
+    int moved = dup3(fd, number, O_CLOEXEC);
+    int saved = errno;
+    close(fd);
+    errno = saved;
+    if (moved < 0) return FailHelper(state, kStepReopen, -1);
+  }
+
   if (!request.clone_path.empty()) {
     int fd = static_cast<int>(open_tree(AT_FDCWD, request.clone_path.c_str(),
                                         OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC));
@@ -132,8 +147,12 @@ int RunHelper(void* data) {
 }
 
 // Returns the words for the helper's failed step.
-std::string DescribeStep(const UserNamespaceMount& request, int step) {
+std::string DescribeStep(const UserNamespaceMount& request, const HelperState& state) {
+  int step = state.step;
   switch (step) {
+    case kStepReopen:
+      return absl::StrCat("open ", request.reopen[state.reopen_index].second,
+                          " in the mount helper's namespace");
     case kStepSetgroups:
       return "write /proc/self/setgroups of the mount helper";
     case kStepUidMap:
@@ -222,7 +241,7 @@ absl::StatusOr<UniqueFd> MountInUserNamespace(const UserNamespaceMount& request)
                                             " ended with status ", status, " and no report"));
   }
 
-  absl::Status error = ErrnoError(state.err, DescribeStep(request, state.step));
+  absl::Status error = ErrnoError(state.err, DescribeStep(request, state));
   if (state.messages_size == 0) return error;
   absl::Status with_messages(
       error.code(), absl::StrCat(error.message(), " (",

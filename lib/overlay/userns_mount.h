@@ -10,7 +10,7 @@
 //
 //   UserNamespaceMount request;
 //   request.fstype = "overlay";
-//   request.parameters = {{"lowerdir+", "/proc/self/fd/5"}, {"userxattr", ""}};
+//   request.parameters = {{"lowerdir+", "/srv/layers/a"}, {"userxattr", ""}};
 //   absl::StatusOr<UniqueFd> mount = MountInUserNamespace(request);
 //   // read the tree through /proc/self/fd/<fd>; move_mount(2) it in a
 //   // container's mount namespace, also one of another user namespace
@@ -27,6 +27,12 @@
 // no copy of the address space, so the cost does not grow with the
 // caller's memory. Every string is prepared beforehand and the helper
 // allocates nothing.
+//
+// Paths in the parameters resolve in the helper's mount namespace, a copy
+// of the caller's. A /proc/self/fd name of a descriptor that the caller
+// opened names a mount of the caller's namespace instead, which overlayfs
+// rejects (EINVAL, "failed to clone upperpath"); `reopen` opens such
+// directories in the helper.
 //
 // The caller must be dumpable (prctl PR_SET_DUMPABLE): otherwise its
 // /proc/self/uid_map belongs to root and the helper cannot write it.
@@ -55,6 +61,12 @@ struct UserNamespaceMount {
   // The helper's current directory while it mounts, where relative paths
   // in `parameters` resolve. Empty: the caller's.
   std::string directory;
+  // Directories that the helper opens (O_PATH) in its own mount namespace
+  // before it mounts, each onto the given descriptor number of the shared
+  // descriptor table. The caller reserves each number with a descriptor
+  // of its own, which the helper replaces. Then "lowerdir=7:8:9",
+  // relative to the directory "/proc/self/fd", names them in few bytes.
+  std::vector<std::pair<int, std::string>> reopen;
   // The object named in errors ("overlay over 3 lower directories").
   std::string description;
 };
