@@ -165,6 +165,7 @@ class SquashfsBuilder {
   absl::Status AddWhiteout(const std::string& parent, const std::string& name);
   absl::Status AddHardlink(Node& parent, const std::string& name, const char* hardlink);
   absl::Status AddFileData(struct archive_entry* entry, std::shared_ptr<Node> node);
+  absl::Status AppendFileData(struct archive_entry* entry);
   absl::Status AppendZeros(uint64_t count);
   absl::StatusOr<Node*> ResolveDirectory(absl::string_view path, bool create);
   std::shared_ptr<Node> NewDirectory() const;
@@ -197,6 +198,7 @@ class SquashfsBuilder {
   sqfs_block_writer_t* block_writer_ = nullptr;
   sqfs_frag_table_t* fragments_ = nullptr;
   sqfs_block_processor_t* processor_ = nullptr;
+  bool processor_finished_ = false;
   sqfs_id_table_t* ids_ = nullptr;
   sqfs_xattr_writer_t* xattrs_ = nullptr;
   sqfs_meta_writer_t* inode_writer_ = nullptr;
@@ -206,6 +208,12 @@ class SquashfsBuilder {
 };
 
 SquashfsBuilder::~SquashfsBuilder() {
+  // After an error: libsquashfs 1.2 frees the fragment block it is filling
+  // in sqfs_block_processor_finish, not in sqfs_destroy. The image is
+  // discarded, so what finish writes does not matter.
+  if (processor_ != nullptr && !processor_finished_) {
+    (void)sqfs_block_processor_finish(processor_);
+  }
   // The processor first: its worker threads write into files_' inodes.
   if (processor_ != nullptr) sqfs_destroy(processor_);
   for (const std::shared_ptr<Node>& node : files_) {
@@ -515,6 +523,18 @@ absl::Status SquashfsBuilder::AddFileData(struct archive_entry* entry,
   absl::Status status = Check(
       sqfs_block_processor_begin_file(processor_, &node->file_inode, nullptr, 0), "begin file");
   if (!status.ok()) return status;
+  status = AppendFileData(entry);
+  if (!status.ok()) {
+    // libsquashfs 1.2 frees a partly filled block only when the file ends,
+    // not when the processor is destroyed. The image is discarded anyway.
+    (void)sqfs_block_processor_end_file(processor_);
+    return status;
+  }
+  return Check(sqfs_block_processor_end_file(processor_), "end file");
+}
+
+absl::Status SquashfsBuilder::AppendFileData(struct archive_entry* entry) {
+  absl::Status status;
 
   // Data blocks come with their offsets; the gaps between them are holes,
   // which the block processor stores as sparse blocks.
@@ -542,10 +562,9 @@ absl::Status SquashfsBuilder::AddFileData(struct archive_entry* entry,
   }
   int64_t declared = archive_entry_size(entry);
   if (declared > 0 && static_cast<uint64_t>(declared) > written) {
-    status = AppendZeros(static_cast<uint64_t>(declared) - written);
-    if (!status.ok()) return status;
+    return AppendZeros(static_cast<uint64_t>(declared) - written);
   }
-  return Check(sqfs_block_processor_end_file(processor_), "end file");
+  return absl::OkStatus();
 }
 
 // Counts links and numbers the inodes in the order they are written.
@@ -683,6 +702,7 @@ absl::Status SquashfsBuilder::WriteDirectory(Node& node) {
 }
 
 absl::Status SquashfsBuilder::WriteTables() {
+  processor_finished_ = true;
   absl::Status status =
       Check(sqfs_block_processor_finish(processor_), "write the data blocks");
   if (!status.ok()) return status;
