@@ -22,6 +22,7 @@
 #include <set>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <tuple>
 #include <vector>
 
@@ -507,6 +508,20 @@ TEST_F(LifecycleTest, WaitGetsExitCodeOfAutoRemove) {
   EXPECT_TRUE(Eventually([&] { return !Exists(brief->directory); }));
   // Once it is gone, there is nothing to wait for.
   EXPECT_EQ(container::WaitContainer("brief").status().code(), absl::StatusCode::kNotFound);
+
+  // A waiter also gets the code of a container that rm -f removes.
+  absl::StatusOr<container::ManagedContainer> doomed = StartScript("doomed", "exec sleep 1000");
+  ASSERT_TRUE(doomed.ok()) << doomed.status();
+  std::optional<absl::StatusOr<container::ManagedState>> waited;
+  std::thread waiter([&] { waited = container::WaitContainer("doomed"); });
+  // Time for the waiter to open the exit file, which a late waiter would
+  // find removed (NotFound, as with docker wait).
+  absl::SleepFor(absl::Milliseconds(500));
+  ASSERT_TRUE(container::RemoveContainer("doomed", {.force = true, .volumes = false}).ok());
+  waiter.join();
+  ASSERT_TRUE(waited.has_value());
+  ASSERT_TRUE(waited->ok()) << waited->status();
+  EXPECT_EQ((*waited)->exit_code(), 137);
 
   CliResult run = RunCli({"run", "-d", "--rm", "--name", "brief2", "busybox", "sh", "-c",
                           "sleep 1; exit 3"});
