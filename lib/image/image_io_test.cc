@@ -355,6 +355,45 @@ TEST_P(ImageIoTest, InterruptedLoadShowsNoImage) {
   EXPECT_EQ(CountEntries(store_->root() + "/tmp"), 1) << "stale staging not removed";
 }
 
+TEST_P(ImageIoTest, InterruptedOnePassLoadShowsNoImage) {
+  ASSERT_TRUE(WriteFile(dir_ + "/a.tar", SampleTar(Compression::kGzip)));
+  pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    absl::StatusOr<std::unique_ptr<Transaction>> transaction = store_->Begin();
+    if (!transaction.ok()) _exit(1);
+    absl::StatusOr<UniqueFd> fd = OpenAt(AT_FDCWD, dir_ + "/a.tar", O_RDONLY);
+    if (!fd.ok() || !(*transaction)->AddLayerBlob(fd->get(), "", "").ok()) _exit(2);
+    _exit(0);  // killed before Commit: no destructor runs
+  }
+  int status = 0;
+  ASSERT_EQ(waitpid(child, &status, 0), child);
+  ASSERT_EQ(WEXITSTATUS(status), 0);
+
+  EXPECT_EQ(CountEntries(store_->root() + "/tmp"), 1) << "staging left, as after a crash";
+  ExpectStoreEmpty();
+}
+
+TEST_P(ImageIoTest, DockerArchiveWrongDiffIdLeavesNothing) {
+  std::string layer = SampleTar(Compression::kGzip);
+  std::string config = absl::StrCat(
+      "{\"architecture\":\"amd64\",\"os\":\"linux\",\"rootfs\":{\"type\":\"layers\","
+      "\"diff_ids\":[\"", DigestOf("not this layer"), "\"]}}");
+  std::string archive = dir_ + "/wrong.tar";
+  ASSERT_TRUE(WriteFile(archive, TarBuilder()
+                                     .File("manifest.json",
+                                           "[{\"Config\":\"config.json\",\"RepoTags\":"
+                                           "[\"wrong:1\"],\"Layers\":[\"l/layer.tar\"]}]")
+                                     .File("config.json", config)
+                                     .File("l/layer.tar", layer)
+                                     .Finish()));
+  absl::StatusOr<LoadResult> loaded = LoadImages(*store_, archive, {});
+  ASSERT_FALSE(loaded.ok());
+  EXPECT_EQ(loaded.status().code(), absl::StatusCode::kDataLoss) << loaded.status();
+  EXPECT_TRUE(absl::StrContains(loaded.status().message(), "digest mismatch"));
+  ExpectStoreEmpty();
+}
+
 TEST_P(ImageIoTest, ConcurrentLoadsFromTwoProcesses) {
   Import(SampleTar(Compression::kGzip), "box:1");
   std::string archive = dir_ + "/saved.tar";
