@@ -33,6 +33,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "lib/compose/service_spec.h"
+#include "lib/container/health.h"
 #include "lib/container/managed.h"
 #include "lib/container/record.h"
 #include "lib/container/state_dir.h"
@@ -1453,6 +1454,67 @@ services:
   EXPECT_THAT(again.err, HasSubstr("Container cascade-report-1  Running"));
   EXPECT_EQ(starts("cascade-web-1"), 3);
   EXPECT_EQ(starts("cascade-report-1"), 1);
+
+  CliResult down = Compose(project, {"down"});
+  ASSERT_EQ(down.status, 0) << Describe(down);
+}
+
+
+TEST_F(ComposeTest, ImageHealthcheckIsTheDefault) {
+  // A docker-archive whose config has a HEALTHCHECK that passes once
+  // /tmp/ready exists, checked every 100 ms, with failures in the first 5 s
+  // not counted.
+  std::string archive = dir_ + "/healthy";
+  ASSERT_EQ(mkdir(archive.c_str(), 0755), 0);
+  std::string tar = absl::StrCat("tar -cf ", archive, "/layer.tar -C ", testing::BusyboxRoot(),
+                                 " .");
+  ASSERT_EQ(system(tar.c_str()), 0) << tar;
+  std::string digest_command = absl::StrCat("sha256sum ", archive, "/layer.tar > ", archive,
+                                            "/digest");
+  ASSERT_EQ(system(digest_command.c_str()), 0);
+  std::string digest = testing::ReadFile(archive + "/digest").substr(0, 64);
+  WriteFile(archive + "/config.json", absl::StrCat(R"({"architecture": "amd64", "os": "linux",
+  "config": {"Env": ["PATH=/bin:/sbin:/usr/bin"], "Cmd": ["sh"],
+    "Healthcheck": {"Test": ["CMD-SHELL", "test -e /tmp/ready"],
+                    "Interval": 100000000, "StartPeriod": 5000000000, "Retries": 2}},
+  "rootfs": {"type": "layers", "diff_ids": ["sha256:)", digest, R"("]}})"));
+  WriteFile(archive + "/manifest.json",
+            R"([{"Config": "config.json", "RepoTags": ["healthy:1"], "Layers": ["layer.tar"]}])");
+  std::string pack = absl::StrCat("tar -cf ", archive, ".tar -C ", archive,
+                                  " manifest.json config.json layer.tar");
+  ASSERT_EQ(system(pack.c_str()), 0) << pack;
+  absl::StatusOr<image::LoadResult> loaded = image::LoadImages(*store_, archive + ".tar", {});
+  ASSERT_TRUE(loaded.ok()) << loaded.status();
+
+  std::string project = MakeProject("imagehealth", {{"compose.yaml", absl::StrCat(R"(
+services:
+  app:
+    image: healthy:1
+    command: ["sh", "-c", "sleep 0.3; touch /tmp/ready; )", kIdle, R"("]
+  plain:
+    image: healthy:1
+    command: ["sh", "-c", ")", kIdle, R"("]
+    healthcheck:
+      disable: true
+  after:
+    image: busybox
+    command: ["sh", "-c", ")", kIdle, R"("]
+    depends_on:
+      app:
+        condition: service_healthy
+)")}});
+  CliResult up = Compose(project, {"up", "-d"});
+  ASSERT_EQ(up.status, 0) << Describe(up);
+  EXPECT_THAT(up.err, HasSubstr("Container imagehealth-app-1  Healthy"));
+  absl::StatusOr<container::ManagedContainer> app = Find("imagehealth-app-1");
+  ASSERT_TRUE(app.ok()) << app.status();
+  EXPECT_EQ(app->state.health().status(), container::kHealthHealthy);
+  EXPECT_EQ(app->config.healthcheck().interval_ns(), 100000000);
+  EXPECT_EQ(app->config.healthcheck().start_period_ns(), 5000000000);
+  absl::StatusOr<container::ManagedContainer> plain = Find("imagehealth-plain-1");
+  ASSERT_TRUE(plain.ok()) << plain.status();
+  EXPECT_EQ(plain->config.healthcheck().test_size(), 0);
+  EXPECT_EQ(plain->state.health().status(), "");
 
   CliResult down = Compose(project, {"down"});
   ASSERT_EQ(down.status, 0) << Describe(down);

@@ -41,6 +41,8 @@ struct Context {
   // The image's Entrypoint and Cmd, set by ApplyImageAndCommand.
   std::vector<std::string> image_entrypoint;
   std::vector<std::string> image_cmd;
+  // The image's HEALTHCHECK, the default of the service's healthcheck.
+  image::format::HealthConfig image_healthcheck;
 
   spec::ContainerSpec& spec() { return plan->create.spec; }
 
@@ -120,6 +122,7 @@ absl::Status ApplyImageAndCommand(Context& context) {
   const auto& image_config = found->config.config();
   context.image_entrypoint.assign(image_config.entrypoint().begin(), image_config.entrypoint().end());
   context.image_cmd.assign(image_config.cmd().begin(), image_config.cmd().end());
+  context.image_healthcheck = image_config.healthcheck();
 
   std::vector<std::string> command = Strings(context.node.Find("command"));
   if (!context.plan->create.spec.process().args().empty()) {
@@ -542,11 +545,26 @@ absl::Status ApplyNetworks(Context& context, const std::string& container_name) 
   return absl::OkStatus();
 }
 
+// As docker compose, the service's healthcheck fields override those of
+// the image's HEALTHCHECK, and a service without one runs the image's.
 absl::Status ApplyHealthcheck(Context& context) {
   const Node* healthcheck = context.node.Find("healthcheck");
-  if (healthcheck == nullptr || IsTrue(healthcheck->Find("disable"))) return absl::OkStatus();
+  if (healthcheck != nullptr && IsTrue(healthcheck->Find("disable"))) return absl::OkStatus();
   container::HealthcheckConfig* config = &context.plan->create.healthcheck;
-  for (const std::string& word : Strings(healthcheck->Find("test"))) config->add_test(word);
+  const image::format::HealthConfig& image = context.image_healthcheck;
+  config->mutable_test()->Assign(image.test().begin(), image.test().end());
+  config->set_interval_ns(image.interval());
+  config->set_timeout_ns(image.timeout());
+  config->set_start_period_ns(image.start_period());
+  config->set_retries(image.retries());
+  if (healthcheck == nullptr) {
+    if (!container::HasHealthcheck(*config)) context.plan->create.healthcheck.Clear();
+    return absl::OkStatus();
+  }
+  if (const Node* test = healthcheck->Find("test")) {
+    config->clear_test();
+    for (const std::string& word : Strings(test)) config->add_test(word);
+  }
   if (container::HasHealthcheck(*config)) {
     absl::StatusOr<std::vector<std::string>> command = container::HealthcheckCommand(*config);
     if (!command.ok()) return context.Error("healthcheck.test", command.status().message());
