@@ -281,9 +281,9 @@ struct ContainerCommitOptions {
 
 // Adds the container's writable layer as a new layer on top of its image
 // (`docker commit`; the container keeps running) and returns the new
-// image's id. Errors: FailedPrecondition without an image or on a copied
-// root; those of PauseContainer for a running container unless
-// options.pause is false.
+// image's id. On a copied root the layer is made from ContainerChanges.
+// Errors: FailedPrecondition without an image; those of PauseContainer
+// for a running container unless options.pause is false.
 absl::StatusOr<std::string> CommitContainer(absl::string_view name_or_id,
                                             const ContainerCommitOptions& options);
 

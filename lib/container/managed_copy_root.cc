@@ -1,10 +1,13 @@
 // Changes of managed containers on a copied root (the "copy" driver of
 // lib/overlay/root_mount.h), which has no upper directory to list: the
-// root is compared with a fresh copy of the image instead.
+// root is compared with a fresh copy of the image instead, and commit
+// gets a layer written from those changes.
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -13,6 +16,7 @@
 #include "absl/strings/str_cat.h"
 #include "lib/base/log.h"
 #include "lib/base/status.h"
+#include "lib/base/unique_fd.h"
 #include "lib/container/managed_internal.h"
 #include "lib/overlay/flatten.h"
 #include "lib/overlay/overlay.h"
@@ -145,7 +149,66 @@ class TreeComparer {
   std::vector<overlay::Change> changes_;
 };
 
+// Copies the entry `from` (lstat as `info`) to the new path `to`, with
+// its owner, mode and, except for directories, its timestamps.
+absl::Status CopyEntry(const std::string& from, const struct stat& info, const std::string& to) {
+  mode_t mode = info.st_mode & 07777;
+  if (S_ISDIR(info.st_mode)) {
+    if (mkdir(to.c_str(), 0700) != 0) return ErrnoError(errno, "create directory", to);
+  } else if (S_ISLNK(info.st_mode)) {
+    if (symlink(LinkTarget(from).c_str(), to.c_str()) != 0) {
+      return ErrnoError(errno, "create symlink", to);
+    }
+  } else if (S_ISREG(info.st_mode)) {
+    UniqueFd in(open(from.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
+    if (!in.valid()) return ErrnoError(errno, "open", from);
+    UniqueFd out(open(to.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
+    if (!out.valid()) return ErrnoError(errno, "create", to);
+    char buffer[65536];
+    ssize_t n;
+    while ((n = read(in.get(), buffer, sizeof(buffer))) > 0) {
+      if (write(out.get(), buffer, n) != n) return ErrnoError(errno, "write", to);
+    }
+    if (n < 0) return ErrnoError(errno, "read", from);
+  } else if (mknod(to.c_str(), info.st_mode, info.st_rdev) != 0) {
+    return ErrnoError(errno, "create node", to);
+  }
+  if (lchown(to.c_str(), info.st_uid, info.st_gid) != 0) return ErrnoError(errno, "chown", to);
+  if (!S_ISLNK(info.st_mode) && chmod(to.c_str(), mode) != 0) {
+    return ErrnoError(errno, "chmod", to);
+  }
+  if (!S_ISDIR(info.st_mode)) {
+    struct timespec times[2] = {info.st_atim, info.st_mtim};
+    if (utimensat(AT_FDCWD, to.c_str(), times, AT_SYMLINK_NOFOLLOW) != 0) {
+      return ErrnoError(errno, "set times of", to);
+    }
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
+
+absl::Status WriteChangesAsLayer(const std::string& root,
+                                 const std::vector<overlay::Change>& changes,
+                                 const std::string& layer) {
+  // Sorted by path, so that a directory comes before what is in it.
+  for (const overlay::Change& change : changes) {
+    std::string to = layer + change.path;
+    if (change.kind == overlay::Change::Kind::kDeleted) {
+      // An overlay whiteout: a character device 0:0.
+      if (mknod(to.c_str(), S_IFCHR | 0600, makedev(0, 0)) != 0) {
+        return ErrnoError(errno, "create whiteout", to);
+      }
+      continue;
+    }
+    std::string from = root + change.path;
+    struct stat info;
+    if (lstat(from.c_str(), &info) != 0) return ErrnoError(errno, "stat", from);
+    absl::Status copied = CopyEntry(from, info, to);
+    if (!copied.ok()) return copied;
+  }
+  return absl::OkStatus();
+}
 
 std::string CopiedRoot(const ManagedContainer& container) {
   if (container.upper_directory.empty()) return "";

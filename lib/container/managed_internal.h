@@ -120,6 +120,16 @@ std::string CopiedRoot(const ManagedContainer& container);
 absl::StatusOr<std::vector<overlay::Change>> CopiedRootChanges(
     const ManagedContainer& container, const std::vector<std::string>& lowers);
 
+// Writes `changes` of the copied root `root` into the empty directory
+// `layer` in the layout of an overlay upper directory, which
+// image::CommitDirectory takes: added and changed entries copied with
+// their owner, mode and times, deletions as whiteouts (character devices
+// 0:0). NOTE: hard links become separate files, and extended attributes
+// are not copied. Errors: those of the file system.
+absl::Status WriteChangesAsLayer(const std::string& root,
+                                 const std::vector<overlay::Change>& changes,
+                                 const std::string& layer);
+
 // Takes the container's lock (flock LOCK_EX on <directory>/lock) and
 // returns its owner; dropping it releases the lock. Errors: NotFound when
 // the container was removed.

@@ -1,6 +1,7 @@
 // Logs, exec, diff, commit and export of managed containers (managed.h).
 #include <errno.h>
 #include <fcntl.h>
+#include <stdlib.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -141,6 +142,31 @@ absl::Status AttachToCgroups(const ManagedContainer& container, pid_t pid) {
     Logf(LogLevel::kDebug, container.id(), "wrote %d to %s", pid, path);
   }
   return absl::OkStatus();
+}
+
+// Commits the container's writable layer: the overlay upper directory, or
+// on a copied root a layer made from its changes for the purpose.
+absl::StatusOr<std::string> CommitLayer(const ManagedContainer& container,
+                                        const std::vector<std::string>& lowers,
+                                        const image::Store& store, const std::string& image_id,
+                                        const image::CommitOptions& commit) {
+  std::string copied = CopiedRoot(container);
+  if (copied.empty()) {
+    return image::CommitDirectory(store, image_id, container.upper_directory, commit);
+  }
+  absl::StatusOr<std::vector<overlay::Change>> changes = CopiedRootChanges(container, lowers);
+  if (!changes.ok()) return changes.status();
+  std::string layer = absl::StrCat(container.directory, "/commit-layer.XXXXXX");
+  if (mkdtemp(layer.data()) == nullptr) return ErrnoError(errno, "create directory", layer);
+  absl::Status written = WriteChangesAsLayer(copied, *changes, layer);
+  absl::StatusOr<std::string> id =
+      written.ok() ? image::CommitDirectory(store, image_id, layer, commit)
+                   : absl::StatusOr<std::string>(written);
+  absl::Status removed = overlay::RemoveTree(layer);
+  if (!removed.ok()) {
+    Logf(LogLevel::kWarning, container.id(), "cannot remove %s: %s", layer, removed.message());
+  }
+  return id;
 }
 
 }  // namespace
@@ -307,15 +333,6 @@ absl::StatusOr<std::string> CommitContainer(absl::string_view name_or_id,
   if (!container.ok()) return container.status();
   absl::StatusOr<ImageSpec> image = ResolvePinnedImage(*container);
   if (!image.ok()) return image.status();
-  // TODO: build the layer from CopiedRootChanges, so that commit works
-  // on the copy driver too.
-  if (!CopiedRoot(*container).empty()) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "container ", container->name(),
-        " runs on a copy of its image (overlayfs was not usable), which has no writable layer "
-        "to commit: save its root with `pycontain export` and `pycontain image import` "
-        "instead"));
-  }
   absl::StatusOr<image::Store> store = image::Store::Open({});
   if (!store.ok()) return store.status();
   image::CommitOptions commit;
@@ -330,8 +347,8 @@ absl::StatusOr<std::string> CommitContainer(absl::string_view name_or_id,
     absl::Status paused = PauseContainer(container->id());
     if (!paused.ok()) return Annotate(paused, "commit");
   }
-  absl::StatusOr<std::string> id = image::CommitDirectory(
-      *store, container->config.image_id(), container->upper_directory, commit);
+  absl::StatusOr<std::string> id =
+      CommitLayer(*container, image->lowers, *store, container->config.image_id(), commit);
   if (pause) {
     absl::Status resumed = UnpauseContainer(container->id());
     if (!resumed.ok()) {
