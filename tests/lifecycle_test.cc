@@ -671,7 +671,7 @@ TEST_F(LifecycleTest, ImageStopSignalApplies) {
   }
 }
 
-// The line numbers printed by `seq`-like scripts, from "line N" log lines.
+// Parses the numbers of "line N" log lines.
 std::vector<int> LineNumbers(const std::string& text) {
   std::vector<int> numbers;
   std::istringstream in(text);

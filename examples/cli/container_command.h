@@ -24,7 +24,7 @@ struct DetachFlags {
   std::string stop_signal;
   // --log-opt KEY=VALUE (repeatable)
   std::map<std::string, std::string> log_options;
-  // Which flag set which spec field, so that errors name the flag.
+  // The flag behind each spec field it set, so that errors name the flag.
   FlagOrigins flag_origins;
 
   // Whether a flag that only a managed container uses was given.

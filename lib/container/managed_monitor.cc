@@ -276,8 +276,8 @@ int RunMonitor(const ManagedContainer& container, UniqueFd report_fd) {
   out->write.reset();
   err->write.reset();
 
-  // Emptied before the state says running, so that a waiter never reads
-  // the exit of an earlier run.
+  // Emptied before the state is set to running, so that a waiter never
+  // reads the exit of an earlier run.
   absl::Status reset = ResetExitFile(container.directory);
   if (!reset.ok()) {
     Logf(LogLevel::kWarning, container.id(), "cannot reset the exit file: %s", reset.message());
