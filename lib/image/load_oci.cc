@@ -153,12 +153,14 @@ absl::StatusOr<LoadedImage> LoadManifest(Transaction& transaction, int layout_fd
   for (int i = 0; i < manifest.layers_size(); ++i) {
     const std::string& digest = manifest.layers(i).digest();
     internal::Report(options, absl::StrCat("layer ", digest));
-    added = AddLayoutBlob(transaction, layout_fd, digest);
-    if (!added.ok()) return added.status();
-    absl::StatusOr<Transaction::LayerResult> layer =
-        transaction.AddLayer(digest, config.rootfs().diff_ids(i));
+    absl::Status valid = ValidateDigest(digest);
+    if (!valid.ok()) return valid;
+    absl::StatusOr<UniqueFd> fd = OpenMember(layout_fd, BlobMember(digest));
+    if (!fd.ok()) return fd.status();
+    absl::StatusOr<Transaction::LayerBlobResult> layer =
+        transaction.AddLayerBlob(fd->get(), digest, config.rootfs().diff_ids(i));
     if (!layer.ok()) return layer.status();
-    layer->reused ? ++result.layers_reused : ++result.layers_unpacked;
+    layer->layer.reused ? ++result.layers_reused : ++result.layers_unpacked;
   }
 
   std::vector<std::string> names;

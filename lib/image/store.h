@@ -220,8 +220,12 @@ class Transaction {
   // is reused as it is. With both digests known, finding it costs a stat.
   // With neither, it costs a hash of the input when the store contains a
   // blob of the same size; otherwise the pass runs and its copy is dropped.
-  // Errors: DataLoss for a digest that does not match, and those of
-  // AddLayer; the staged files then go with the transaction.
+  // The layer is unpacked before its digest is known. That adds no risk,
+  // because a hostile blob can come with its own matching digest, so the
+  // unpacking must be safe for any input anyway.
+  // Errors: DataLoss for a digest that does not match (also when the
+  // unpacking failed first), and those of AddLayer; the staged files then
+  // go with the transaction.
   struct LayerBlobResult {
     std::string digest;
     LayerResult layer;

@@ -329,6 +329,12 @@ absl::StatusOr<Transaction::LayerBlobResult> Transaction::AddLayerBlob(
       UniqueFd(input), digest.empty() ? "layer" : absl::StrCat("layer ", digest), options);
   if (!stream.ok()) return stream.status();
   absl::StatusOr<LayerResult> layer = ConvertLayer(**stream, digest, expected_diff_id, options);
+  if (!layer.ok() && !digest.empty() && start >= 0 && lseek(fd, start, SEEK_SET) == start) {
+    // The layer was parsed before its digest was known. A blob that does
+    // not match its digest is reported as such, not by what broke first.
+    absl::StatusOr<std::string> actual = DigestOfFd(fd);
+    if (actual.ok() && *actual != digest) return CheckDigest(*actual, digest, "layer blob");
+  }
   if (!layer.ok()) return layer.status();
   result.digest = (*stream)->blob_digest();
   result.layer = *std::move(layer);
