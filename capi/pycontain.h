@@ -699,7 +699,8 @@ PYCONTAIN_API int pycontain_volume_prune(const pycontain_volume_options *options
  * outbound traffic and name resolution between its containers.
  *
  * Networks are recorded under the state root: the options' state_root,
- * else $PYCONTAIN_STATE_DIR, else /run/pycontain for root. Containers look
+ * else $PYCONTAIN_STATE_DIR, else /run/pycontain for root (/dev/shm/pycontain
+ * when /run is not a tmpfs). Containers look
  * networks up in the default state root, so give state_root only for
  * networks that no container of this process joins, or set
  * PYCONTAIN_STATE_DIR instead.
@@ -1064,7 +1065,8 @@ typedef struct pycontain_gc_options {
   size_t size; /* sizeof(pycontain_gc_options) */
   uint64_t flags; /* PYCONTAIN_GC_* */
   /* The state root to collect in (borrowed); NULL or "": the default
-   * ($PYCONTAIN_STATE_DIR, else /run/pycontain for root). */
+   * ($PYCONTAIN_STATE_DIR, else /run/pycontain for root, or
+   * /dev/shm/pycontain when /run is not a tmpfs). */
   const char *state_root;
   /* With PYCONTAIN_GC_ORPHAN_MIN_AGE: how old, in nanoseconds, an empty
    * cgroup under pycontain's parent without a state directory must be

@@ -21,7 +21,8 @@ endpoints and links of dead containers. Containers whose owner still runs
 are kept. Empty cgroups under the pycontain parent that no state directory
 claims are removed too, once they are older than --orphan-min-age.
 
-The state directory is $PYCONTAIN_STATE_DIR, else /run/pycontain for root.
+The state directory is $PYCONTAIN_STATE_DIR, else /run/pycontain for root
+(/dev/shm/pycontain when /run is not a tmpfs).
 
 Options:
   --orphan-min-age DURATION

@@ -2,7 +2,9 @@
 
 #include <errno.h>
 #include <stdlib.h>
+#include <linux/magic.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <unistd.h>
 
 #include <utility>
@@ -20,12 +22,43 @@ absl::Status MakeDirectory(const std::string& path, mode_t mode) {
   return ErrnoError(errno, "create directory", path);
 }
 
+bool OnMemoryFilesystem(const char* path) {
+  struct statfs info;
+  if (statfs(path, &info) != 0) return false;
+  return info.f_type == TMPFS_MAGIC || info.f_type == RAMFS_MAGIC;
+}
+
+// Returns whether `path` is a directory, not a link, that only root can
+// change.
+bool OwnedByRootOnly(const char* path) {
+  struct stat info;
+  if (lstat(path, &info) != 0) return false;
+  return S_ISDIR(info.st_mode) && info.st_uid == 0 && (info.st_mode & 022) == 0;
+}
+
 }  // namespace
+
+std::string ChooseRootStateRoot(const std::string& run_dir, const std::string& shm_dir) {
+  std::string in_run = absl::StrCat(run_dir, "/pycontain");
+  std::string in_shm = absl::StrCat(shm_dir, "/pycontain");
+  if (OnMemoryFilesystem(run_dir.c_str()) || !OnMemoryFilesystem(shm_dir.c_str())) return in_run;
+  if (mkdir(in_shm.c_str(), 0711) != 0 && errno != EEXIST) return in_run;
+  if (!OwnedByRootOnly(in_shm.c_str())) {
+    Logf(LogLevel::kWarning, "",
+         "%s is not a directory that only root can change, so state goes to %s instead",
+         in_shm, in_run);
+    return in_run;
+  }
+  return in_shm;
+}
 
 std::string StateRoot() {
   const char* configured = getenv("PYCONTAIN_STATE_DIR");
   if (configured != nullptr && *configured != '\0') return configured;
-  if (geteuid() == 0) return "/run/pycontain";
+  if (geteuid() == 0) {
+    static const std::string* const root = new std::string(ChooseRootStateRoot("/run", "/dev/shm"));
+    return *root;
+  }
   const char* runtime = getenv("XDG_RUNTIME_DIR");
   if (runtime != nullptr && *runtime != '\0') {
     return absl::StrCat(runtime, "/pycontain");

@@ -1,10 +1,11 @@
 // StateDir: the directory where pycontain keeps a container's runtime state
 // while it exists: <state root>/<id>.
 //
-// The state root is $PYCONTAIN_STATE_DIR when set; else /run/pycontain for
-// root, $XDG_RUNTIME_DIR/pycontain for other users, or
-// /tmp/pycontain-<uid> when XDG_RUNTIME_DIR is unset. Creating the directory
-// claims the container id on this host, so two containers cannot share one.
+// The state root is $PYCONTAIN_STATE_DIR when set. Otherwise root uses
+// /run/pycontain, or /dev/shm/pycontain when /run is not a tmpfs. Other
+// users use $XDG_RUNTIME_DIR/pycontain, or /tmp/pycontain-<uid> when
+// XDG_RUNTIME_DIR is unset. Creating the directory claims the container id
+// on this host, so two containers cannot share one.
 //
 // Thread safety: thread-safe; the owner object is not.
 #ifndef PYCONTAIN_LIB_CONTAINER_STATE_DIR_H_
@@ -20,6 +21,13 @@ namespace pycontain::container {
 
 // Returns the state root for the calling user, as described above.
 std::string StateRoot();
+
+// Returns root's default state root: <run_dir>/pycontain, or
+// <shm_dir>/pycontain when only shm_dir is in memory, because removing a
+// directory on a disk mounted with `discard` waits for the device. Any
+// user can create names in shm_dir, so the directory there is used only
+// when it is owned by root and writable by no one else.
+std::string ChooseRootStateRoot(const std::string& run_dir, const std::string& shm_dir);
 
 // The owner of one container's state directory; removes it (and the empty
 // directories pycontain made in it) when dropped.

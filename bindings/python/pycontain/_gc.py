@@ -45,7 +45,8 @@ def gc(*, state_root=None, orphan_min_age=None):
     so it is safe while other processes run containers.
 
     state_root: the state root to collect in; default $PYCONTAIN_STATE_DIR,
-        else /run/pycontain for root.
+        else /run/pycontain for root (/dev/shm/pycontain when /run is not
+        a tmpfs).
     orphan_min_age: seconds that an empty cgroup under pycontain's parent
         without a state directory must exist before it is removed (default
         60); a negative value keeps such cgroups, which is right when other

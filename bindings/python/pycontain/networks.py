@@ -13,7 +13,8 @@ containers. Macvlan and ipvlan networks put each container directly on a
 parent interface's L2 segment, without NAT.
 
 Networks are recorded under the state root: the state_root argument, else
-$PYCONTAIN_STATE_DIR, else /run/pycontain for root. Containers look
+$PYCONTAIN_STATE_DIR, else /run/pycontain for root (/dev/shm/pycontain when
+/run is not a tmpfs). Containers look
 networks up in the default state root. host_netns is a network namespace
 file (such as /proc/PID/ns/net) that plays the host, for networks that must
 not touch the caller's namespace; containers on such a network set

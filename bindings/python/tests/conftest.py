@@ -46,12 +46,19 @@ def children():
 
 
 def state_entries():
-    root = os.environ.get("PYCONTAIN_STATE_DIR", "/run/pycontain")
-    if not os.path.isdir(root):
-        return set()
+    # Root's default state root is one of two places, depending on whether
+    # /run is a tmpfs: both are looked at.
+    configured = os.environ.get("PYCONTAIN_STATE_DIR")
+    roots = [configured] if configured else ["/run/pycontain", "/dev/shm/pycontain"]
     # Names that are no container id ("_seccomp", "_networks") are shared
     # by all containers.
-    return {name for name in os.listdir(root) if not name.startswith("_")}
+    return {
+        os.path.join(root, name)
+        for root in roots
+        if os.path.isdir(root)
+        for name in os.listdir(root)
+        if not name.startswith("_")
+    }
 
 
 @pytest.fixture(autouse=True)
