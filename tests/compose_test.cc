@@ -49,108 +49,20 @@ extern char** environ;
 namespace pycontain {
 namespace {
 
+using testing::ReadFile;
+using testing::WriteFile;
+using testing::EntrySet;
+using testing::CgroupsOf;
+using testing::ProcessAlive;
+using testing::Eventually;
+using testing::RunCli;
+using testing::Describe;
+using testing::CliResult;
+
 using ::testing::Contains;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 using ::testing::Not;
-
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
-void WriteFile(const std::string& path, const std::string& text, mode_t mode = 0644) {
-  std::ofstream out(path);
-  out << text;
-  out.close();
-  chmod(path.c_str(), mode);
-}
-
-std::vector<std::string> Entries(const std::string& path) {
-  std::vector<std::string> names;
-  DIR* dir = opendir(path.c_str());
-  if (dir == nullptr) return names;
-  while (struct dirent* entry = readdir(dir)) {
-    std::string name = entry->d_name;
-    if (name != "." && name != "..") names.push_back(name);
-  }
-  closedir(dir);
-  return names;
-}
-
-std::set<std::string> EntrySet(const std::string& path) {
-  std::vector<std::string> names = Entries(path);
-  return std::set<std::string>(names.begin(), names.end());
-}
-
-// Cgroup directories named after `id` in any hierarchy.
-std::vector<std::string> CgroupsOf(const std::string& id) {
-  std::vector<std::string> found;
-  for (const std::string& pattern : {absl::StrCat("/sys/fs/cgroup/*/pycontain/", id),
-                                     absl::StrCat("/sys/fs/cgroup/pycontain/", id)}) {
-    glob_t matches;
-    if (glob(pattern.c_str(), 0, nullptr, &matches) == 0) {
-      for (size_t i = 0; i < matches.gl_pathc; ++i) found.push_back(matches.gl_pathv[i]);
-    }
-    globfree(&matches);
-  }
-  return found;
-}
-
-bool ProcessAlive(pid_t pid) { return pid > 0 && kill(pid, 0) == 0 && !container::IsZombie(pid); }
-
-// Polls `condition` every 50 ms until `timeout`.
-bool Eventually(const std::function<bool()>& condition,
-                absl::Duration timeout = absl::Seconds(15)) {
-  absl::Time deadline = absl::Now() + timeout;
-  while (absl::Now() < deadline) {
-    if (condition()) return true;
-    absl::SleepFor(absl::Milliseconds(50));
-  }
-  return condition();
-}
-
-struct CliResult {
-  int status = -1;
-  std::string out;
-  std::string err;
-};
-
-// Runs the CLI built beside this test (a data dependency) with `args`.
-CliResult RunCli(const std::vector<std::string>& args) {
-  std::string binary = absl::StrCat(getenv("TEST_SRCDIR"), "/", getenv("TEST_WORKSPACE"),
-                                    "/examples/cli/pycontain");
-  int out = testing::MakeCaptureFile();
-  int err = testing::MakeCaptureFile();
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_adddup2(&actions, out, 1);
-  posix_spawn_file_actions_adddup2(&actions, err, 2);
-  std::vector<std::string> copies = args;
-  std::vector<char*> argv = {binary.data()};
-  for (std::string& arg : copies) argv.push_back(arg.data());
-  argv.push_back(nullptr);
-  CliResult result;
-  pid_t pid;
-  if (posix_spawn(&pid, binary.c_str(), &actions, nullptr, argv.data(), environ) == 0) {
-    int status = 0;
-    waitpid(pid, &status, 0);
-    result.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  }
-  posix_spawn_file_actions_destroy(&actions);
-  result.out = testing::ReadCaptureFile(out);
-  result.err = testing::ReadCaptureFile(err);
-  close(out);
-  close(err);
-  return result;
-}
-
-std::string Describe(const CliResult& result) {
-  return absl::StrCat("exit ", result.status, "\nstdout:\n", result.out, "\nstderr:\n",
-                      result.err);
-}
 
 // Connects to 127.0.0.1:`port` and returns what the server sends until it
 // closes the connection, or "" when nothing listens.

@@ -50,95 +50,19 @@ extern char** environ;
 namespace pycontain {
 namespace {
 
+using testing::ReadFile;
+using testing::Entries;
+using testing::Exists;
+using testing::CgroupsOf;
+using testing::ProcessAlive;
+using testing::Eventually;
+using testing::RunCli;
+using testing::CliResult;
+
 using ::testing::Contains;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 using ::testing::Not;
-
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
-std::vector<std::string> Entries(const std::string& path) {
-  std::vector<std::string> names;
-  DIR* dir = opendir(path.c_str());
-  if (dir == nullptr) return names;
-  while (struct dirent* entry = readdir(dir)) {
-    std::string name = entry->d_name;
-    if (name != "." && name != "..") names.push_back(name);
-  }
-  closedir(dir);
-  return names;
-}
-
-bool Exists(const std::string& path) {
-  struct stat info;
-  return lstat(path.c_str(), &info) == 0;
-}
-
-// Cgroup directories named after `id` in any hierarchy.
-std::vector<std::string> CgroupsOf(const std::string& id) {
-  std::vector<std::string> found;
-  for (const std::string& pattern : {absl::StrCat("/sys/fs/cgroup/*/pycontain/", id),
-                                     absl::StrCat("/sys/fs/cgroup/pycontain/", id)}) {
-    glob_t matches;
-    if (glob(pattern.c_str(), 0, nullptr, &matches) == 0) {
-      for (size_t i = 0; i < matches.gl_pathc; ++i) found.push_back(matches.gl_pathv[i]);
-    }
-    globfree(&matches);
-  }
-  return found;
-}
-
-bool ProcessAlive(pid_t pid) { return pid > 0 && kill(pid, 0) == 0 && !container::IsZombie(pid); }
-
-// Polls `condition` every 20 ms for up to 10 s.
-bool Eventually(const std::function<bool()>& condition) {
-  absl::Time deadline = absl::Now() + absl::Seconds(10);
-  while (absl::Now() < deadline) {
-    if (condition()) return true;
-    absl::SleepFor(absl::Milliseconds(20));
-  }
-  return condition();
-}
-
-struct CliResult {
-  int status = -1;
-  std::string out;
-  std::string err;
-};
-
-// Runs the CLI built beside this test (a data dependency) with `args`.
-CliResult RunCli(const std::vector<std::string>& args) {
-  std::string binary = absl::StrCat(getenv("TEST_SRCDIR"), "/", getenv("TEST_WORKSPACE"),
-                                    "/examples/cli/pycontain");
-  int out = testing::MakeCaptureFile();
-  int err = testing::MakeCaptureFile();
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_adddup2(&actions, out, 1);
-  posix_spawn_file_actions_adddup2(&actions, err, 2);
-  std::vector<std::string> copies = args;
-  std::vector<char*> argv = {binary.data()};
-  for (std::string& arg : copies) argv.push_back(arg.data());
-  argv.push_back(nullptr);
-  CliResult result;
-  pid_t pid;
-  if (posix_spawn(&pid, binary.c_str(), &actions, nullptr, argv.data(), environ) == 0) {
-    int status = 0;
-    waitpid(pid, &status, 0);
-    result.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  }
-  posix_spawn_file_actions_destroy(&actions);
-  result.out = testing::ReadCaptureFile(out);
-  result.err = testing::ReadCaptureFile(err);
-  close(out);
-  close(err);
-  return result;
-}
 
 class LifecycleTest : public ::testing::Test {
  protected:
