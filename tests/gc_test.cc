@@ -31,6 +31,8 @@
 namespace pycontain {
 namespace {
 
+using testing::Exists;
+
 using ::testing::Contains;
 using ::testing::HasSubstr;
 using testing::BusyboxRoot;
@@ -38,11 +40,6 @@ using testing::SpecFor;
 
 constexpr char kUnifiedParent[] = "/sys/fs/cgroup/unified/pycontain";
 constexpr char kMemoryParent[] = "/sys/fs/cgroup/memory/pycontain";
-
-bool Exists(const std::string& path) {
-  struct stat info;
-  return lstat(path.c_str(), &info) == 0;
-}
 
 // Every directory named `id` under a pycontain parent in any hierarchy.
 std::vector<std::string> CgroupsNamed(const std::string& id) {

@@ -4,13 +4,10 @@
 // the image detaches the mount and frees the loop device. A hostile layer
 // leaves no file, mount or loop device behind. Every case also runs on a
 // store whose layers are directories, which must behave the same.
-#include <dirent.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <fstream>
-#include <sstream>
 #include <string>
 #include <vector>
 
@@ -29,31 +26,12 @@
 namespace pycontain {
 namespace {
 
+using testing::ReadFile;
+using testing::WriteFile;
+using testing::Entries;
+
 using ::testing::HasSubstr;
 using image::testing::TarBuilder;
-
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
-void WriteFile(const std::string& path, const std::string& text) {
-  std::ofstream(path) << text;
-}
-
-std::vector<std::string> Entries(const std::string& path) {
-  std::vector<std::string> names;
-  DIR* dir = opendir(path.c_str());
-  if (dir == nullptr) return names;
-  while (struct dirent* entry = readdir(dir)) {
-    std::string name = entry->d_name;
-    if (name != "." && name != "..") names.push_back(name);
-  }
-  closedir(dir);
-  return names;
-}
 
 class LayerFormatTest : public ::testing::TestWithParam<image::LayerFormat> {
  protected:
