@@ -78,7 +78,7 @@ std::vector<std::string> CgroupsOf(const std::string& id);
 // Returns whether process `pid` runs and is not a zombie.
 bool ProcessAlive(pid_t pid);
 
-// Checks `condition` every 20 ms until it holds or `timeout` passes, and
+// Checks `condition` every 20 ms until it is true or `timeout` passes, and
 // returns its last value.
 bool Eventually(const std::function<bool()>& condition,
                 absl::Duration timeout = absl::Seconds(15));

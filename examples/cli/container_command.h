@@ -53,11 +53,11 @@ int RunDetached(pycontain::spec::ContainerSpec spec, const DetachFlags& flags);
 // Whether `command` is one of the commands of this file.
 bool IsContainerCommand(const std::string& command);
 
-// Runs `pycontain COMMAND ARGS...` for one of those commands. Returns its
-// exit status, as Docker's: 0 on success, 1 when the command failed (a
-// missing container, say), 125 for a usage error; exec returns the
-// command's status, or 126 when it could not be run, 127 when it was
-// not found.
+// Runs `pycontain COMMAND ARGS...` for one of those commands and returns
+// Docker's exit status for it. That is 0 on success, 1 when the command
+// failed (for example, on a missing container) and 125 for a usage error.
+// exec returns the command's own status, or 126 when the command could not
+// be run and 127 when it was not found.
 int ContainerCommand(const std::string& command, const std::vector<std::string>& args);
 
 }  // namespace pycontain::cli

@@ -1,7 +1,7 @@
 // Changes of managed containers on a copied root (the "copy" driver of
-// lib/overlay/root_mount.h), which has no upper directory to list: the
-// root is compared with a fresh copy of the image instead, and commit
-// gets a layer written from those changes.
+// lib/overlay/root_mount.h). Such a root has no upper directory to list,
+// so it is compared with a fresh copy of the image. Commit writes its layer
+// from those changes.
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>

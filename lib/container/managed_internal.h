@@ -50,10 +50,10 @@ absl::Status WriteConfig(const std::string& directory, const ManagedConfig& conf
 absl::StatusOr<ManagedState> ReadState(const std::string& directory);
 absl::Status WriteState(const std::string& directory, const ManagedState& state);
 
-// The exit file holds the ManagedState of the last exit. It is rewritten
-// in place, never replaced, so that a waiter that opened it before the
-// exit reads the exit code even after an auto_remove container removed its
-// directory. ResetExitFile empties it when a run starts;
+// The exit file contains the ManagedState of the last exit. It is
+// rewritten in place, never replaced, so a waiter that opened it before the
+// exit still reads the exit code after an auto_remove container removed
+// its directory. ResetExitFile empties it when a run starts, and
 // WriteExitFile fills it when the run ends.
 absl::Status ResetExitFile(const std::string& directory);
 absl::Status WriteExitFile(const std::string& directory, const ManagedState& state);
@@ -73,11 +73,11 @@ struct LogRotation {
 // option and its valid values.
 absl::StatusOr<LogRotation> ParseLogOptions(const std::map<std::string, std::string>& options);
 
-// Appends a container's output to its log (json-file format) as one
-// LogRecord per line, and rotates the log as `rotation` says: the current
-// file becomes <path>.1, <path>.1 becomes <path>.2, and so on, and the
-// oldest file beyond max_files is dropped. With max_files 1 the file is
-// emptied instead. Used by the monitor's thread only.
+// Log writer that appends a container's output to its json-file log, one
+// LogRecord per line, and rotates the log by `rotation`. The current file
+// becomes <path>.1, <path>.1 becomes <path>.2, and the oldest file beyond
+// max_files is deleted. With max_files 1 the file is emptied instead. Only
+// the monitor's thread uses it.
 class LogWriter {
  public:
   // `fd`: `path` opened for appending.

@@ -5,11 +5,11 @@
 // layout (docker-archive manifest.json, OCI index and manifest, image
 // config), and their lines as references and --change instructions.
 //
-// Built and run by scripts/fuzz-image; every step must either succeed or
-// return an error, never crash or read freed memory. The squashfs image is
-// written to one file in a new directory under the current one, and the layer is
-// never unpacked onto the filesystem (ApplyLayer is left to its unit
-// tests), so a path bug cannot write outside that directory.
+// scripts/fuzz-image builds it with AddressSanitizer, so a crash or a read
+// of freed memory is a finding. Every step must succeed or return an error.
+// The squashfs image is written to one file in a new directory under the
+// current one, and the layer is not unpacked onto the filesystem (ApplyLayer
+// has its own unit tests), so a path bug cannot write outside that directory.
 #include <fcntl.h>
 #include <stdlib.h>
 #include <sys/mman.h>

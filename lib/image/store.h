@@ -219,13 +219,13 @@ class Transaction {
   // `expected_diff_id` may each be empty. A layer already staged or stored
   // is reused as it is. With both digests known, finding it costs a stat.
   // With neither, it costs a hash of the input when the store contains a
-  // blob of the same size; otherwise the pass runs and its copy is dropped.
+  // blob of the same size. Otherwise the pass runs and its copy is deleted.
   // The layer is unpacked before its digest is known. That adds no risk,
   // because a hostile blob can come with its own matching digest, so the
   // unpacking must be safe for any input anyway.
-  // Errors: DataLoss for a digest that does not match (also when the
-  // unpacking failed first), and those of AddLayer; the staged files then
-  // go with the transaction.
+  // Errors: DataLoss for a digest that does not match, also when the
+  // unpacking failed first, and the errors of AddLayer. The staged files
+  // are then removed with the transaction.
   struct LayerBlobResult {
     std::string digest;
     LayerResult layer;

@@ -70,7 +70,7 @@ int BringUpLoopback() {
 // Makes a network namespace with loopback up and returns it. The calling
 // thread enters the new namespace to set it up and then goes back to
 // `home`. When it cannot go back, it returns that error, and the thread
-// must end so that it holds no namespace that a container will get.
+// must end so that no container gets the namespace it is still in.
 absl::StatusOr<UniqueFd> MakeNamespace(int home) {
   if (unshare(CLONE_NEWNET) != 0) {
     return ErrnoError(errno, "unshare a network namespace for the pool");

@@ -30,8 +30,8 @@
 //
 // Paths in the parameters resolve in the helper's mount namespace, a copy
 // of the caller's. A /proc/self/fd name of a descriptor that the caller
-// opened names a mount of the caller's namespace instead, which overlayfs
-// rejects (EINVAL, "failed to clone upperpath"); `reopen` opens such
+// opened refers to a mount of the caller's namespace, and overlayfs
+// rejects it (EINVAL, "failed to clone upperpath"). So `reopen` opens such
 // directories in the helper.
 //
 // The caller must be dumpable (prctl PR_SET_DUMPABLE): otherwise its
