@@ -316,6 +316,11 @@ int RunMonitor(const ManagedContainer& container, UniqueFd report_fd) {
       CopyOutputAndWait(*running, std::move(out->read), std::move(err->read), writer, deadline,
                         signals.get(), container.directory);
   health.Stop();
+  // The extra networks go first. While the network store lists an endpoint
+  // of the container, a peer that connects or disconnects rewrites its
+  // hosts file, and that file would keep <state root>/<id>/etc from being
+  // removed.
+  extra_networks.clear();
   // Releases the runtime state (cgroups, mounts, <state root>/<id>)
   // before the exit is recorded, so that whoever waits for it finds them
   // gone.
