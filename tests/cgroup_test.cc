@@ -235,6 +235,45 @@ TEST_F(CgroupTest, FirstProcessJoinsEveryLimitedHierarchy) {
   ASSERT_TRUE(container->Wait().ok());
 }
 
+// With defer_v1, Create makes only the v2 tracking cgroup, which the first
+// process is cloned into, and CompleteDeferred makes the v1 cgroups and
+// fills the receipt, so that a start can overlap the two.
+TEST_F(CgroupTest, DeferredV1CgroupsMadeOnCompletion) {
+  absl::StatusOr<cgroup::CgroupLayout> layout = cgroup::DetectLayout();
+  ASSERT_TRUE(layout.ok()) << layout.status();
+  if (layout->kind != cgroup::LayoutKind::kHybrid) {
+    GTEST_SKIP() << "this host's cgroups are not hybrid";
+  }
+  cgroup::CgroupOptions options;
+  options.id = NewId();
+  options.resources.set_memory_bytes(32 << 20);
+  options.resources.set_pids_limit(16);
+  options.defer_v1 = true;
+  absl::StatusOr<cgroup::Cgroup> cgroup = cgroup::Cgroup::Create(options);
+  ASSERT_TRUE(cgroup.ok()) << cgroup.status();
+  std::string memory = absl::StrCat(layout->FindV1("memory")->mount_point, "/pycontain/",
+                                    options.id);
+  std::string tracking = absl::StrCat(layout->unified_mount, "/pycontain/", options.id);
+
+  EXPECT_TRUE(cgroup->HasDeferredWork());
+  EXPECT_GE(cgroup->clone_fd(), 0);
+  EXPECT_TRUE(std::filesystem::exists(tracking));
+  EXPECT_FALSE(std::filesystem::exists(memory));
+  EXPECT_FALSE(cgroup->receipt().has_memory_limit_bytes());
+
+  ASSERT_TRUE(cgroup->CompleteDeferred().ok());
+  EXPECT_FALSE(cgroup->HasDeferredWork());
+  EXPECT_EQ(ReadText(memory + "/memory.limit_in_bytes"), "33554432\n");
+  EXPECT_EQ(cgroup->receipt().memory_limit_bytes(), 32 << 20);
+  EXPECT_EQ(cgroup->receipt().pids_limit(), 16);
+  std::vector<std::string> directories = cgroup->directories();
+  EXPECT_NE(std::find(directories.begin(), directories.end(), memory), directories.end());
+
+  ASSERT_TRUE(cgroup->Remove().ok());
+  EXPECT_FALSE(std::filesystem::exists(memory));
+  EXPECT_FALSE(std::filesystem::exists(tracking));
+}
+
 // On hybrid hosts the CPU time comes from the tracking cgroup, so it counts
 // a process the first process never waited for: here a busy loop killed
 // with the PID namespace when the shell exits, whose time no rusage shows.

@@ -64,6 +64,13 @@ class Backend {
   // Fills the receipt's layout and paths.
   virtual void Describe(spec::EnforcementReceipt* receipt) const = 0;
 
+  // Whether creation left directories for CreateDeferred to make.
+  virtual bool HasDeferred() const { return false; }
+
+  // Makes the directories that creation left for later. Errors: those of
+  // mkdir; the directories made so far are removed by Remove.
+  virtual absl::Status CreateDeferred() { return absl::OkStatus(); }
+
   // The absolute paths of the cgroup's directories, one per hierarchy.
   virtual std::vector<std::string> Directories() const = 0;
 };
@@ -88,9 +95,10 @@ absl::StatusOr<std::unique_ptr<Backend>> CreateV2Backend(
 
 // Creates <mount>/<parent>/<id> in each v1 hierarchy that contains one of
 // `controllers`, and on a hybrid host also in the v2 mount for tracking.
+// With `defer`, the v1 directories are left to CreateDeferred.
 absl::StatusOr<std::unique_ptr<Backend>> CreateV1Backend(
     const CgroupLayout& layout, const std::string& parent, const std::string& id,
-    const std::set<std::string>& controllers);
+    const std::set<std::string>& controllers, bool defer);
 
 // Waits until `populated` returns false, checking with growing pauses.
 // Errors: DeadlineExceeded after `timeout`; those of `populated`.

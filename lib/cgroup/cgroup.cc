@@ -93,6 +93,24 @@ void ReadReceipt(const Backend& backend, spec::EnforcementReceipt* receipt) {
   ReadHugetlbReceipt(dirs, receipt);
 }
 
+// Writes the limits, reads back what is in force and checks it against
+// the request, failing in strict mode (the default) as Create documents.
+absl::Status ApplyAndCheck(const Backend& backend, const spec::Resources& r,
+                           const IoThrottles& throttles, spec::EnforcementReceipt* receipt) {
+  bool strict = !r.has_strict_limits() || r.strict_limits();
+  absl::Status status = ApplyAll(backend, r, throttles, strict, receipt);
+  if (!status.ok()) return Annotate(status, "apply cgroup limits (strict)");
+  ReadReceipt(backend, receipt);
+  std::vector<std::string> problems = CheckReceipt(r, throttles, receipt);
+  if (strict && !problems.empty()) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        absl::StrJoin(problems, "; "),
+        " (the limit is not in force; set resources.strict_limits to false to run anyway)"));
+  }
+  for (std::string& problem : problems) receipt->add_not_in_force(std::move(problem));
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 Cgroup::Cgroup() = default;
@@ -104,6 +122,7 @@ Cgroup& Cgroup::operator=(Cgroup&& other) noexcept {
     id_ = std::move(other.id_);
     backend_ = std::move(other.backend_);
     receipt_ = std::move(other.receipt_);
+    deferred_resources_ = std::move(other.deferred_resources_);
   }
   return *this;
 }
@@ -133,19 +152,26 @@ absl::StatusOr<Cgroup> Cgroup::Create(const CgroupOptions& options) {
   if (!backend.ok()) return backend.status();
   if (*backend == nullptr) return cgroup;  // rootless, allowed to run without
   cgroup.backend_ = std::move(*backend);
-
-  bool strict = !r.has_strict_limits() || r.strict_limits();
-  status = ApplyAll(*cgroup.backend_, r, *throttles, strict, &cgroup.receipt_);
-  if (!status.ok()) return Annotate(status, "apply cgroup limits (strict)");
-  ReadReceipt(*cgroup.backend_, &cgroup.receipt_);
-  std::vector<std::string> problems = CheckReceipt(r, *throttles, &cgroup.receipt_);
-  if (strict && !problems.empty()) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        absl::StrJoin(problems, "; "),
-        " (the limit is not in force; set resources.strict_limits to false to run anyway)"));
+  if (cgroup.backend_->HasDeferred()) {
+    cgroup.deferred_resources_ = r;
+    return cgroup;
   }
-  for (std::string& problem : problems) cgroup.receipt_.add_not_in_force(std::move(problem));
+  status = ApplyAndCheck(*cgroup.backend_, r, *throttles, &cgroup.receipt_);
+  if (!status.ok()) return status;
   return cgroup;
+}
+
+absl::Status Cgroup::CompleteDeferred() {
+  if (!backend_ || !deferred_resources_.has_value()) return absl::OkStatus();
+  spec::Resources r = std::move(*deferred_resources_);
+  deferred_resources_.reset();
+  // Create resolved the same devices already, so an error here means one
+  // vanished in between.
+  absl::StatusOr<IoThrottles> throttles = ResolveThrottles(r);
+  if (!throttles.ok()) return throttles.status();
+  absl::Status status = backend_->CreateDeferred();
+  if (!status.ok()) return status;
+  return ApplyAndCheck(*backend_, r, *throttles, &receipt_);
 }
 
 absl::StatusOr<std::vector<std::string>> Cgroup::CandidateDirectories(
@@ -240,6 +266,7 @@ absl::Status Cgroup::Remove(absl::Duration timeout) {
   if (status.ok()) status = backend_->Remove();
   if (!status.ok()) return Annotate(status, absl::StrCat("remove cgroup of ", id_));
   backend_.reset();
+  deferred_resources_.reset();
   return absl::OkStatus();
 }
 

@@ -54,6 +54,10 @@ struct CgroupOptions {
   std::optional<CgroupLayout> layout;
   // The parent directory below each hierarchy's root; may hold slashes.
   std::string parent = kParentName;
+  // Leaves the v1 hierarchies (legacy and hybrid hosts, as root), their
+  // limits and the receipt to CompleteDeferred, so that a caller can make
+  // them while the first process, cloned into clone_fd(), sets up.
+  bool defer_v1 = false;
 };
 
 class Cgroup {
@@ -93,6 +97,15 @@ class Cgroup {
 
   // False for the placeholder of a container without a cgroup.
   bool valid() const { return backend_ != nullptr; }
+
+  // Whether Create, with options.defer_v1, left work to CompleteDeferred.
+  bool HasDeferredWork() const { return deferred_resources_.has_value(); }
+
+  // Makes the v1 cgroups that Create left, applies their limits and reads
+  // the receipt, with Create's rules and errors (strict mode included).
+  // Does nothing when no work was left. After an error, drop or Remove
+  // the object.
+  absl::Status CompleteDeferred();
 
   // The absolute paths of the cgroup's directories, one per hierarchy it
   // joined (v1 ones and the v2 one); empty once removed.
@@ -156,6 +169,8 @@ class Cgroup {
   std::string id_;
   std::unique_ptr<Backend> backend_;
   spec::EnforcementReceipt receipt_;
+  // The resources whose limits CompleteDeferred applies.
+  std::optional<spec::Resources> deferred_resources_;
 };
 
 }  // namespace pycontain::cgroup

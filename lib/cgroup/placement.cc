@@ -100,14 +100,15 @@ absl::StatusOr<std::unique_ptr<Backend>> CreateBackend(const CgroupLayout& layou
     case LayoutKind::kLegacy:
       // Without a v2 mount, only the v1 freezer can stop and kill all.
       controllers.insert("freezer");
-      return CreateV1Backend(layout, options.parent, options.id, controllers);
+      return CreateV1Backend(layout, options.parent, options.id, controllers,
+                             options.defer_v1);
     case LayoutKind::kHybrid: {
       // The v2 tracking cgroup's cpu.stat gives the CPU time, which saves
       // creating, joining and removing a v1 cpuacct cgroup. A cpuacct
       // hierarchy mounted together with cpu is still joined with it.
       std::set<std::string> limited = LimitedControllers(options.resources);
       limited.erase("cpuacct");
-      return CreateV1Backend(layout, options.parent, options.id, limited);
+      return CreateV1Backend(layout, options.parent, options.id, limited, options.defer_v1);
     }
   }
   return absl::InternalError("unknown cgroup layout");

@@ -54,12 +54,14 @@ class V1Backend : public Backend {
  public:
   static absl::StatusOr<std::unique_ptr<Backend>> Create(
       const CgroupLayout& layout, const std::string& parent, const std::string& id,
-      const std::set<std::string>& controllers);
+      const std::set<std::string>& controllers, bool defer);
   ~V1Backend() override = default;
 
   ControllerDirs dirs() const override;
   int clone_fd() const override { return tracker_ ? tracker_->clone_fd() : -1; }
-  bool NeedsAttach() const override { return !hierarchies_.empty() || !tracker_; }
+  bool NeedsAttach() const override {
+    return !hierarchies_.empty() || !deferred_.empty() || !tracker_;
+  }
   absl::Status Attach(pid_t pid, bool with_clone_cgroup) override;
   absl::StatusOr<const std::vector<int>*> SelfAttachFiles() override;
   absl::Status Freeze() override { return SetFrozen(true); }
@@ -69,6 +71,8 @@ class V1Backend : public Backend {
   absl::Status Remove() override;
   void Describe(spec::EnforcementReceipt* receipt) const override;
   std::vector<std::string> Directories() const override;
+  bool HasDeferred() const override { return !deferred_.empty(); }
+  absl::Status CreateDeferred() override;
 
  private:
   absl::Status AddHierarchy(const V1Hierarchy& hierarchy, const std::string& parent);
@@ -76,8 +80,11 @@ class V1Backend : public Backend {
   absl::Status SetFrozen(bool frozen);
 
   std::string id_;
+  std::string parent_;
   std::string relative_;
   std::vector<Hierarchy> hierarchies_;
+  // The hierarchies whose directories CreateDeferred makes.
+  std::vector<V1Hierarchy> deferred_;
   std::vector<std::string> paths_;  // for removal, also of unopened ones
   std::unique_ptr<V2Cgroup> tracker_;
   // SelfAttachFiles: the "tasks" files, and their descriptors as a plain
@@ -88,16 +95,16 @@ class V1Backend : public Backend {
 
 absl::StatusOr<std::unique_ptr<Backend>> V1Backend::Create(
     const CgroupLayout& layout, const std::string& parent, const std::string& id,
-    const std::set<std::string>& controllers) {
+    const std::set<std::string>& controllers, bool defer) {
   auto backend = std::make_unique<V1Backend>();
   backend->id_ = id;
+  backend->parent_ = parent;
   backend->relative_ = absl::StrCat("/", parent, "/", id);
-  absl::Status status;
   for (const V1Hierarchy& hierarchy : layout.v1) {
-    if (!Contains(hierarchy, controllers)) continue;
-    status = backend->AddHierarchy(hierarchy, parent);
-    if (!status.ok()) break;
+    if (Contains(hierarchy, controllers)) backend->deferred_.push_back(hierarchy);
   }
+  absl::Status status;
+  if (!defer) status = backend->CreateDeferred();
   if (status.ok() && layout.kind == LayoutKind::kHybrid) {
     absl::StatusOr<std::unique_ptr<V2Cgroup>> tracker =
         V2Cgroup::Create(layout.unified_mount, parent, id, {});
@@ -111,6 +118,16 @@ absl::StatusOr<std::unique_ptr<Backend>> V1Backend::Create(
     return status;
   }
   return std::unique_ptr<Backend>(std::move(backend));
+}
+
+absl::Status V1Backend::CreateDeferred() {
+  std::vector<V1Hierarchy> deferred = std::move(deferred_);
+  deferred_.clear();
+  for (const V1Hierarchy& hierarchy : deferred) {
+    absl::Status status = AddHierarchy(hierarchy, parent_);
+    if (!status.ok()) return status;
+  }
+  return absl::OkStatus();
 }
 
 absl::Status V1Backend::AddHierarchy(const V1Hierarchy& hierarchy, const std::string& parent) {
@@ -229,6 +246,7 @@ absl::StatusOr<bool> V1Backend::Populated() const {
 
 absl::Status V1Backend::Remove() {
   absl::Status first;
+  deferred_.clear();
   tasks_fds_.clear();
   tasks_files_.clear();
   hierarchies_.clear();
@@ -268,8 +286,8 @@ std::vector<std::string> V1Backend::Directories() const {
 
 absl::StatusOr<std::unique_ptr<Backend>> CreateV1Backend(
     const CgroupLayout& layout, const std::string& parent, const std::string& id,
-    const std::set<std::string>& controllers) {
-  return V1Backend::Create(layout, parent, id, controllers);
+    const std::set<std::string>& controllers, bool defer) {
+  return V1Backend::Create(layout, parent, id, controllers, defer);
 }
 
 std::set<std::string> LimitedControllers(const spec::Resources& r) {

@@ -3,10 +3,16 @@
 #include <errno.h>
 #include <sched.h>
 #include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "lib/base/fd_passing.h"
 #include "lib/base/log.h"
 #include "lib/base/status.h"
+#include "lib/base/unique_fd.h"
 #include "lib/cgroup/validate.h"
 #include "lib/container/prepare.h"
 #include "lib/container/record.h"
@@ -30,11 +36,112 @@ void SetDuration(absl::Duration value, google::protobuf::Duration* out) {
 // namespace's root from the caller's v1 cgroups).
 int EnterCgroupNamespace(const void*) { return unshare(CLONE_NEWCGROUP); }
 
-// A child hook: the child joins the cgroup v1 hierarchies itself, which is
-// far cheaper than the parent writing its pid (see Cgroup::JoinSelf).
-int JoinCgroupsItself(const void* files) {
-  return cgroup::Cgroup::JoinSelf(*static_cast<const std::vector<int>*>(files));
-}
+// Makes a cgroup's v1 hierarchies (Cgroup::CompleteDeferred) on a thread
+// of its own while the first process sets up its root, then passes it
+// their "tasks" files. With two or more cores, mkdir and the limit writes
+// run while the child mounts its root, so the start waits for them only
+// when they take longer than the mounts.
+//
+// The child joins by writing "0" to each file itself (Cgroup::JoinSelf
+// explains why that is far cheaper than the parent writing its pid). The files
+// cannot be opened before clone, because the directories do not exist
+// yet, and the child's descriptor table is its own from clone on, so they
+// travel over a socket pair.
+class CgroupCompletion {
+ public:
+  CgroupCompletion() = default;
+  CgroupCompletion(const CgroupCompletion&) = delete;
+  CgroupCompletion& operator=(const CgroupCompletion&) = delete;
+  ~CgroupCompletion() { (void)Finish(); }
+
+  // Adds the child hook that receives the files to `plan`, first of all
+  // hooks, and starts the thread. `cgroup` must stay in place, untouched by
+  // the caller, until Finish returns.
+  absl::Status Begin(cgroup::Cgroup& cgroup, ns::ChildPlan& plan) {
+    int sockets[2];
+    if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sockets) != 0) {
+      return ErrnoError(errno, "create socket pair", "cgroup files");
+    }
+    ours_.reset(sockets[0]);
+    child_end_.reset(sockets[1]);
+    sockets_ = {sockets[1], sockets[0]};
+    ns::ChildHook hook;
+    hook.point = ns::ChildHook::Point::kBeforeUserSwitch;
+    hook.run = &JoinSentCgroups;
+    hook.data = &sockets_;
+    hook.description = "join the container's cgroup v1 hierarchies";
+    // First, so that the limits hold from then on. The cgroup namespace
+    // must be entered after it.
+    plan.hooks.insert(plan.hooks.begin(), std::move(hook));
+    thread_ = std::thread([this, &cgroup] { status_ = CompleteAndSend(cgroup); });
+    return absl::OkStatus();
+  }
+
+  // Waits for the thread. Returns its error, or OK.
+  absl::Status Finish() {
+    if (thread_.joinable()) thread_.join();
+    child_end_.reset();
+    return status_;
+  }
+
+ private:
+  absl::Status CompleteAndSend(cgroup::Cgroup& cgroup) {
+    absl::Status status = cgroup.CompleteDeferred();
+    absl::StatusOr<const std::vector<int>*> files =
+        status.ok() ? cgroup.SelfAttachFiles() : status;
+    if (files.ok()) {
+      char ready = 1;
+      if (SendDescriptors(ours_.get(), &ready, 1, (*files)->data(), (*files)->size()) != 0) {
+        status = ErrnoError(errno, "send the cgroup v1 files to the container's first process");
+      }
+    } else {
+      status = files.status();
+    }
+    // A child still waiting reads the end of the socket and fails.
+    ours_.reset();
+    return status;
+  }
+
+  // The two ends of the socket pair, as the child hook reads them.
+  struct Sockets {
+    int child = -1;
+    // The parent's end, which the child inherits too. The child closes its
+    // copy first, so that it reads the end of the socket when the parent
+    // closes its own.
+    int parent = -1;
+  };
+
+  // The child hook: receives the "tasks" files and writes "0" to each. Only
+  // system calls, no allocation.
+  static int JoinSentCgroups(const void* data) {
+    const Sockets& sockets = *static_cast<const Sockets*>(data);
+    close(sockets.parent);
+    int socket = sockets.child;
+    char ready = 0;
+    int files[kMaxPassedDescriptors];
+    size_t count = 0;
+    ssize_t received =
+        ReceiveDescriptors(socket, &ready, 1, files, kMaxPassedDescriptors, &count);
+    int result = 0;
+    if (received != 1 || ready != 1) {
+      if (received >= 0) errno = ECANCELED;  // the parent failed to make them
+      result = -1;
+    }
+    for (size_t i = 0; i < count; ++i) {
+      if (result == 0 && write(files[i], "0", 1) != 1) result = -1;
+      int saved = errno;
+      close(files[i]);
+      errno = saved;
+    }
+    return result;
+  }
+
+  UniqueFd ours_;
+  UniqueFd child_end_;
+  Sockets sockets_;
+  std::thread thread_;
+  absl::Status status_;
+};
 
 absl::StatusOr<cgroup::Cgroup> CreateCgroup(const spec::ContainerSpec& spec,
                                             PreparedContainer& prepared,
@@ -42,22 +149,11 @@ absl::StatusOr<cgroup::Cgroup> CreateCgroup(const spec::ContainerSpec& spec,
   cgroup::CgroupOptions options;
   options.id = prepared.id;
   options.resources = spec.resources();
+  options.defer_v1 = true;
   absl::StatusOr<cgroup::Cgroup> cgroup = cgroup::Cgroup::Create(options);
   if (!cgroup.ok() || !cgroup->valid()) return cgroup;
 
   launch.cgroup_fd = cgroup->clone_fd();
-  if (cgroup->NeedsAttach()) {
-    // The first of all hooks, so that the limits hold from then on. The
-    // cgroup namespace below must be entered after it.
-    absl::StatusOr<const std::vector<int>*> files = cgroup->SelfAttachFiles();
-    if (!files.ok()) return files.status();
-    ns::ChildHook hook;
-    hook.point = ns::ChildHook::Point::kBeforeUserSwitch;
-    hook.run = &JoinCgroupsItself;
-    hook.data = *files;
-    hook.description = "join the container's cgroup v1 hierarchies";
-    prepared.plan.hooks.insert(prepared.plan.hooks.begin(), std::move(hook));
-  }
   if (prepared.plan.namespace_flags & CLONE_NEWCGROUP) {
     ns::ChildHook hook;
     hook.point = ns::ChildHook::Point::kBeforeUserSwitch;
@@ -198,6 +294,12 @@ absl::StatusOr<Container> Container::Start(const spec::ContainerSpec& spec,
   if (!cgroup.ok()) {
     return Annotate(cgroup.status(), absl::StrCat("container ", prepared->id));
   }
+  // Declared after `cgroup`, so that its thread ends before the cgroup goes.
+  CgroupCompletion completion;
+  if (cgroup->HasDeferredWork()) {
+    absl::Status begun = completion.Begin(*cgroup, prepared->plan);
+    if (!begun.ok()) return Annotate(begun, absl::StrCat("container ", prepared->id));
+  }
   AddSecurityParentSetup(prepared->security.get(), launch);
   AddSysctlSetup(spec, launch);
   // before_setup keeps a pointer to the owner, which must not move until
@@ -208,6 +310,10 @@ absl::StatusOr<Container> Container::Start(const spec::ContainerSpec& spec,
   absl::StatusOr<ns::ChildProcess> process = ns::Launch(prepared->plan, launch);
   // The child has joined it by now, or failed; no other container gets it.
   pooled_network.reset();
+  // When the completion failed, the child failed in its hook, and the
+  // completion's error is the one to report.
+  absl::Status completed = completion.Finish();
+  if (!completed.ok()) return Annotate(completed, absl::StrCat("container ", prepared->id));
   if (!process.ok()) {
     return Annotate(process.status(), absl::StrCat("container ", prepared->id));
   }

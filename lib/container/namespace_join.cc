@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "absl/strings/str_cat.h"
+#include "lib/base/fd_passing.h"
 #include "lib/base/log.h"
 #include "lib/base/status.h"
 #include "lib/container/record.h"
@@ -43,27 +44,15 @@ absl::StatusOr<UniqueFd> OpenNamespaceFile(const std::string& path, int type,
 // Receives one int (an errno, 0 on success) and, with 0, a descriptor.
 absl::StatusOr<UniqueFd> ReceiveDescriptor(int socket) {
   int err = 0;
-  struct iovec data = {&err, sizeof(err)};
-  alignas(struct cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
-  struct msghdr message = {};
-  message.msg_iov = &data;
-  message.msg_iovlen = 1;
-  message.msg_control = control;
-  message.msg_controllen = sizeof(control);
-  ssize_t n;
-  do {
-    n = recvmsg(socket, &message, MSG_CMSG_CLOEXEC);
-  } while (n < 0 && errno == EINTR);
+  int fd = -1;
+  size_t count = 0;
+  ssize_t n = ReceiveDescriptors(socket, &err, sizeof(err), &fd, 1, &count);
+  UniqueFd tree(count == 1 ? fd : -1);
   if (n < 0) return ErrnoError(errno, "receive the cloned /dev/shm");
   if (n != sizeof(err)) return ErrnoError(EPROTO, "receive the cloned /dev/shm");
   if (err != 0) return ErrnoError(err, "clone the /dev/shm mount of the IPC donor");
-  struct cmsghdr* header = CMSG_FIRSTHDR(&message);
-  if (header == nullptr || header->cmsg_type != SCM_RIGHTS) {
-    return ErrnoError(EPROTO, "receive the cloned /dev/shm");
-  }
-  int fd;
-  memcpy(&fd, CMSG_DATA(header), sizeof(fd));
-  return UniqueFd(fd);
+  if (!tree.valid()) return ErrnoError(EPROTO, "receive the cloned /dev/shm");
+  return tree;
 }
 
 // Runs in the forked helper: enters the donor's mount namespace (a process
@@ -83,21 +72,7 @@ absl::StatusOr<UniqueFd> ReceiveDescriptor(int socket) {
                                           AT_SYMLINK_NOFOLLOW));
     if (tree < 0) err = errno;
   }
-  struct iovec data = {&err, sizeof(err)};
-  alignas(struct cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
-  struct msghdr message = {};
-  message.msg_iov = &data;
-  message.msg_iovlen = 1;
-  if (tree >= 0) {
-    message.msg_control = control;
-    message.msg_controllen = sizeof(control);
-    struct cmsghdr* header = CMSG_FIRSTHDR(&message);
-    header->cmsg_level = SOL_SOCKET;
-    header->cmsg_type = SCM_RIGHTS;
-    header->cmsg_len = CMSG_LEN(sizeof(int));
-    memcpy(CMSG_DATA(header), &tree, sizeof(tree));
-  }
-  _exit(sendmsg(socket, &message, MSG_NOSIGNAL) < 0 ? 1 : 0);
+  _exit(SendDescriptors(socket, &err, sizeof(err), &tree, tree >= 0 ? 1 : 0) != 0 ? 1 : 0);
 }
 
 // Clones the /dev/shm mount of the process whose mount namespace is

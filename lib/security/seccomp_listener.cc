@@ -12,6 +12,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "lib/base/fd_passing.h"
 #include "absl/strings/str_format.h"
 #include "lib/base/status.h"
 
@@ -129,19 +130,7 @@ absl::Status SendListener(const std::string& path, int listener, pid_t pid,
       JsonEscape(metadata), R"(","state":{"ociVersion":"1.0.2","id":")",
       JsonEscape(container_id), R"(","status":"creating","pid":)", pid,
       R"(,"bundle":""}})");
-  struct iovec data = {state.data(), state.size()};
-  alignas(struct cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
-  struct msghdr message = {};
-  message.msg_iov = &data;
-  message.msg_iovlen = 1;
-  message.msg_control = control;
-  message.msg_controllen = sizeof(control);
-  struct cmsghdr* header = CMSG_FIRSTHDR(&message);
-  header->cmsg_level = SOL_SOCKET;
-  header->cmsg_type = SCM_RIGHTS;
-  header->cmsg_len = CMSG_LEN(sizeof(int));
-  memcpy(CMSG_DATA(header), &listener, sizeof(int));
-  if (sendmsg(socket_fd.get(), &message, MSG_NOSIGNAL) < 0) {
+  if (SendDescriptors(socket_fd.get(), state.data(), state.size(), &listener, 1) != 0) {
     return ErrnoError(errno, "send the seccomp listener to", path);
   }
   return absl::OkStatus();

@@ -40,8 +40,13 @@ def children():
     """Pids of this process's unreaped children."""
     pids = []
     for task in os.listdir("/proc/self/task"):
-        with open(f"/proc/self/task/{task}/children") as file:
-            pids.extend(int(pid) for pid in file.read().split())
+        # A short-lived thread, such as the network namespace pool's, may
+        # end between the listing and the open.
+        try:
+            with open(f"/proc/self/task/{task}/children") as file:
+                pids.extend(int(pid) for pid in file.read().split())
+        except FileNotFoundError:
+            continue
     return pids
 
 
