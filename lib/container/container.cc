@@ -73,7 +73,13 @@ class CgroupCompletion {
     // First, so that the limits hold from then on. The cgroup namespace
     // must be entered after it.
     plan.hooks.insert(plan.hooks.begin(), std::move(hook));
+    // With every signal blocked, so that none of the embedder's signals is
+    // delivered to this thread.
+    sigset_t all, previous;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &previous);
     thread_ = std::thread([this, &cgroup] { status_ = CompleteAndSend(cgroup); });
+    pthread_sigmask(SIG_SETMASK, &previous, nullptr);
     return absl::OkStatus();
   }
 
