@@ -21,14 +21,22 @@ SocketPair MakeSocketPair() {
   return {UniqueFd(sockets[0]), UniqueFd(sockets[1])};
 }
 
+struct Pipe {
+  UniqueFd read_end;
+  UniqueFd write_end;
+};
+
+Pipe MakePipe() {
+  int fds[2];
+  EXPECT_EQ(pipe2(fds, O_CLOEXEC), 0);
+  return {UniqueFd(fds[0]), UniqueFd(fds[1])};
+}
+
 TEST(FdPassingTest, DescriptorsArriveWithData) {
   SocketPair pair = MakeSocketPair();
-  int pipe_fds[2];
-  ASSERT_EQ(pipe2(pipe_fds, O_CLOEXEC), 0);
-  UniqueFd read_end(pipe_fds[0]);
-  UniqueFd write_end(pipe_fds[1]);
+  Pipe ends = MakePipe();
   char ok = 1;
-  int sent[] = {write_end.get(), read_end.get()};
+  int sent[] = {ends.write_end.get(), ends.read_end.get()};
   ASSERT_EQ(SendDescriptors(pair.left.get(), &ok, 1, sent, 2), 0);
 
   char byte = 0;
@@ -45,7 +53,7 @@ TEST(FdPassingTest, DescriptorsArriveWithData) {
   // The passed write end reaches the original pipe.
   ASSERT_EQ(write(passed_write.get(), "x", 1), 1);
   char got = 0;
-  ASSERT_EQ(read(read_end.get(), &got, 1), 1);
+  ASSERT_EQ(read(ends.read_end.get(), &got, 1), 1);
   EXPECT_EQ(got, 'x');
 }
 
@@ -83,14 +91,11 @@ TEST(FdPassingTest, TooManyDescriptorsRejected) {
 
 TEST(FdPassingTest, ExtraDescriptorsAreClosed) {
   SocketPair pair = MakeSocketPair();
-  int pipe_fds[2];
-  ASSERT_EQ(pipe2(pipe_fds, O_CLOEXEC), 0);
-  UniqueFd read_end(pipe_fds[0]);
-  UniqueFd write_end(pipe_fds[1]);
+  Pipe ends = MakePipe();
   char ok = 1;
-  int sent[] = {read_end.get(), write_end.get()};
+  int sent[] = {ends.read_end.get(), ends.write_end.get()};
   ASSERT_EQ(SendDescriptors(pair.left.get(), &ok, 1, sent, 2), 0);
-  write_end.reset();
+  ends.write_end.reset();
   char byte = 0;
   int received[1];
   size_t count = 0;
