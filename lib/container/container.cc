@@ -64,11 +64,11 @@ class CgroupCompletion {
     }
     ours_.reset(sockets[0]);
     child_end_.reset(sockets[1]);
-    sockets_ = {sockets[1], sockets[0]};
+    child_socket_ = sockets[1];
     ns::ChildHook hook;
     hook.point = ns::ChildHook::Point::kBeforeUserSwitch;
     hook.run = &JoinSentCgroups;
-    hook.data = &sockets_;
+    hook.data = &child_socket_;
     hook.description = "join the container's cgroup v1 hierarchies";
     // First, so that the limits hold from then on. The cgroup namespace
     // must be entered after it.
@@ -103,26 +103,19 @@ class CgroupCompletion {
     } else {
       status = files.status();
     }
-    // A child still waiting reads the end of the socket and fails.
-    ours_.reset();
+    // On failure the child, waiting or not yet started, reads the end of
+    // the socket and fails. A shutdown reaches it even though it has its
+    // own copy of this end, and closing would not. The child cannot close
+    // that copy itself: by the time of the clone, the number may name
+    // another descriptor.
+    if (!status.ok()) shutdown(ours_.get(), SHUT_RDWR);
     return status;
   }
-
-  // The two ends of the socket pair, as the child hook reads them.
-  struct Sockets {
-    int child = -1;
-    // The parent's end, which the child inherits too. The child closes its
-    // copy first, so that it reads the end of the socket when the parent
-    // closes its own.
-    int parent = -1;
-  };
 
   // The child hook: receives the "tasks" files and writes "0" to each. Only
   // system calls, no allocation.
   static int JoinSentCgroups(const void* data) {
-    const Sockets& sockets = *static_cast<const Sockets*>(data);
-    close(sockets.parent);
-    int socket = sockets.child;
+    int socket = *static_cast<const int*>(data);
     char ready = 0;
     int files[kMaxPassedDescriptors];
     size_t count = 0;
@@ -144,7 +137,7 @@ class CgroupCompletion {
 
   UniqueFd ours_;
   UniqueFd child_end_;
-  Sockets sockets_;
+  int child_socket_ = -1;
   std::thread thread_;
   absl::Status status_;
 };
