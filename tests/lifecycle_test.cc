@@ -273,6 +273,17 @@ TEST_F(LifecycleTest, ExecIntoDetachedContainer) {
   ASSERT_TRUE(output.ok()) << output.status();
   EXPECT_EQ(output->stdout_text, "from-main\n");
 
+  // The CLI's commit with --change sets the new image's command and
+  // environment; an instruction that needs a build is rejected.
+  CliResult cli_commit = RunCli({"commit", "-c", "CMD [\"cat\", \"/tmp/main\"]", "--change",
+                                 "ENV STAGE=2", "box", "box:changed"});
+  ASSERT_EQ(cli_commit.status, 0) << testing::Describe(cli_commit);
+  EXPECT_EQ(RunCli({"run", "--rm", "box:changed"}).out, "from-main\n");
+  EXPECT_EQ(RunCli({"run", "--rm", "box:changed", "sh", "-c", "echo $STAGE"}).out, "2\n");
+  CliResult rejected = RunCli({"commit", "-c", "RUN make", "box", "box:rejected"});
+  EXPECT_EQ(rejected.status, 1);
+  EXPECT_THAT(rejected.err, HasSubstr("RUN make"));
+
   ASSERT_TRUE(container::StopContainer("box", absl::Seconds(1)).ok());
   spec::Process late;
   late.add_args("true");
@@ -1185,6 +1196,51 @@ TEST_F(LifecycleTest, ImageOfContainerIsKeptUntilContainerGoes) {
   ASSERT_TRUE(container::RemoveContainer("keeper", {}).ok());
   EXPECT_TRUE(container::RemoveImageUnlessUsed(*store_, "busybox:second").ok());
   EXPECT_EQ(store_->GetImage(*id).status().code(), absl::StatusCode::kNotFound);
+}
+
+// `image prune` removes dangling images that no container uses, and with
+// -a every image that no container uses.
+TEST_F(LifecycleTest, ImagePruneSkipsImagesInUse) {
+  std::string tarball = dir_ + "/busybox.tar";
+  std::string command = absl::StrCat("tar -cf ", tarball, " -C ", testing::BusyboxRoot(), " .");
+  ASSERT_EQ(system(command.c_str()), 0) << command;
+  image::ImportOptions import;
+  import.names = {"busybox:latest"};
+  absl::StatusOr<std::string> named = image::ImportTarball(*store_, tarball, import);
+  ASSERT_TRUE(named.ok()) << named.status();
+  std::string upper = dir_ + "/upper";
+  ASSERT_EQ(mkdir(upper.c_str(), 0755), 0);
+  image::CommitOptions commit;
+  commit.comment = "unused";
+  absl::StatusOr<std::string> unused = image::CommitDirectory(*store_, *named, upper, commit);
+  ASSERT_TRUE(unused.ok()) << unused.status();
+  commit.comment = "used";
+  absl::StatusOr<std::string> used = image::CommitDirectory(*store_, *named, upper, commit);
+  ASSERT_TRUE(used.ok()) << used.status();
+  ASSERT_NE(*unused, *used);
+  container::CreateOptions options;
+  options.name = "pruned-user";
+  options.spec.set_image(*used);
+  options.spec.mutable_process()->add_args("true");
+  ASSERT_TRUE(container::CreateContainer(options).ok());
+
+  CliResult pruned = RunCli({"image", "prune"});
+  ASSERT_EQ(pruned.status, 0) << testing::Describe(pruned);
+  EXPECT_THAT(pruned.out, HasSubstr(absl::StrCat("Deleted: ", *unused)));
+  EXPECT_THAT(pruned.out, ::testing::Not(HasSubstr(*used)));
+  EXPECT_EQ(store_->GetImage(*unused).status().code(), absl::StatusCode::kNotFound);
+  EXPECT_TRUE(store_->GetImage(*used).ok()) << "in use by a container";
+  EXPECT_TRUE(store_->GetImage("busybox:latest").ok()) << "named";
+
+  ASSERT_TRUE(container::RemoveContainer("pruned-user", {}).ok());
+  CliResult all = RunCli({"image", "prune", "-a"});
+  ASSERT_EQ(all.status, 0) << testing::Describe(all);
+  EXPECT_EQ(store_->GetImage(*used).status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(store_->GetImage(*named).status().code(), absl::StatusCode::kNotFound);
+
+  CliResult bad = RunCli({"image", "prune", "--bogus"});
+  EXPECT_EQ(bad.status, 125);
+  EXPECT_THAT(bad.err, HasSubstr("unexpected argument \"--bogus\""));
 }
 
 }  // namespace

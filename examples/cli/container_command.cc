@@ -86,10 +86,12 @@ name, an id, or a unique prefix of an id.
                         stops; -t: with timestamps)
   wait CONTAINER...     wait until the containers stop; print exit codes
   diff CONTAINER        list changed files: A added, C changed, D deleted
-  commit [-m MESSAGE] [--pause=false] CONTAINER [NAME[:TAG]]
+  commit [-m MESSAGE] [--pause=false] [-c INSTRUCTION]... CONTAINER [NAME[:TAG]]
                         save the container's changes as a new image; a
                         running container is paused meanwhile unless
-                        --pause=false
+                        --pause=false; -c applies a Dockerfile instruction
+                        (CMD, ENTRYPOINT, ENV, EXPOSE, LABEL, USER, VOLUME,
+                        WORKDIR, STOPSIGNAL) to the new image's config
   export [-o FILE] CONTAINER
                         write the container's root filesystem as a tar
                         archive to FILE or stdout
@@ -521,7 +523,8 @@ int DiffCommand(const std::vector<std::string>& args) {
 
 int CommitCommand(const std::vector<std::string>& args) {
   ParsedArgs parsed =
-      ParseArgs(args, {}, {"--message", "--pause"}, {{"-m", "--message"}, {"-p", "--pause"}}, false);
+      ParseArgs(args, {}, {"--message", "--pause", "--change"},
+                {{"-m", "--message"}, {"-p", "--pause"}, {"-c", "--change"}}, false);
   if (parsed.help) {
     fputs(kCommandsUsage, stdout);
     return 0;
@@ -533,6 +536,7 @@ int CommitCommand(const std::vector<std::string>& args) {
   container::ContainerCommitOptions options;
   if (parsed.operands.size() == 2) options.names.push_back(parsed.operands[1]);
   for (const std::string& message : parsed.Values("--message")) options.comment = message;
+  options.changes = parsed.Values("--change");
   for (const std::string& value : parsed.Values("--pause")) {
     if (value != "true" && value != "false") {
       return Fail("commit", absl::StrCat("invalid --pause \"", value, "\": give true or false"));

@@ -277,6 +277,8 @@ struct ContainerCommitOptions {
   // Pause a running container while its layer is read (`docker commit`'s
   // default), so that the layer is consistent.
   bool pause = true;
+  // Dockerfile instructions for the new image's config (`--change`).
+  std::vector<std::string> changes;
 };
 
 // Adds the container's writable layer as a new layer on top of its image

@@ -338,6 +338,7 @@ absl::StatusOr<std::string> CommitContainer(absl::string_view name_or_id,
   image::CommitOptions commit;
   commit.names = options.names;
   commit.comment = options.comment;
+  commit.changes = options.changes;
   commit.created_by = absl::StrCat("pycontain commit ", container->name());
 
   // As `docker commit` does by default, a running container is paused, so

@@ -120,13 +120,17 @@ struct CommitOptions {
   std::string comment;
   // The history entry's created_by ("pycontain commit" by default).
   std::string created_by;
+  // Dockerfile instructions applied to the base image's config, as
+  // `docker commit --change` takes them (change.h lists the supported ones).
+  std::vector<std::string> changes;
 };
 
 // Adds the changes in `upper_directory` (an overlayfs upper directory:
 // whiteout devices for deletions, overlay.opaque for replaced directories)
 // as a new layer on top of the image `base_reference`, like `docker
-// commit`. The new config keeps every field of the base config. Returns
-// the new image's id. Names are checked as ImportTarball checks them.
+// commit`. The new config keeps every field of the base config that no
+// change sets. Returns the new image's id. Names and changes are checked as
+// ImportTarball checks them, before any write.
 absl::StatusOr<std::string> CommitDirectory(const Store& store,
                                             absl::string_view base_reference,
                                             absl::string_view upper_directory,

@@ -446,6 +446,57 @@ TEST_P(ImageIoTest, CommitTurnsUpperDirIntoLayer) {
   EXPECT_EQ(image->config.config().cmd(0), "/bin/tool") << "base config kept";
 }
 
+TEST_P(ImageIoTest, CommitAppliesChanges) {
+  Import(SampleTar(), "base:1");
+  std::string upper = dir_ + "/upper";
+  ASSERT_EQ(mkdir(upper.c_str(), 0755), 0);
+  CommitOptions options;
+  options.names = {"derived:1"};
+  options.changes = {"ENV A=1", "WORKDIR /srv", "LABEL stage=two", "EXPOSE 8080"};
+  absl::StatusOr<std::string> id = CommitDirectory(*store_, "base:1", upper, options);
+  ASSERT_TRUE(id.ok()) << id.status();
+
+  absl::StatusOr<Image> image = store_->GetImage("derived:1");
+  ASSERT_TRUE(image.ok()) << image.status();
+  const format::RunConfig& config = image->config.config();
+  ASSERT_EQ(config.cmd_size(), 1);
+  EXPECT_EQ(config.cmd(0), "/bin/tool") << "a field no change sets is kept";
+  ASSERT_EQ(config.env_size(), 1);
+  EXPECT_EQ(config.env(0), "A=1");
+  EXPECT_EQ(config.working_dir(), "/srv");
+  EXPECT_EQ(config.labels().at("stage"), "two");
+  EXPECT_EQ(config.exposed_ports().count("8080/tcp"), 1u);
+  EXPECT_EQ(image->config.history_size(), 2);
+
+  options.names = {"derived:2"};
+  options.changes = {"CMD [\"/bin/sh\", \"-c\", \"true\"]"};
+  id = CommitDirectory(*store_, "derived:1", upper, options);
+  ASSERT_TRUE(id.ok()) << id.status();
+  image = store_->GetImage("derived:2");
+  ASSERT_TRUE(image.ok()) << image.status();
+  EXPECT_EQ(image->config.config().cmd_size(), 3);
+  EXPECT_EQ(image->config.config().working_dir(), "/srv");
+}
+
+TEST_P(ImageIoTest, CommitRejectsInvalidChange) {
+  Import(SampleTar(), "base:1");
+  int blobs = CountEntries(store_->root() + "/blobs/sha256");
+  std::string upper = dir_ + "/upper";
+  ASSERT_EQ(mkdir(upper.c_str(), 0755), 0);
+  ASSERT_TRUE(WriteFile(upper + "/new", "n"));
+  CommitOptions options;
+  options.names = {"derived:1"};
+  options.changes = {"ENV A=1", "RUN make"};
+  absl::StatusOr<std::string> id = CommitDirectory(*store_, "base:1", upper, options);
+  ASSERT_FALSE(id.ok());
+  EXPECT_EQ(id.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_TRUE(absl::StrContains(id.status().message(), "RUN make")) << id.status();
+  EXPECT_EQ(CountEntries(store_->root() + "/blobs/sha256"), blobs) << "nothing written";
+  absl::StatusOr<std::vector<format::ImageRecord>> images = store_->ListImages();
+  ASSERT_TRUE(images.ok()) << images.status();
+  EXPECT_EQ(images->size(), 1u);
+}
+
 TEST_P(ImageIoTest, LayerFormatRecordedByName) {
   std::string diff_id = DigestOf(SampleTar());
   Import(SampleTar(), "box:1");

@@ -66,14 +66,32 @@ absl::StatusOr<std::string> FinishImage(Transaction& transaction,
 // NOTE: Struct keeps numbers as doubles, so integers above 2^53 in the base
 // config would lose precision; image configs hold no such numbers in
 // practice (Healthcheck durations are nanoseconds, below 2^53 for 104 days).
+// With `changed` (the base's run config after the commit's changes), its
+// members replace those that a change may set.
 absl::StatusOr<std::string> ExtendConfig(const std::string& base_json,
                                          const std::string& diff_id,
-                                         const CommitOptions& options) {
+                                         const CommitOptions& options,
+                                         const format::RunConfig* changed) {
   google::protobuf::Struct config;
   absl::Status parsed = ParseJson(base_json, "base image config", &config);
   if (!parsed.ok()) return parsed;
   auto& fields = *config.mutable_fields();
   fields["created"].set_string_value(Now());
+  if (changed != nullptr) {
+    google::protobuf::Struct run;
+    parsed = ParseJson(RunConfigJson(*changed), "changed image config", &run);
+    if (!parsed.ok()) return parsed;
+    auto& target = *fields["config"].mutable_struct_value()->mutable_fields();
+    for (const char* key : {"User", "ExposedPorts", "Env", "Entrypoint", "Cmd", "Volumes",
+                            "WorkingDir", "Labels", "StopSignal"}) {
+      auto found = run.fields().find(key);
+      if (found != run.fields().end()) {
+        target[key] = found->second;
+      } else {
+        target.erase(key);
+      }
+    }
+  }
 
   auto& rootfs = *fields["rootfs"].mutable_struct_value()->mutable_fields();
   rootfs["type"].set_string_value("layers");
@@ -150,6 +168,9 @@ absl::StatusOr<std::string> CommitDirectory(const Store& store,
   // exclusive lock would block.
   absl::StatusOr<Image> base = store.GetImage(base_reference);
   if (!base.ok()) return base.status();
+  format::RunConfig changed = base->config.config();
+  absl::Status applied = ApplyChanges(options.changes, &changed);
+  if (!applied.ok()) return applied;
   absl::StatusOr<std::unique_ptr<Transaction>> transaction = store.Begin();
   if (!transaction.ok()) return transaction.status();
 
@@ -163,7 +184,8 @@ absl::StatusOr<std::string> CommitDirectory(const Store& store,
   if (!layer.ok()) return Annotate(layer.status(), "commit");
 
   absl::StatusOr<std::string> config =
-      ExtendConfig(base->config_json, layer->second, options);
+      ExtendConfig(base->config_json, layer->second, options,
+                   options.changes.empty() ? nullptr : &changed);
   if (!config.ok()) return config.status();
   std::vector<format::Descriptor> layers(base->manifest.layers().begin(),
                                          base->manifest.layers().end());

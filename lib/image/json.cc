@@ -69,6 +69,8 @@ std::string EmptyObjectMap(
   return absl::StrCat("{", absl::StrJoin(members, ","), "}");
 }
 
+}  // namespace
+
 std::string RunConfigJson(const format::RunConfig& config) {
   std::vector<std::string> members;
   if (!config.user().empty()) {
@@ -106,8 +108,6 @@ std::string RunConfigJson(const format::RunConfig& config) {
   }
   return absl::StrCat("{", absl::StrJoin(members, ","), "}");
 }
-
-}  // namespace
 
 std::string DescriptorJson(const format::Descriptor& descriptor) {
   std::string out = absl::StrFormat(

@@ -41,6 +41,10 @@ std::string ManifestJson(const format::Descriptor& config,
 // Writes an image configuration with the fields of `config`. Only for
 // configurations lib/image makes itself: fields formats.proto does not
 // list would be lost.
+// Returns the "config" object of an image config: only the members that
+// are set.
+std::string RunConfigJson(const format::RunConfig& config);
+
 std::string ImageConfigJson(const format::ImageConfig& config);
 
 }  // namespace pycontain::image
