@@ -1198,6 +1198,46 @@ TEST_F(LifecycleTest, ImageOfContainerIsKeptUntilContainerGoes) {
   EXPECT_EQ(store_->GetImage(*id).status().code(), absl::StatusCode::kNotFound);
 }
 
+// The target of a /proc/.../ns/... link, or "" when it cannot be read.
+std::string NamespaceOf(const std::string& path) {
+  char target[128];
+  ssize_t n = readlink(path.c_str(), target, sizeof(target));
+  return n > 0 ? std::string(target, n) : "";
+}
+
+// `run --ipc` and `--pid`: host keeps the caller's namespaces, and
+// container:NAME joins those of a running container.
+TEST_F(LifecycleTest, RunIpcAndPidModes) {
+  ImportBusybox();
+  absl::StatusOr<container::ManagedContainer> donor = StartScript("donor", "exec sleep 1000");
+  ASSERT_TRUE(donor.ok()) << donor.status();
+  std::string print = "readlink /proc/self/ns/ipc; readlink /proc/self/ns/pid";
+
+  CliResult host = RunCli({"run", "--rm", "--ipc", "host", "--pid=host", "busybox", "sh", "-c",
+                           print});
+  ASSERT_EQ(host.status, 0) << testing::Describe(host);
+  EXPECT_EQ(host.out, absl::StrCat(NamespaceOf("/proc/self/ns/ipc"), "\n",
+                                   NamespaceOf("/proc/self/ns/pid"), "\n"));
+
+  CliResult joined = RunCli({"run", "--rm", "--ipc", "container:donor", "--pid",
+                             "container:donor", "busybox", "sh", "-c", print});
+  ASSERT_EQ(joined.status, 0) << testing::Describe(joined);
+  std::string proc = absl::StrCat("/proc/", donor->state.pid(), "/ns/");
+  EXPECT_EQ(joined.out, absl::StrCat(NamespaceOf(proc + "ipc"), "\n",
+                                     NamespaceOf(proc + "pid"), "\n"));
+
+  CliResult isolated = RunCli({"run", "--rm", "--ipc", "private", "busybox", "sh", "-c", print});
+  ASSERT_EQ(isolated.status, 0) << testing::Describe(isolated);
+  EXPECT_THAT(isolated.out, ::testing::Not(HasSubstr(NamespaceOf("/proc/self/ns/ipc"))));
+
+  CliResult bad = RunCli({"run", "--ipc", "bogus", "busybox", "true"});
+  EXPECT_EQ(bad.status, 125);
+  EXPECT_THAT(bad.err, HasSubstr("--ipc: unknown mode \"bogus\""));
+
+  ASSERT_TRUE(container::StopContainer("donor", absl::Seconds(1)).ok());
+  ASSERT_TRUE(container::RemoveContainer("donor", {}).ok());
+}
+
 // `image prune` removes dangling images that no container uses, and with
 // -a every image that no container uses.
 TEST_F(LifecycleTest, ImagePruneSkipsImagesInUse) {

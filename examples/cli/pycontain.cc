@@ -38,6 +38,7 @@
 #include "lib/base/status.h"
 #include "lib/base/units.h"
 #include "lib/container/container.h"
+#include "lib/container/managed.h"
 #include "lib/image/store.h"
 #include "lib/spec/container.pb.h"
 
@@ -109,6 +110,14 @@ Options:
                         container:ID: join the network namespace of running
                         container ID; container:PATH: join the network
                         namespace at PATH, such as /proc/PID/ns/net
+  --ipc MODE            private (default) or shareable: a new IPC
+                        namespace; host: the host's; container:NAME: join
+                        the IPC namespace and /dev/shm of running container
+                        NAME (or ID); container:PATH: join the namespace at
+                        PATH, such as /proc/PID/ns/ipc
+  --pid MODE            private (default): a new PID namespace; host: the
+                        host's; container:NAME (or ID, or PATH): join a
+                        running container's
   -p, --publish [IP:]HOST[-END]:CTR[-END][/tcp|/udp]
                         publish container ports on the host (repeatable).
                         Without IP the port binds 127.0.0.1 ONLY; give
@@ -275,6 +284,43 @@ std::string NamedNetworkFlag(const pycontain::spec::ContainerSpec& spec,
   return network_flags.front();
 }
 
+// Applies --ipc or --pid (`flag`) with `value` to the spec: private (and
+// for IPC shareable), host, or container:TARGET, where TARGET is a running
+// container's name or id, or a namespace file. Returns an error message
+// naming the flag, or "".
+std::string ApplyNamespaceFlag(const std::string& flag, const std::string& value,
+                               pycontain::spec::ContainerSpec& spec) {
+  bool ipc = flag == "--ipc";
+  pycontain::spec::Namespaces* namespaces = spec.mutable_namespaces();
+  if (value == "private" || (ipc && value == "shareable")) return "";
+  if (value == "host") {
+    if (ipc) {
+      namespaces->set_ipc(false);
+    } else {
+      namespaces->set_pid(false);
+    }
+    return "";
+  }
+  constexpr absl::string_view kPrefix = "container:";
+  if (absl::StartsWith(value, kPrefix) && value.size() > kPrefix.size()) {
+    std::string target = value.substr(kPrefix.size());
+    pycontain::spec::NamespaceJoin* join =
+        ipc ? namespaces->mutable_join_ipc() : namespaces->mutable_join_pid();
+    if (absl::StartsWith(target, "/")) {
+      join->set_path(target);
+      return "";
+    }
+    // The library finds the container by id, so a managed container's
+    // name is replaced by its id.
+    absl::StatusOr<pycontain::container::ManagedContainer> managed =
+        pycontain::container::ResolveContainer(target);
+    join->set_container(managed.ok() ? managed->id() : target);
+    return "";
+  }
+  return absl::StrCat(flag, ": unknown mode \"", value, "\" (use private",
+                      ipc ? ", shareable" : "", ", host or container:NAME)");
+}
+
 // Parses `run`'s options into `spec`, and records in detach->flag_origins
 // which flag set which spec field, for error messages. Returns an error
 // message, or "".
@@ -384,6 +430,13 @@ std::string ParseRunOptions(Arguments& args, pycontain::spec::ContainerSpec& spe
       spec.mutable_timeout()->set_nanos(static_cast<int32_t>(nanos % 1000000000));
     } else if (args.Match("--network", "", &value, &error)) {
       network_value = value;
+    } else if (args.Match("--ipc", "", &value, &error) ||
+               args.Match("--pid", "", &value, &error)) {
+      if (error.empty()) error = ApplyNamespaceFlag(flag, value, spec);
+      bool join = absl::StartsWith(value, "container:");
+      std::string field = flag == "--ipc" ? (join ? "namespaces.join_ipc" : "namespaces.ipc")
+                                          : (join ? "namespaces.join_pid" : "namespaces.pid");
+      origins.emplace_back(field, typed());
     } else if (args.Match("--publish", "-p", &value, &error)) {
       network_flags.push_back(typed());
       spec.mutable_network()->add_ports(value);
