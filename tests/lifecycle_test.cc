@@ -106,14 +106,19 @@ class LifecycleTest : public ::testing::Test {
 
   // Imports the busybox root as the image busybox:latest.
   void ImportBusybox() {
+    absl::StatusOr<std::string> id = ImportBusyboxAs({"busybox:latest"});
+    ASSERT_TRUE(id.ok()) << id.status();
+  }
+
+  // Imports the busybox root as one image named `names`. Returns its id.
+  absl::StatusOr<std::string> ImportBusyboxAs(const std::vector<std::string>& names) {
     std::string tarball = dir_ + "/busybox.tar";
     std::string command = absl::StrCat("tar -cf ", tarball, " -C ", testing::BusyboxRoot(), " .");
-    ASSERT_EQ(system(command.c_str()), 0) << command;
+    if (system(command.c_str()) != 0) return absl::InternalError(absl::StrCat(command, " failed"));
     image::ImportOptions options;
-    options.names = {"busybox:latest"};
+    options.names = names;
     options.env = {"PATH=/bin:/sbin:/usr/bin", "FROM_IMAGE=yes"};
-    absl::StatusOr<std::string> id = image::ImportTarball(*store_, tarball, options);
-    ASSERT_TRUE(id.ok()) << id.status();
+    return image::ImportTarball(*store_, tarball, options);
   }
 
   // Creates and starts a busybox container running `script` with sh.
@@ -1164,12 +1169,7 @@ TEST_F(LifecycleTest, DebianDpkgChangeCommits) {
 
 
 TEST_F(LifecycleTest, ImageOfContainerIsKeptUntilContainerGoes) {
-  std::string tarball = dir_ + "/busybox.tar";
-  std::string command = absl::StrCat("tar -cf ", tarball, " -C ", testing::BusyboxRoot(), " .");
-  ASSERT_EQ(system(command.c_str()), 0) << command;
-  image::ImportOptions import;
-  import.names = {"busybox:latest", "busybox:second"};
-  absl::StatusOr<std::string> id = image::ImportTarball(*store_, tarball, import);
+  absl::StatusOr<std::string> id = ImportBusyboxAs({"busybox:latest", "busybox:second"});
   ASSERT_TRUE(id.ok()) << id.status();
 
   container::CreateOptions options;
@@ -1241,12 +1241,7 @@ TEST_F(LifecycleTest, RunIpcAndPidModes) {
 // `image prune` removes dangling images that no container uses, and with
 // -a every image that no container uses.
 TEST_F(LifecycleTest, ImagePruneSkipsImagesInUse) {
-  std::string tarball = dir_ + "/busybox.tar";
-  std::string command = absl::StrCat("tar -cf ", tarball, " -C ", testing::BusyboxRoot(), " .");
-  ASSERT_EQ(system(command.c_str()), 0) << command;
-  image::ImportOptions import;
-  import.names = {"busybox:latest"};
-  absl::StatusOr<std::string> named = image::ImportTarball(*store_, tarball, import);
+  absl::StatusOr<std::string> named = ImportBusyboxAs({"busybox:latest"});
   ASSERT_TRUE(named.ok()) << named.status();
   std::string upper = dir_ + "/upper";
   ASSERT_EQ(mkdir(upper.c_str(), 0755), 0);
