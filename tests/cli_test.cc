@@ -196,6 +196,15 @@ TEST_F(CliTest, BadDurationNamesOption) {
   EXPECT_THAT(result.err, HasSubstr("--timeout"));
 }
 
+// A limit the library rejects is reported under the flag that set it.
+TEST_F(CliTest, RejectedLimitNamesFlag) {
+  CliResult result = RunCli({"run", "--memory", "16m", "--memory-swap", "8m", "--rootfs",
+                             testing::BusyboxRoot(), "true"});
+  EXPECT_EQ(result.status, 125);
+  EXPECT_THAT(result.err, HasSubstr("--memory-swap 8m: "));
+  EXPECT_THAT(result.err, Not(HasSubstr("resources.memory_swap_bytes")));
+}
+
 TEST_F(CliTest, UnknownOptionAndMissingCommand) {
   EXPECT_THAT(RunCli({"run", "--bogus", "true"}).err, HasSubstr("unknown option --bogus"));
   EXPECT_THAT(RunCli({"run"}).err, HasSubstr("a command is required"));

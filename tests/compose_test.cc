@@ -1221,6 +1221,41 @@ networks:
 }
 
 
+// A container_name that a container outside the project has fails `up`
+// before any network or volume of the project is made.
+TEST_F(ComposeTest, TakenContainerNameCreatesNothing) {
+  container::CreateOptions outsider;
+  outsider.name = "taken";
+  outsider.spec.set_image("busybox");
+  outsider.spec.mutable_process()->add_args("true");
+  absl::StatusOr<container::ManagedContainer> created = container::CreateContainer(outsider);
+  ASSERT_TRUE(created.ok()) << created.status();
+  std::string project = MakeProject("taken", {{"compose.yaml", R"(
+services:
+  app:
+    image: busybox
+    container_name: taken
+    command: ["true"]
+    networks: [back]
+    volumes: ["data:/data"]
+networks:
+  back: {}
+volumes:
+  data: {}
+)"}});
+  CliResult up = Compose(project, {"up", "-d"});
+  EXPECT_NE(up.status, 0);
+  EXPECT_THAT(up.err, HasSubstr("the container name \"taken\" is in use"));
+  EXPECT_THAT(up.out + up.err, Not(HasSubstr("Created")));
+  EXPECT_EQ(NetworkNames(), networks_before_);
+  absl::StatusOr<container::VolumeStore> volumes = container::VolumeStore::Open("");
+  ASSERT_TRUE(volumes.ok()) << volumes.status();
+  absl::StatusOr<std::vector<container::VolumeRecord>> records = volumes->List();
+  ASSERT_TRUE(records.ok()) << records.status();
+  EXPECT_THAT(*records, IsEmpty());
+  ASSERT_TRUE(container::RemoveContainer("taken", {}).ok());
+}
+
 TEST_F(ComposeTest, NetworkIpamSubnetAndInternal) {
   std::string project = MakeProject("ipam", {{"compose.yaml", absl::StrCat(R"(
 services:

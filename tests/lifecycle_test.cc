@@ -1193,9 +1193,13 @@ TEST_F(LifecycleTest, ImageOfContainerIsKeptUntilContainerGoes) {
   EXPECT_THAT(cli.err, HasSubstr("remove the container first"));
   EXPECT_TRUE(store_->GetImage(*id).ok());
 
+  // Once the container is gone, the CLI removes the image and its blobs.
   ASSERT_TRUE(container::RemoveContainer("keeper", {}).ok());
-  EXPECT_TRUE(container::RemoveImageUnlessUsed(*store_, "busybox:second").ok());
+  CliResult removed = RunCli({"image", "rm", "busybox:second"});
+  ASSERT_EQ(removed.status, 0) << testing::Describe(removed);
+  EXPECT_THAT(removed.out, HasSubstr("Deleted: "));
   EXPECT_EQ(store_->GetImage(*id).status().code(), absl::StatusCode::kNotFound);
+  EXPECT_THAT(testing::Entries(store_->root() + "/blobs/sha256"), ::testing::IsEmpty());
 }
 
 // The target of a /proc/.../ns/... link, or "" when it cannot be read.

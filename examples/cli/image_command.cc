@@ -46,7 +46,8 @@ Commands:
   ls [-q]             list images (-q: ids only)
   inspect IMAGE       print the image's config and manifest as JSON
   history IMAGE       print the image's history, newest first
-  rm IMAGE...         remove names, and images left without a name; an
+  rm IMAGE...         remove names, and images left without a name, with
+                      the blobs and layers no image uses any more; an
                       image a container was created from stays until the
                       container is removed (`pycontain rm`)
   prune [-a]          remove images without a name (-a: all images) that no
@@ -274,6 +275,13 @@ int ImageCommand(const std::vector<std::string>& args) {
       absl::Status removed = container::RemoveImageUnlessUsed(*store, reference);
       if (!removed.ok()) return Fail(removed);
       printf("Untagged: %s\n", reference.c_str());
+    }
+    // As `docker image rm` does, the blobs and layers that no image uses
+    // any more go too.
+    absl::StatusOr<image::PruneStats> pruned = store->Prune();
+    if (!pruned.ok()) return Fail(pruned.status());
+    if (pruned->blobs > 0 || pruned->layers > 0) {
+      printf("Deleted: %d blobs and %d layers\n", pruned->blobs, pruned->layers);
     }
     return 0;
   }

@@ -69,7 +69,9 @@ mount, UTS, IPC, network and cgroup namespaces (and a user namespace when not
 run as root). No image is needed.
 
 Options:
-  --rootfs DIR          root filesystem directory (default: the host's, read-only)
+  --rootfs DIR          root filesystem directory (default: the host's, read-only);
+                        the container writes into DIR itself unless
+                        --read-only is given
   --read-only           mount the root filesystem read-only; with an image,
                         /tmp and /run get a writable tmpfs
   --image IMAGE         run IMAGE from the store (see above)
@@ -96,9 +98,10 @@ Options:
                         set an environment variable; NAME alone passes
                         this process's value, or nothing when it is unset
                         (repeatable)
-  -w, --workdir DIR     working directory inside the container, created
-                        with its missing parents and given to the user
-                        when missing (default: /)
+  -w, --workdir DIR     working directory inside the container (default: /);
+                        in an image's root a missing one is created with
+                        its parents and given to the user, while with
+                        --rootfs it must exist
   -u, --user USER[:GROUP]
                         user and group, as names from the root's /etc/passwd
                         and /etc/group or as numeric ids (default: 0:0)
@@ -488,6 +491,8 @@ std::string ParseRunOptions(Arguments& args, pycontain::spec::ContainerSpec& spe
       if (error.empty()) {
         error = pycontain::cli::ApplyResourceFlag(flag, value, spec.mutable_resources());
       }
+      std::string field = pycontain::cli::ResourceFieldOf(flag);
+      if (!field.empty()) origins.emplace_back(field, typed());
     } else {
       return absl::StrCat("unknown option ", arg, " (see --help)");
     }

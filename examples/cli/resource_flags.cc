@@ -1,6 +1,7 @@
 #include "examples/cli/resource_flags.h"
 
 #include <algorithm>
+#include <utility>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -140,6 +141,26 @@ std::string ApplyResourceFlag(absl::string_view flag, absl::string_view value,
     error = absl::StrCat("unknown option ", flag);
   }
   return error;
+}
+
+std::string ResourceFieldOf(absl::string_view flag) {
+  static constexpr std::pair<absl::string_view, absl::string_view> kFields[] = {
+      {"--memory", "memory_bytes"},
+      {"-m", "memory_bytes"},
+      {"--memory-swap", "memory_swap_bytes"},
+      {"--memory-reservation", "memory_reservation_bytes"},
+      {"--cpus", "cpus"},
+      {"--cpu-shares", "cpu_shares"},
+      {"--cpu-period", "cpu_period_us"},
+      {"--cpu-quota", "cpu_quota_us"},
+      {"--cpuset-cpus", "cpuset_cpus"},
+      {"--cpuset-mems", "cpuset_mems"},
+      {"--pids-limit", "pids_limit"},
+      {"--blkio-weight", "blkio_weight"}};
+  for (const auto& [name, field] : kFields) {
+    if (name == flag) return absl::StrCat("resources.", field);
+  }
+  return "";
 }
 
 std::string FormatStats(const spec::RunResult& result) {

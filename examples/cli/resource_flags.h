@@ -21,6 +21,10 @@ bool IsResourceFlag(absl::string_view flag);
 std::string ApplyResourceFlag(absl::string_view flag, absl::string_view value,
                               spec::Resources* resources);
 
+// Returns the spec field that `flag` sets ("resources.memory_bytes" for
+// --memory), for errors that name the field, or "" for a repeated one.
+std::string ResourceFieldOf(absl::string_view flag);
+
 // Formats the accounting and the enforcement receipt of `result`, one
 // "name: value" per line, for --stats.
 std::string FormatStats(const spec::RunResult& result);

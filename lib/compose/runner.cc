@@ -221,6 +221,16 @@ absl::StatusOr<std::vector<ServicePlan>> PlanServices(const Project& project,
   return plans;
 }
 
+absl::Status CheckNameOwner(const Project& project, const std::string& name,
+                            const absl::StatusOr<container::ManagedContainer>& existing) {
+  if (existing.ok() && LabelOf(*existing, container::kComposeProjectLabel) != project.name) {
+    return absl::AlreadyExistsError(absl::StrCat(
+        "the container name \"", name, "\" is in use by a container outside project \"",
+        project.name, "\"; remove that container or change the service's container_name"));
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<container::ManagedContainer> EnsureStarted(const Project& project,
                                                           const ServiceContainer& plan,
                                                           const Printer& print) {
@@ -228,10 +238,8 @@ absl::StatusOr<container::ManagedContainer> EnsureStarted(const Project& project
   absl::StatusOr<container::CreateOptions> create = JoinNamespaceDonors(project, plan);
   if (!create.ok()) return create.status();
   absl::StatusOr<container::ManagedContainer> existing = container::ResolveContainer(name);
-  if (existing.ok() && LabelOf(*existing, container::kComposeProjectLabel) != project.name) {
-    return absl::AlreadyExistsError(absl::StrCat(
-        "the container name \"", name, "\" is in use by a container of another project"));
-  }
+  absl::Status owned = CheckNameOwner(project, name, existing);
+  if (!owned.ok()) return owned;
   // A container that joined a donor which was replaced since is
   // recreated too, as docker compose does.
   if (existing.ok() && (LabelOf(*existing, kConfigHashLabel) !=
@@ -406,6 +414,16 @@ absl::Status Up(const Project& project, const UpOptions& options, const Printer&
   absl::StatusOr<std::vector<runner_internal::ServicePlan>> plans =
       runner_internal::PlanServices(project, *order, print, options.scale);
   if (!plans.ok()) return plans.status();
+  // A name taken by another project's container fails the same way, before
+  // any network or volume is made.
+  for (const runner_internal::ServicePlan& plan : *plans) {
+    for (const ServiceContainer& replica : plan.replicas) {
+      const std::string& name = replica.create.name;
+      absl::Status owned =
+          runner_internal::CheckNameOwner(project, name, container::ResolveContainer(name));
+      if (!owned.ok()) return owned;
+    }
+  }
 
   absl::Status status = runner_internal::CreateNetworks(project, *order, print);
   if (status.ok()) status = runner_internal::CreateVolumes(project, print);

@@ -64,6 +64,11 @@ absl::StatusOr<container::CreateOptions> JoinNamespaceDonors(const Project& proj
 absl::Status StartInOrder(const Project& project, const std::vector<ServicePlan>& plans,
                           const Printer& print);
 
+// Fails with AlreadyExists when the container `name` (found as `existing`)
+// belongs to another project or to none.
+absl::Status CheckNameOwner(const Project& project, const std::string& name,
+                            const absl::StatusOr<container::ManagedContainer>& existing);
+
 // Creates the container of `plan` unless one with its name and config
 // hash exists, and starts it.
 absl::StatusOr<container::ManagedContainer> EnsureStarted(const Project& project,

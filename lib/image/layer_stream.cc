@@ -223,7 +223,7 @@ absl::Status LayerStream::OpenReaders() {
   archive_read_support_format_gnutar(tar_);
   if (archive_read_open(tar_, this, nullptr, &LayerStream::ReadUncompressed,
                         nullptr) != ARCHIVE_OK) {
-    return ArchiveError(tar_, "open tar stream of layer");
+    return ArchiveError(tar_, "open tar stream of");
   }
   return absl::OkStatus();
 }
