@@ -1223,6 +1223,14 @@ TEST_F(LifecycleTest, RunIpcAndPidModes) {
   EXPECT_EQ(host.out, absl::StrCat(NamespaceOf("/proc/self/ns/ipc"), "\n",
                                    NamespaceOf("/proc/self/ns/pid"), "\n"));
 
+  // --ipc host shares the caller's /dev/shm too, as POSIX shared memory
+  // lives there.
+  std::string shared = absl::StrCat("/dev/shm/lifecycle-test-", getpid());
+  testing::WriteFile(shared, "from-host");
+  CliResult shm = RunCli({"run", "--rm", "--ipc", "host", "busybox", "cat", shared});
+  unlink(shared.c_str());
+  EXPECT_EQ(shm.out, "from-host") << testing::Describe(shm);
+
   CliResult joined = RunCli({"run", "--rm", "--ipc", "container:donor", "--pid",
                              "container:donor", "busybox", "sh", "-c", print});
   ASSERT_EQ(joined.status, 0) << testing::Describe(joined);

@@ -106,6 +106,23 @@ absl::StatusOr<UniqueFd> CloneShm(const std::string& id, int mount_namespace) {
   return tree;
 }
 
+// Clones the caller's own /dev/shm mount, for a container in the caller's
+// IPC namespace (`docker run --ipc host`). Returns an invalid descriptor
+// (and logs why) when it is not a tmpfs.
+absl::StatusOr<UniqueFd> CloneOwnShm(const std::string& id) {
+  UniqueFd tree(static_cast<int>(
+      open_tree(AT_FDCWD, "/dev/shm", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_SYMLINK_NOFOLLOW)));
+  if (!tree.valid()) return ErrnoError(errno, "clone the mount", "/dev/shm");
+  struct statfs info;
+  if (fstatfs(tree.get(), &info) != 0) return ErrnoError(errno, "statfs", "/dev/shm");
+  if (info.f_type != TMPFS_MAGIC) {
+    Logf(LogLevel::kDebug, id, "the caller's /dev/shm is no tmpfs; keeping the container's own");
+    return UniqueFd();
+  }
+  Logf(LogLevel::kDebug, id, "cloned the caller's /dev/shm mount");
+  return tree;
+}
+
 // The namespaces of the running container `other`'s first process: the
 // one of `kind` (and its mount namespace in `mount_namespace` when not
 // null). The start time is checked after opening, since the pid may have
@@ -141,6 +158,11 @@ absl::StatusOr<JoinedNamespaces> OpenJoinedNamespaces(const spec::ContainerSpec&
                                                       bool user_namespace) {
   const spec::Namespaces& namespaces = spec.namespaces();
   JoinedNamespaces joined;
+  if (namespaces.has_ipc() && !namespaces.ipc() && !user_namespace) {
+    absl::StatusOr<UniqueFd> shm = CloneOwnShm(id);
+    if (!shm.ok()) return Annotate(shm.status(), "namespaces.ipc");
+    joined.shm = std::move(*shm);
+  }
   if (!namespaces.has_join_ipc() && !namespaces.has_join_pid()) return joined;
   if (user_namespace) {
     return FieldError(namespaces.has_join_ipc() ? "namespaces.join_ipc" : "namespaces.join_pid",
@@ -181,7 +203,7 @@ ns::RootfsStep SharedShmStep(int shm, const std::string& new_root) {
   ns::RootfsStep step;
   step.kind = ns::RootfsStep::Kind::kAttachMount;
   step.fd = shm;
-  step.source = "the IPC donor's /dev/shm";
+  step.source = "the shared /dev/shm";
   step.target = absl::StrCat(new_root, "/dev/shm");
   return step;
 }

@@ -15,7 +15,8 @@
 // IPC namespace, so POSIX shared memory would stay apart. When the IPC
 // namespace comes from a container, its /dev/shm mount is cloned too and
 // attached over the joiner's /dev/shm, as Docker binds the donor's shm
-// directory.
+// directory. A container in the caller's IPC namespace (namespaces.ipc
+// false, `--ipc host`) gets the caller's /dev/shm the same way.
 //
 // Thread safety: thread-safe. Forks a short-lived helper (see
 // OpenJoinedNamespaces).
@@ -36,9 +37,9 @@ namespace pycontain::container {
 struct JoinedNamespaces {
   UniqueFd ipc;
   UniqueFd pid;
-  // A detached clone of the IPC donor container's /dev/shm mount (from
-  // open_tree), or -1 when the IPC namespace came from a path or the
-  // donor's /dev/shm is not a tmpfs.
+  // A detached clone of the IPC donor container's /dev/shm mount, or of
+  // the caller's with namespaces.ipc false (from open_tree); -1 when the
+  // IPC namespace came from a path or that /dev/shm is not a tmpfs.
   UniqueFd shm;
 };
 
