@@ -196,6 +196,15 @@ TEST_F(CliTest, BadDurationNamesOption) {
   EXPECT_THAT(result.err, HasSubstr("--timeout"));
 }
 
+// A first word with a tag that the store lacks is a missing image, not a
+// command to run from the host's root.
+TEST_F(CliTest, MissingTaggedImageIsAnError) {
+  CliResult result = RunCli({"run", "no-such-image:1.0", "sh", "-c", "echo ran"});
+  EXPECT_EQ(result.status, 125);
+  EXPECT_THAT(result.err, HasSubstr("image \"no-such-image:1.0\" not found in the store"));
+  EXPECT_EQ(result.out, "");
+}
+
 // A limit the library rejects is reported under the flag that set it.
 TEST_F(CliTest, RejectedLimitNamesFlag) {
   CliResult result = RunCli({"run", "--memory", "16m", "--memory-swap", "8m", "--rootfs",

@@ -60,8 +60,9 @@ writable layer of its own, removed with the container, and the image's
 Entrypoint, Cmd, Env, WorkingDir and User apply as in `docker run`. Unlike
 `docker run`, the first word after the options is taken as IMAGE only when
 no --rootfs or --image is given, no `--` comes before it, and the store has
-an image of that name; otherwise it is COMMAND. `--image` always names an
-image.
+an image of that name; otherwise it is COMMAND. A first word with a tag or
+digest (NAME:TAG, NAME@DIGEST) that the store lacks is an error, not a
+command. `--image` always names an image.
 
 With no --rootfs, the container runs on the host's root filesystem, read-only,
 with a fresh /proc, a minimal /dev and an empty tmpfs at /tmp, in new PID,
@@ -273,6 +274,14 @@ bool StoreHasImage(const std::string& word) {
   if (stat(images.c_str(), &info) != 0) return false;
   absl::StatusOr<pycontain::image::Store> store = pycontain::image::Store::Open({});
   return store.ok() && store->GetImage(word).ok();
+}
+
+// Whether `word` reads as an image reference with a tag or digest
+// ("busybox:1.36", "name@sha256:..."), which no command name on a host
+// usually has.
+bool LooksLikeTaggedImage(const std::string& word) {
+  if (absl::StartsWith(word, "/") || absl::StartsWith(word, ".")) return false;
+  return word.find(':') != std::string::npos || word.find('@') != std::string::npos;
 }
 
 // Returns the first of `network_flags` (flags that only a container on a
@@ -510,8 +519,17 @@ std::string ParseRunOptions(Arguments& args, pycontain::spec::ContainerSpec& spe
                         "(the default network, none, has only loopback)");
   }
   if (!after_double_dash && !args.done() && spec.root().path().empty() &&
-      spec.image().empty() && StoreHasImage(args.peek())) {
-    spec.set_image(args.take());
+      spec.image().empty()) {
+    const std::string& word = args.peek();
+    if (StoreHasImage(word)) {
+      spec.set_image(args.take());
+    } else if (LooksLikeTaggedImage(word)) {
+      // Running a command "name:tag" from the host's root instead would
+      // only confuse; a mistyped or missing image gets a clear error.
+      return absl::StrCat("run: image \"", word, "\" not found in the store at ",
+                          pycontain::image::DefaultStoreRoot(),
+                          " (load or import it first; put -- before a command of that name)");
+    }
   }
   for (const std::string& word : args.rest()) process->add_args(word);
   // An image may give the command.
