@@ -40,6 +40,16 @@ _BYTE_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmgtp]?)(?:i?b)?\s*$", re.IGNO
 _UNIT_SHIFT = {"": 0, "k": 10, "m": 20, "g": 30, "t": 40, "p": 50}
 
 
+def _number(argument, value, kind):
+    """Return `value` converted by `kind` (int or float), or raise a
+    SpecError that names `argument`."""
+    try:
+        return kind(value)
+    except (TypeError, ValueError):
+        raise SpecError(f"{argument}: expected a number, got {value!r}",
+                        field=argument) from None
+
+
 def parse_byte_size(argument, value):
     """Return `value` in bytes: an int, or a string with Docker's binary
     units ("16m", "1.5g", "512MiB"). -1 means unlimited where allowed."""
@@ -245,9 +255,9 @@ def build_spec(args, options):
     if options.get("memory_swap") is not None:
         resources["memorySwapBytes"] = parse_byte_size("memory_swap", options["memory_swap"])
     if options.get("cpus") is not None:
-        resources["cpus"] = float(options["cpus"])
+        resources["cpus"] = _number("cpus", options["cpus"], float)
     if options.get("pids_limit") is not None:
-        resources["pidsLimit"] = int(options["pids_limit"])
+        resources["pidsLimit"] = _number("pids_limit", options["pids_limit"], int)
     if resources:
         spec["resources"] = resources
 

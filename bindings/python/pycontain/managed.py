@@ -27,7 +27,7 @@ import signal as signal_module
 from typing import Any, Dict
 
 from . import _logging, _pycontain
-from ._errors import Error
+from ._errors import Error, NotFoundError
 from ._run import rename_argument_errors
 from ._spec import build_spec
 
@@ -91,7 +91,13 @@ def run(args, *, name=None, labels=None, auto_remove=False, **options):
     return its inspect record. Arguments: as for create()."""
     record = create(args, name=name, labels=labels, auto_remove=auto_remove, **options)
     start(record["Id"])
-    return record
+    # The record as it is now, running; an auto-removed container may
+    # already be gone, and then the record from before the start is all
+    # there is.
+    try:
+        return inspect(record["Id"])
+    except NotFoundError:
+        return record
 
 
 def start(name_or_id):

@@ -23,6 +23,9 @@ def test_run_list_logs_stop_remove(busybox):
     try:
         assert record["Name"] == f"/{name}"
         assert record["Config"]["Labels"] == {"py.test": "managed"}
+        # The record returned is the running container's.
+        assert record["State"]["Status"] == "running"
+        assert record["State"]["Pid"] > 0
         with pytest.raises(pycontain.Error) as raised:
             pycontain.managed.create(["true"], rootfs=busybox, name=name)
         assert raised.value.code == "ALREADY_EXISTS"

@@ -168,6 +168,14 @@ def test_unknown_network_name_is_spec_error(busybox):
     assert "pycontain.networks.create" in str(raised.value)
 
 
+def test_non_numeric_limit_is_spec_error(busybox):
+    for argument, value in (("cpus", "abc"), ("pids_limit", "many")):
+        with pytest.raises(pycontain.SpecError) as raised:
+            pycontain.run(["true"], rootfs=busybox, **{argument: value})
+        assert raised.value.field == argument
+        assert f"{argument}: expected a number" in str(raised.value)
+
+
 def test_seccomp_argument(busybox, tmp_path):
     # Under the default profile unshare(2) of a user namespace is blocked;
     # unconfined lets it through.
