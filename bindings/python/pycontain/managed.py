@@ -91,9 +91,8 @@ def run(args, *, name=None, labels=None, auto_remove=False, **options):
     return its inspect record. Arguments: as for create()."""
     record = create(args, name=name, labels=labels, auto_remove=auto_remove, **options)
     start(record["Id"])
-    # The record as it is now, running; an auto-removed container may
-    # already be gone, and then the record from before the start is all
-    # there is.
+    # The record of the running container. An auto-removed container may
+    # already be gone, so then the record from before the start is returned.
     try:
         return inspect(record["Id"])
     except NotFoundError:
