@@ -28,6 +28,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
 #include "gmock/gmock.h"
@@ -822,6 +823,38 @@ TEST_F(LifecycleTest, CliPsShowsPorts) {
   }
   CliResult removed = RunCli({"network", "rm", "lifecycle-ports"});
   EXPECT_EQ(removed.status, 0) << removed.err;
+}
+
+// ps cuts a long command with "…" and keeps the columns aligned: the
+// CREATED column starts at the same character in the header and the row.
+TEST_F(LifecycleTest, CliPsAlignsTruncatedColumns) {
+  ImportBusybox();
+  absl::StatusOr<container::ManagedContainer> talker =
+      StartScript("talker", "echo a long command line that ps has to cut; exec sleep 1000");
+  ASSERT_TRUE(talker.ok()) << talker.status();
+  CliResult ps = RunCli({"ps"});
+  ASSERT_EQ(ps.status, 0) << testing::Describe(ps);
+  std::vector<std::string> lines = absl::StrSplit(ps.out, '\n', absl::SkipEmpty());
+  ASSERT_EQ(lines.size(), 2u) << ps.out;
+  EXPECT_THAT(lines[1], HasSubstr("…"));
+  // Characters, not bytes, before each column.
+  auto column = [](const std::string& line, size_t byte) {
+    size_t characters = 0;
+    for (size_t i = 0; i < byte; ++i) {
+      characters += (static_cast<unsigned char>(line[i]) & 0xC0) != 0x80;
+    }
+    return characters;
+  };
+  size_t header = lines[0].find("CREATED");
+  size_t created = lines[1].find("ago");
+  ASSERT_NE(header, std::string::npos);
+  ASSERT_NE(created, std::string::npos);
+  size_t row = lines[1].rfind("   ", created);
+  ASSERT_NE(row, std::string::npos);
+  row = lines[1].find_first_not_of(' ', row);
+  EXPECT_EQ(column(lines[1], row), column(lines[0], header)) << ps.out;
+  ASSERT_TRUE(container::StopContainer("talker", absl::ZeroDuration()).ok());
+  ASSERT_TRUE(container::RemoveContainer("talker", {}).ok());
 }
 
 // On the copy driver (no overlay upper directory), diff compares the

@@ -247,24 +247,42 @@ std::string StatusText(const container::ManagedContainer& c) {
   return "Created";
 }
 
+// The number of characters in UTF-8 `text`: bytes that do not continue a
+// multi-byte sequence.
+size_t Characters(absl::string_view text) {
+  size_t count = 0;
+  for (char c : text) count += (static_cast<unsigned char>(c) & 0xC0) != 0x80;
+  return count;
+}
+
+// Shortens `text` to `width` characters, the last one "…", without
+// splitting a multi-byte character.
 std::string Truncate(const std::string& text, size_t width) {
-  if (text.size() <= width) return text;
-  return text.substr(0, width - 1) + "…";
+  if (Characters(text) <= width) return text;
+  size_t kept = 0;
+  size_t end = 0;
+  while (end < text.size()) {
+    size_t next = end + 1;
+    while (next < text.size() && (static_cast<unsigned char>(text[next]) & 0xC0) == 0x80) ++next;
+    if (++kept > width - 1) break;
+    end = next;
+  }
+  return text.substr(0, end) + "…";
 }
 
 // Prints `rows` as columns separated by at least three spaces, like
-// Docker's tables. Widths count bytes, so "…" pads one column short.
+// Docker's tables. Widths count characters, so "…" takes one column.
 void PrintTable(const std::vector<std::vector<std::string>>& rows) {
   std::vector<size_t> widths;
   for (const auto& row : rows) {
     widths.resize(std::max(widths.size(), row.size()));
-    for (size_t i = 0; i < row.size(); ++i) widths[i] = std::max(widths[i], row[i].size());
+    for (size_t i = 0; i < row.size(); ++i) widths[i] = std::max(widths[i], Characters(row[i]));
   }
   for (const auto& row : rows) {
     std::string line;
     for (size_t i = 0; i < row.size(); ++i) {
       line += row[i];
-      if (i + 1 < row.size()) line.append(widths[i] - row[i].size() + 3, ' ');
+      if (i + 1 < row.size()) line.append(widths[i] - Characters(row[i]) + 3, ' ');
     }
     printf("%s\n", line.c_str());
   }
