@@ -259,12 +259,12 @@ size_t Characters(absl::string_view text) {
 // splitting a multi-byte character.
 std::string Truncate(const std::string& text, size_t width) {
   if (Characters(text) <= width) return text;
-  size_t kept = 0;
+  size_t characters = 0;
   size_t end = 0;
   while (end < text.size()) {
     size_t next = end + 1;
     while (next < text.size() && (static_cast<unsigned char>(text[next]) & 0xC0) == 0x80) ++next;
-    if (++kept > width - 1) break;
+    if (++characters > width - 1) break;
     end = next;
   }
   return text.substr(0, end) + "…";
