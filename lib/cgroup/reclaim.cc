@@ -107,7 +107,7 @@ absl::StatusOr<long> FileSystemType(const std::string& path) {
 
 absl::StatusOr<std::vector<std::string>> ParentDirectories(absl::string_view parent) {
   CgroupOptions options;
-  options.id = "x";
+  options.id = std::string(1, 'x');
   options.parent = std::string(parent);
   absl::StatusOr<std::vector<std::string>> candidates = Cgroup::CandidateDirectories(options);
   if (!candidates.ok()) return candidates.status();

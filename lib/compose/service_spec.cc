@@ -673,7 +673,7 @@ absl::StatusOr<ServiceContainer> PlanServiceContainer(const Project& project,
     return absl::NotFoundError(absl::StrCat("no such service: ", service));
   }
   ServiceContainer plan;
-  Context context{project, std::string(service), *node, warnings, &plan};
+  Context context{project, std::string(service), *node, warnings, &plan, {}, {}, {}};
   if (node->Find("container_name") != nullptr && ServiceReplicas(*node) > 1) {
     return context.Error("container_name", "cannot name more than one replica; remove "
                                            "container_name or run a single replica");

@@ -69,7 +69,7 @@ absl::StatusOr<ContainerDefaults> ContainerDefaultsFor(
 
   std::string working_dir =
       !overrides.working_dir.empty() ? overrides.working_dir : image.working_dir();
-  if (working_dir.empty()) working_dir = "/";
+  if (working_dir.empty()) working_dir = std::string(1, '/');
   if (working_dir[0] != '/') {
     return absl::InvalidArgumentError(absl::StrCat(
         "working directory \"", working_dir, "\" is not an absolute path"));
