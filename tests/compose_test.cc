@@ -1256,6 +1256,36 @@ volumes:
   ASSERT_TRUE(container::RemoveContainer("taken", {}).ok());
 }
 
+// `down -p NAME` without the file removes the project's networks also
+// when no container of the project is left to name them.
+TEST_F(ComposeTest, DownWithoutFileRemovesNetworkWithoutContainers) {
+  std::string project = MakeProject("orphan", {{"compose.yaml", absl::StrCat(R"(
+services:
+  app:
+    image: busybox
+    command: ["sh", "-c", ")", kIdle, R"("]
+    networks: [back]
+networks:
+  back: {}
+)")}});
+  CliResult up = Compose(project, {"up", "-d"});
+  ASSERT_EQ(up.status, 0) << Describe(up);
+  // The container goes by hand, as after an `up` that failed later on.
+  absl::StatusOr<std::vector<container::ManagedContainer>> containers =
+      container::ListContainers({.all = true, .labels = {}});
+  ASSERT_TRUE(containers.ok()) << containers.status();
+  for (const container::ManagedContainer& c : *containers) {
+    ASSERT_TRUE(container::RemoveContainer(c.id(), {.force = true}).ok());
+  }
+  std::vector<std::string> names = NetworkNames();
+  ASSERT_NE(std::find(names.begin(), names.end(), "orphan_back"), names.end());
+
+  CliResult down = RunCli({"compose", "-p", "orphan", "down"});
+  ASSERT_EQ(down.status, 0) << Describe(down);
+  EXPECT_THAT(down.out + down.err, HasSubstr("Network orphan_back  Removed"));
+  EXPECT_EQ(NetworkNames(), networks_before_);
+}
+
 TEST_F(ComposeTest, NetworkIpamSubnetAndInternal) {
   std::string project = MakeProject("ipam", {{"compose.yaml", absl::StrCat(R"(
 services:

@@ -76,7 +76,8 @@ absl::Status Down(const Project& project, const DownOptions& options, const Prin
 // for commands given -p and no Compose file, as docker compose allows for
 // `down`. The model has the services with their depends_on, stop_signal
 // and stop_grace_period, the networks they joined that are not external,
-// and the volumes `up` created. A project without containers has no
+// and the networks and volumes `up` created (found by their labels, also
+// when no container is left). A project without containers has no
 // services.
 // Containers made before these labels existed stop with the defaults,
 // and their networks are not found.

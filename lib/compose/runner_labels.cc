@@ -9,7 +9,9 @@
 #include "lib/compose/finalize.h"
 #include "lib/compose/runner.h"
 #include "lib/compose/runner_internal.h"
+#include "lib/container/state_dir.h"
 #include "lib/container/volume.h"
+#include "lib/net/network.h"
 
 namespace pycontain::compose {
 
@@ -77,6 +79,28 @@ void AddNetworks(const container::ManagedContainer& container, Node* networks) {
   }
 }
 
+// Adds the networks that `up` created for `project` (labeled with it),
+// also those that no container of it joined, unless already listed.
+absl::Status AddLabeledNetworks(const std::string& project, Node* networks) {
+  net::HostOptions options;
+  options.state_dir = net::NetworkStateDir(container::StateRoot());
+  absl::StatusOr<std::shared_ptr<net::NetworkHost>> host = net::NetworkHost::Open(options);
+  if (!host.ok()) return host.status();
+  absl::StatusOr<std::vector<net::NetworkRecord>> records = (*host)->ListNetworks();
+  if (!records.ok()) return records.status();
+  for (const net::NetworkRecord& record : *records) {
+    auto owner = record.labels().find(container::kComposeProjectLabel);
+    if (owner == record.labels().end() || owner->second != project ||
+        networks->Find(record.name()) != nullptr) {
+      continue;
+    }
+    Node network = Node::Mapping();
+    network.Set("name", Node::Scalar(record.name()));
+    networks->Set(record.name(), std::move(network));
+  }
+  return absl::OkStatus();
+}
+
 // Adds the volumes that `up` created for `project` (labeled with it).
 absl::Status AddVolumes(const std::string& project, Node* volumes) {
   absl::StatusOr<container::VolumeStore> store = container::VolumeStore::Open("");
@@ -119,6 +143,7 @@ absl::StatusOr<Project> ProjectFromContainers(const std::string& name) {
     AddNetworks(container, &networks);
   }
   absl::Status status = AddVolumes(name, &volumes);
+  if (status.ok()) status = AddLabeledNetworks(name, &networks);
   if (!status.ok()) return status;
 
   project.model.Set("name", Node::Scalar(name));

@@ -141,6 +141,10 @@ absl::Status CreateNetworks(const Project& project, const std::vector<std::strin
     }
     absl::StatusOr<net::NetworkOptions> options = NetworkOptionsFor(name, entry);
     if (!options.ok()) return options.status();
+    // So that `down -p NAME` without the file finds the network even when
+    // no container of the project is left.
+    options->labels[container::kComposeProjectLabel] = project.name;
+    options->labels[kNetworkLabel] = entry.key;
     absl::StatusOr<net::NetworkRecord> made = (*host)->CreateNetwork(*options);
     if (!made.ok()) return made.status();
     print(absl::StrCat("Network ", name, "  Created"));

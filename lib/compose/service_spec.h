@@ -41,6 +41,9 @@ inline constexpr char kProjectDirectoryLabel[] = "com.docker.compose.project.wor
 // The service's dependencies as docker compose writes them:
 // "SERVICE:CONDITION:RESTART" joined by commas.
 inline constexpr char kDependsOnLabel[] = "com.docker.compose.depends_on";
+// On a network that `up` created: its key in the file, as docker compose
+// labels it (with kComposeProjectLabel for the project).
+inline constexpr char kNetworkLabel[] = "com.docker.compose.network";
 // pycontain's own: the service's stop_signal and stop_grace_period as
 // written, and the host names of the project networks (not external ones)
 // that the container joins, joined by commas. With the labels above they

@@ -196,6 +196,7 @@ absl::StatusOr<NetworkRecord> NetworkHost::CreateNetwork(const NetworkOptions& o
   record.set_driver(options.driver);
   record.set_mtu(options.mtu);
   record.set_internal(options.internal);
+  record.mutable_labels()->insert(options.labels.begin(), options.labels.end());
   record.set_parent(options.parent);
   record.set_host_netns_device(netns_.device());
   record.set_host_netns_inode(netns_.inode());

@@ -29,6 +29,7 @@
 
 #include <sys/types.h>
 
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -70,6 +71,8 @@ struct NetworkOptions {
   std::string parent;
   // No outbound NAT and no published ports.
   bool internal = false;
+  // Kept in the record (NetworkRecord::labels).
+  std::map<std::string, std::string> labels;
 };
 
 struct ConnectOptions {
