@@ -111,7 +111,8 @@ class LifecycleTest : public ::testing::Test {
     ASSERT_TRUE(id.ok()) << id.status();
   }
 
-  // Imports the busybox root as one image named `names`. Returns its id.
+  // Imports the busybox root as one image with the given names. Returns
+  // its id.
   absl::StatusOr<std::string> ImportBusyboxAs(const std::vector<std::string>& names) {
     std::string tarball = dir_ + "/busybox.tar";
     std::string command = absl::StrCat("tar -cf ", tarball, " -C ", testing::BusyboxRoot(), " .");
@@ -837,7 +838,7 @@ TEST_F(LifecycleTest, CliPsAlignsTruncatedColumns) {
   std::vector<std::string> lines = absl::StrSplit(ps.out, '\n', absl::SkipEmpty());
   ASSERT_EQ(lines.size(), 2u) << ps.out;
   EXPECT_THAT(lines[1], HasSubstr("…"));
-  // Characters, not bytes, before each column.
+  // Counts the characters, not bytes, before byte offset `byte`.
   auto column = [](const std::string& line, size_t byte) {
     size_t characters = 0;
     for (size_t i = 0; i < byte; ++i) {

@@ -221,9 +221,9 @@ absl::StatusOr<const std::vector<int>*> Cgroup::SelfAttachFiles() {
   return backend_->SelfAttachFiles();
 }
 
-int Cgroup::JoinSelf(const std::vector<int>& files) {
-  for (int fd : files) {
-    if (write(fd, "0", 1) != 1) return -1;
+int Cgroup::JoinSelf(const int* files, size_t count) {
+  for (size_t i = 0; i < count; ++i) {
+    if (write(files[i], "0", 1) != 1) return -1;
   }
   return 0;
 }

@@ -133,8 +133,9 @@ class Cgroup {
   // while this object, or the one it is moved to, lives.
   absl::StatusOr<const std::vector<int>*> SelfAttachFiles();
 
-  // Moves the calling thread into each cgroup of `files` (from
-  // SelfAttachFiles) by writing "0" to its "tasks" file. Meant for the
+  // Moves the calling thread into the cgroup of each of the `count`
+  // descriptors in `files` (from SelfAttachFiles, or copies passed to a
+  // child) by writing "0" to its "tasks" file. Meant for the
   // container's first process between clone() and exec(): it has a single
   // thread, so the whole process moves. Async-signal-safe and free of
   // allocation. Returns 0, or -1 with errno set.
@@ -144,7 +145,7 @@ class Cgroup {
   // grace period, 12 to 15 ms measured on Linux 6.18 (2-core VM). A
   // thread that moves itself through "tasks" skips that lock (measured
   // 0.05 ms for three hierarchies); older kernels take it either way.
-  static int JoinSelf(const std::vector<int>& files);
+  static int JoinSelf(const int* files, size_t count);
 
   // What the kernel reported in force right after Create.
   const spec::EnforcementReceipt& receipt() const { return receipt_; }

@@ -107,6 +107,8 @@ absl::StatusOr<long> FileSystemType(const std::string& path) {
 
 absl::StatusOr<std::vector<std::string>> ParentDirectories(absl::string_view parent) {
   CgroupOptions options;
+  // A std::string, not a literal: GCC 12 warns falsely (-Wrestrict) on
+  // assigning this literal.
   options.id = std::string(1, 'x');
   options.parent = std::string(parent);
   absl::StatusOr<std::vector<std::string>> candidates = Cgroup::CandidateDirectories(options);

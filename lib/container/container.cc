@@ -37,8 +37,8 @@ void SetDuration(absl::Duration value, google::protobuf::Duration* out) {
 int EnterCgroupNamespace(const void*) { return unshare(CLONE_NEWCGROUP); }
 
 // Makes a cgroup's v1 hierarchies (Cgroup::CompleteDeferred) on a thread
-// of its own while the first process sets up its root, then passes it
-// their "tasks" files. With two or more cores, mkdir and the limit writes
+// of its own while the first process sets up its root, then passes their
+// "tasks" files to that process. With two or more cores, mkdir and the limit writes
 // run while the child mounts its root, so the start waits for them only
 // when they take longer than the mounts.
 //
@@ -121,17 +121,15 @@ class CgroupCompletion {
     size_t count = 0;
     ssize_t received =
         ReceiveDescriptors(socket, &ready, 1, files, kMaxPassedDescriptors, &count);
-    int result = 0;
-    if (received != 1 || ready != 1) {
-      if (received >= 0) errno = ECANCELED;  // the parent failed to make them
-      result = -1;
+    int result = -1;
+    if (received == 1 && ready == 1) {
+      result = cgroup::Cgroup::JoinSelf(files, count);
+    } else if (received >= 0) {
+      errno = ECANCELED;  // the parent failed to make them
     }
-    for (size_t i = 0; i < count; ++i) {
-      if (result == 0 && write(files[i], "0", 1) != 1) result = -1;
-      int saved = errno;
-      close(files[i]);
-      errno = saved;
-    }
+    int saved = errno;
+    for (size_t i = 0; i < count; ++i) close(files[i]);
+    errno = saved;
     return result;
   }
 

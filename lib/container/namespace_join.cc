@@ -78,6 +78,21 @@ absl::StatusOr<UniqueFd> ReceiveDescriptor(int socket) {
 // Clones the /dev/shm mount of the process whose mount namespace is
 // `mount_namespace`. Returns an invalid descriptor (and logs why) when it
 // is not a tmpfs, so that the container keeps its own.
+// Returns `tree`, a detached clone of `what` (a /dev/shm mount), when it
+// is a tmpfs. Otherwise returns an invalid descriptor and logs why, so that
+// the container keeps its own /dev/shm.
+absl::StatusOr<UniqueFd> KeepIfTmpfs(UniqueFd tree, const std::string& id,
+                                     absl::string_view what) {
+  struct statfs info;
+  if (fstatfs(tree.get(), &info) != 0) return ErrnoError(errno, "statfs", what);
+  if (info.f_type != TMPFS_MAGIC) {
+    Logf(LogLevel::kDebug, id, "%s is no tmpfs; the container keeps its own", what);
+    return UniqueFd();
+  }
+  Logf(LogLevel::kDebug, id, "cloned the mount of %s", what);
+  return tree;
+}
+
 absl::StatusOr<UniqueFd> CloneShm(const std::string& id, int mount_namespace) {
   int sockets[2];
   if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sockets) != 0) {
@@ -95,15 +110,7 @@ absl::StatusOr<UniqueFd> CloneShm(const std::string& id, int mount_namespace) {
   while (waitpid(helper, &status, 0) < 0 && errno == EINTR) {
   }
   if (!tree.ok()) return tree.status();
-
-  struct statfs info;
-  if (fstatfs(tree->get(), &info) != 0) return ErrnoError(errno, "statfs the donor's /dev/shm");
-  if (info.f_type != TMPFS_MAGIC) {
-    Logf(LogLevel::kDebug, id, "the IPC donor's /dev/shm is no tmpfs; keeping our own");
-    return UniqueFd();
-  }
-  Logf(LogLevel::kDebug, id, "cloned the /dev/shm mount of the IPC donor");
-  return tree;
+  return KeepIfTmpfs(*std::move(tree), id, "the IPC donor's /dev/shm");
 }
 
 // Clones the caller's own /dev/shm mount, for a container in the caller's
@@ -113,14 +120,7 @@ absl::StatusOr<UniqueFd> CloneOwnShm(const std::string& id) {
   UniqueFd tree(static_cast<int>(
       open_tree(AT_FDCWD, "/dev/shm", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_SYMLINK_NOFOLLOW)));
   if (!tree.valid()) return ErrnoError(errno, "clone the mount", "/dev/shm");
-  struct statfs info;
-  if (fstatfs(tree.get(), &info) != 0) return ErrnoError(errno, "statfs", "/dev/shm");
-  if (info.f_type != TMPFS_MAGIC) {
-    Logf(LogLevel::kDebug, id, "the caller's /dev/shm is no tmpfs; keeping the container's own");
-    return UniqueFd();
-  }
-  Logf(LogLevel::kDebug, id, "cloned the caller's /dev/shm mount");
-  return tree;
+  return KeepIfTmpfs(std::move(tree), id, "the caller's /dev/shm");
 }
 
 // The namespaces of the running container `other`'s first process: the

@@ -69,6 +69,8 @@ absl::StatusOr<ContainerDefaults> ContainerDefaultsFor(
 
   std::string working_dir =
       !overrides.working_dir.empty() ? overrides.working_dir : image.working_dir();
+  // A std::string, not a literal: GCC 12 warns falsely (-Wrestrict) on
+  // assigning this literal.
   if (working_dir.empty()) working_dir = std::string(1, '/');
   if (working_dir[0] != '/') {
     return absl::InvalidArgumentError(absl::StrCat(
