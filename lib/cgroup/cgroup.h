@@ -54,9 +54,10 @@ struct CgroupOptions {
   std::optional<CgroupLayout> layout;
   // The parent directory below each hierarchy's root; may hold slashes.
   std::string parent = kParentName;
-  // Leaves the v1 hierarchies (legacy and hybrid hosts, as root), their
-  // limits and the receipt to CompleteDeferred, so that a caller can make
-  // them while the first process, cloned into clone_fd(), sets up.
+  // Whether Create leaves the v1 hierarchies (legacy and hybrid hosts, as
+  // root), their limits and the receipt to CompleteDeferred, so that a
+  // caller can make them while the first process, cloned into clone_fd(),
+  // sets up.
   bool defer_v1 = false;
 };
 
