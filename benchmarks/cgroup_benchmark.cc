@@ -89,18 +89,23 @@ void BM_RunTrueWithoutLimits(benchmark::State& state) { RunTrue(state, false); }
 BENCHMARK(BM_RunTrueWithLimits)->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_RunTrueWithoutLimits)->Unit(benchmark::kMicrosecond);
 
-// Runs /bin/true without and then with the limits in each iteration, so
-// that both see the same load, and reports the medians of each and their
+// Runs /bin/true without and with the limits in each iteration, so that
+// both see the same load, and reports the medians of each and their
 // difference: what the limited cgroup adds to a run. The argument is a
 // pause in milliseconds before each run, outside the measured time. With
 // 0 the runs follow each other, and the network namespace pool's refill
 // after one run competes with the next for the CPU. With 5 it has ended,
 // as between the connections of a server that starts one container each.
+// The order of the two runs swaps each iteration. The pool's refill thread,
+// started after one run, usually still runs when the next one ends, so
+// only every second run starts one. With a fixed order, the refill would
+// always overlap the same kind of run.
 void BM_RunTrueLimitsAdded(benchmark::State& state) {
   std::vector<double> without_us, with_us;
   absl::Duration pause = absl::Milliseconds(state.range(0));
+  bool limits_first = false;
   for (auto _ : state) {
-    for (bool limits : {false, true}) {
+    for (bool limits : {limits_first, !limits_first}) {
       if (pause > absl::ZeroDuration()) absl::SleepFor(pause);
       pycontain::spec::ContainerSpec spec;
       spec.mutable_root()->set_path(BusyboxRoot());
@@ -115,6 +120,7 @@ void BM_RunTrueLimitsAdded(benchmark::State& state) {
       }
       (limits ? with_us : without_us).push_back(micros);
     }
+    limits_first = !limits_first;
   }
   auto median = [](std::vector<double>& values) {
     std::sort(values.begin(), values.end());

@@ -274,6 +274,59 @@ TEST_F(CgroupTest, DeferredV1CgroupsMadeOnCompletion) {
   EXPECT_FALSE(std::filesystem::exists(tracking));
 }
 
+// The accounting files stay open from the cgroup's creation on (so that
+// reading them at the exit costs no opens), and each read still shows the
+// kernel's current values, not the first read's.
+TEST_F(CgroupTest, AccountingReadAgainShowsNewValues) {
+  cgroup::CgroupOptions options;
+  options.id = NewId();
+  options.resources.set_pids_limit(16);
+  absl::StatusOr<cgroup::Cgroup> cgroup = cgroup::Cgroup::Create(options);
+  ASSERT_TRUE(cgroup.ok()) << cgroup.status();
+  int go[2], ready[2];
+  ASSERT_EQ(pipe(go), 0);
+  ASSERT_EQ(pipe(ready), 0);
+  pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    // Waits for a byte, then starts three processes that wait for the end
+    // of `go`, and reports.
+    close(go[1]);
+    close(ready[0]);
+    char byte;
+    if (read(go[0], &byte, 1) != 1) _exit(1);
+    for (int i = 0; i < 3; ++i) {
+      if (fork() == 0) {
+        (void)read(go[0], &byte, 1);
+        _exit(0);
+      }
+    }
+    (void)write(ready[1], "r", 1);
+    (void)read(go[0], &byte, 1);
+    _exit(0);
+  }
+  close(ready[1]);
+  ASSERT_TRUE(cgroup->Attach(child, /*everywhere=*/true).ok());
+
+  absl::StatusOr<spec::Accounting> before = cgroup->ReadAccounting();
+  ASSERT_TRUE(before.ok()) << before.status();
+  bool has_peak = before->has_pids_peak();
+  ASSERT_EQ(write(go[1], "g", 1), 1);
+  char byte;
+  ASSERT_EQ(read(ready[0], &byte, 1), 1);
+  absl::StatusOr<spec::Accounting> after = cgroup->ReadAccounting();
+  close(go[1]);  // the four processes exit
+  int status;
+  waitpid(child, &status, 0);
+  ASSERT_TRUE(after.ok()) << after.status();
+  ASSERT_TRUE(cgroup->Remove().ok());
+  close(go[0]);
+  close(ready[0]);
+  if (!has_peak) GTEST_SKIP() << "this kernel has no pids.peak";
+  EXPECT_EQ(before->pids_peak(), 1);
+  EXPECT_EQ(after->pids_peak(), 4);
+}
+
 // On hybrid hosts the CPU time comes from the tracking cgroup, so it counts
 // a process the first process never waited for: here a busy loop killed
 // with the PID namespace when the shell exits, whose time no rusage shows.

@@ -101,6 +101,10 @@ absl::Status ApplyAndCheck(const Backend& backend, const spec::Resources& r,
   absl::Status status = ApplyAll(backend, r, throttles, strict, receipt);
   if (!status.ok()) return Annotate(status, "apply cgroup limits (strict)");
   ReadReceipt(backend, receipt);
+  ControllerDirs dirs = backend.dirs();
+  KeepMemoryAccountingOpen(dirs);
+  KeepCpuAccountingOpen(dirs);
+  KeepPidsAccountingOpen(dirs);
   std::vector<std::string> problems = CheckReceipt(r, throttles, receipt);
   if (strict && !problems.empty()) {
     return absl::FailedPreconditionError(absl::StrCat(

@@ -88,6 +88,13 @@ void ReadMemoryAccounting(const ControllerDirs& dirs, spec::Accounting* accounti
 void ReadCpuAccounting(const ControllerDirs& dirs, spec::Accounting* accounting);
 void ReadPidsAccounting(const ControllerDirs& dirs, spec::Accounting* accounting);
 
+// Each Keep*AccountingOpen function opens the files its Read*Accounting
+// reads and keeps them open (CgroupDir::KeepOpen), so that reading the
+// accounting when the container exits costs no opens.
+void KeepMemoryAccountingOpen(const ControllerDirs& dirs);
+void KeepCpuAccountingOpen(const ControllerDirs& dirs);
+void KeepPidsAccountingOpen(const ControllerDirs& dirs);
+
 // Reads a limit: "max" and v1's near-INT64_MAX values become -1.
 absl::StatusOr<int64_t> ReadLimit(const CgroupDir& dir, absl::string_view name);
 

@@ -148,4 +148,14 @@ void ReadCpuAccounting(const ControllerDirs& dirs, spec::Accounting* accounting)
   }
 }
 
+void KeepCpuAccountingOpen(const ControllerDirs& dirs) {
+  if (dirs.cpu != nullptr) dirs.cpu->KeepOpen("cpu.stat");
+  if (dirs.version == Version::kV1 && dirs.cpuacct != nullptr) {
+    dirs.cpuacct->KeepOpen("cpuacct.usage_user");
+    dirs.cpuacct->KeepOpen("cpuacct.usage_sys");
+    return;
+  }
+  if (dirs.tracker != nullptr) dirs.tracker->KeepOpen("cpu.stat");
+}
+
 }  // namespace pycontain::cgroup

@@ -14,14 +14,16 @@
 namespace pycontain::cgroup {
 namespace {
 
-// A short read ends the file: the kernel's seq_file and kernfs reads fill
-// the buffer unless the file ends, so one read(2) serves a small cgroup
-// file. Regular files (fixture trees) behave the same.
-absl::StatusOr<std::string> ReadAll(int fd, const std::string& path) {
+// Reads from offset 0 whatever the file offset, so that a descriptor kept
+// open serves every read. A short read ends the file: the kernel's
+// seq_file and kernfs reads fill the buffer unless the file ends, so one
+// pread(2) serves a small cgroup file, and a read from 0 makes seq_file
+// produce the contents anew. Regular files (fixture trees) behave the same.
+absl::StatusOr<std::string> ReadAll(int fd, absl::string_view path) {
   std::string text;
   char buffer[16384];
   while (true) {
-    ssize_t n = read(fd, buffer, sizeof(buffer));
+    ssize_t n = pread(fd, buffer, sizeof(buffer), static_cast<off_t>(text.size()));
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) return ErrnoError(errno, "read", path);
     text.append(buffer, static_cast<size_t>(n));
@@ -86,7 +88,17 @@ absl::Status CgroupDir::Write(absl::string_view name, absl::string_view value) c
   return absl::OkStatus();
 }
 
+bool CgroupDir::KeepOpen(absl::string_view name) const {
+  UniqueFd fd(openat(fd_.get(), std::string(name).c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd.valid()) return false;
+  kept_.emplace_back(std::string(name), std::move(fd));
+  return true;
+}
+
 absl::StatusOr<std::string> CgroupDir::Read(absl::string_view name) const {
+  for (const auto& [kept_name, kept_fd] : kept_) {
+    if (kept_name == name) return ReadAll(kept_fd.get(), absl::StrCat(path_, "/", name));
+  }
   std::string file = absl::StrCat(path_, "/", name);
   UniqueFd fd(openat(fd_.get(), std::string(name).c_str(), O_RDONLY | O_CLOEXEC));
   if (!fd.valid()) return ErrnoError(errno, "open", file);

@@ -17,6 +17,8 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
@@ -54,7 +56,15 @@ class CgroupDir {
   // `write "1k" to /sys/fs/cgroup/x/memory.max: Invalid argument`.
   absl::Status Write(absl::string_view name, absl::string_view value) const;
 
-  // Returns the contents of `name`.
+  // Opens `name` for reading now and keeps it open, so that later reads of
+  // it skip the open. The first open of a cgroup file after mkdir creates
+  // its inode, so an owner pays it ahead, before the reads that matter.
+  // Returns false, keeping nothing, when the file cannot be opened (as when
+  // the kernel lacks it). Not to be called while another thread reads.
+  bool KeepOpen(absl::string_view name) const;
+
+  // Returns the contents of `name`, through the descriptor KeepOpen kept
+  // when there is one.
   absl::StatusOr<std::string> Read(absl::string_view name) const;
 
   // Returns the first number in `name`; "max" is -1. Errors: those of Read,
@@ -68,6 +78,9 @@ class CgroupDir {
   UniqueFd fd_;
   std::string path_;
   std::string log_id_;
+  // The files KeepOpen opened: a cache of descriptors, so const methods
+  // fill it.
+  mutable std::vector<std::pair<std::string, UniqueFd>> kept_;
 };
 
 }  // namespace pycontain::cgroup

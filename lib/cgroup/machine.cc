@@ -1,6 +1,8 @@
 #include "lib/cgroup/machine.h"
 
 #include <dirent.h>
+#include <errno.h>
+#include <sched.h>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
@@ -8,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "lib/base/status.h"
 #include "lib/cgroup/files.h"
 
 namespace pycontain::cgroup {
@@ -81,23 +84,33 @@ std::string HugepageSizeName(uint64_t size_kib) {
   return absl::StrCat(size_kib, "KB");
 }
 
-absl::StatusOr<Machine> ReadMachine() {
+absl::StatusOr<Machine> ReadMachine(unsigned parts) {
   Machine machine;
-  absl::StatusOr<std::string> cpus = ReadWholeFile("/sys/devices/system/cpu/online");
-  if (!cpus.ok()) return cpus.status();
-  absl::StatusOr<std::set<int>> online = ParseCpuList(*cpus);
-  if (!online.ok()) return online.status();
-  machine.online_cpus = std::move(*online);
-
-  absl::StatusOr<std::string> nodes = ReadWholeFile("/sys/devices/system/node/has_memory");
-  if (nodes.ok()) {
-    absl::StatusOr<std::set<int>> parsed = ParseCpuList(*nodes);
-    if (!parsed.ok()) return parsed.status();
-    machine.memory_nodes = std::move(*parsed);
-  } else {
-    machine.memory_nodes = {0};  // a kernel without NUMA has one node
+  if (parts & kUsableCpus) {
+    cpu_set_t allowed;
+    if (sched_getaffinity(0, sizeof(allowed), &allowed) != 0) {
+      return ErrnoError(errno, "read the CPUs this thread may run on (sched_getaffinity)");
+    }
+    machine.usable_cpus = CPU_COUNT(&allowed);
   }
-  machine.hugepage_sizes = ReadHugepageSizes();
+  if (parts & kOnlineCpus) {
+    absl::StatusOr<std::string> cpus = ReadWholeFile("/sys/devices/system/cpu/online");
+    if (!cpus.ok()) return cpus.status();
+    absl::StatusOr<std::set<int>> online = ParseCpuList(*cpus);
+    if (!online.ok()) return online.status();
+    machine.online_cpus = std::move(*online);
+  }
+  if (parts & kMemoryNodes) {
+    absl::StatusOr<std::string> nodes = ReadWholeFile("/sys/devices/system/node/has_memory");
+    if (nodes.ok()) {
+      absl::StatusOr<std::set<int>> parsed = ParseCpuList(*nodes);
+      if (!parsed.ok()) return parsed.status();
+      machine.memory_nodes = std::move(*parsed);
+    } else {
+      machine.memory_nodes = {0};  // a kernel without NUMA has one node
+    }
+  }
+  if (parts & kHugepageSizes) machine.hugepage_sizes = ReadHugepageSizes();
   return machine;
 }
 

@@ -109,6 +109,18 @@ void ReadMemoryAccounting(const ControllerDirs& dirs, spec::Accounting* accounti
   }
 }
 
+void KeepMemoryAccountingOpen(const ControllerDirs& dirs) {
+  if (dirs.memory == nullptr) return;
+  if (dirs.version == Version::kV1) {
+    for (const char* name :
+         {"memory.max_usage_in_bytes", "memory.oom_control", "memory.failcnt"}) {
+      dirs.memory->KeepOpen(name);
+    }
+    return;
+  }
+  for (const char* name : {"memory.peak", "memory.events"}) dirs.memory->KeepOpen(name);
+}
+
 absl::StatusOr<int64_t> ReadLimit(const CgroupDir& dir, absl::string_view name) {
   absl::StatusOr<int64_t> value = dir.ReadInt(name);
   if (value.ok() && *value >= kV1Unlimited) return -1;

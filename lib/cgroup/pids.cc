@@ -19,10 +19,15 @@ void ReadPidsReceipt(const ControllerDirs& dirs, spec::EnforcementReceipt* recei
 }
 
 void ReadPidsAccounting(const ControllerDirs& dirs, spec::Accounting* accounting) {
-  // Older kernels have no pids.peak.
-  if (dirs.pids == nullptr || !dirs.pids->Has("pids.peak")) return;
+  if (dirs.pids == nullptr) return;
+  // Older kernels have no pids.peak, so the read fails and the peak stays
+  // unset.
   absl::StatusOr<int64_t> peak = dirs.pids->ReadInt("pids.peak");
   if (peak.ok()) accounting->set_pids_peak(*peak);
+}
+
+void KeepPidsAccountingOpen(const ControllerDirs& dirs) {
+  if (dirs.pids != nullptr) dirs.pids->KeepOpen("pids.peak");
 }
 
 }  // namespace pycontain::cgroup

@@ -61,11 +61,12 @@ absl::Status ValidateMemory(const spec::Resources& r) {
 }
 
 absl::Status ValidateCpu(const spec::Resources& r, const Machine& machine) {
-  size_t cpus = machine.online_cpus.size();
+  int cpus = machine.usable_cpus;
   if (std::isnan(r.cpus()) || r.cpus() < 0 ||
       (r.cpus() > 0 && (r.cpus() < 0.01 || r.cpus() > static_cast<double>(cpus)))) {
     return FieldError("cpus", absl::StrCat("must be from 0.01 to ", cpus,
-                                           " (the online CPUs), got ", r.cpus()));
+                                           " (the CPUs this process may run on), got ",
+                                           r.cpus()));
   }
   if (r.cpus() > 0 && (r.cpu_period_us() != 0 || r.cpu_quota_us() != 0)) {
     return FieldError("cpus", "excludes cpu_period_us and cpu_quota_us; set one or "
@@ -165,10 +166,13 @@ bool RequestsLimits(const spec::Resources& r) {
 absl::Status ValidateResourcesOnThisMachine(const spec::Resources& r) {
   // Only --cpus, cpusets and huge pages depend on the machine; skipping its
   // files keeps a start without them cheaper.
-  bool needs_machine = r.cpus() != 0 || !r.cpuset_cpus().empty() || !r.cpuset_mems().empty() ||
-                       r.hugepage_limits_size() > 0;
-  if (!needs_machine) return ValidateResources(r, Machine());
-  absl::StatusOr<Machine> machine = ReadMachine();
+  unsigned parts = 0;
+  if (r.cpus() != 0) parts |= kUsableCpus;
+  if (!r.cpuset_cpus().empty()) parts |= kOnlineCpus;
+  if (!r.cpuset_mems().empty()) parts |= kMemoryNodes;
+  if (r.hugepage_limits_size() > 0) parts |= kHugepageSizes;
+  if (parts == 0) return ValidateResources(r, Machine());
+  absl::StatusOr<Machine> machine = ReadMachine(parts);
   if (!machine.ok()) return machine.status();
   return ValidateResources(r, *machine);
 }

@@ -1,5 +1,9 @@
 #include "lib/cgroup/validate.h"
 
+#include <errno.h>
+#include <sched.h>
+#include <string.h>
+
 #include "absl/strings/match.h"
 #include "gtest/gtest.h"
 #include "lib/cgroup/machine.h"
@@ -9,6 +13,7 @@ namespace {
 
 Machine TwoCpus() {
   Machine machine;
+  machine.usable_cpus = 2;
   machine.online_cpus = {0, 1};
   machine.memory_nodes = {0};
   machine.hugepage_sizes = {"2MB"};
@@ -107,6 +112,31 @@ TEST(ValidateResourcesTest, CpusOutOfRange) {
   ExpectFieldError(r, "resources.cpus");
   r.set_cpus(-1);
   ExpectFieldError(r, "resources.cpus");
+}
+
+// --cpus is checked against the CPUs the caller may run on, which its
+// container inherits, as Docker checks it against its own.
+TEST(ValidateResourcesTest, CpusBoundByThisThreadsAffinity) {
+  cpu_set_t allowed;
+  ASSERT_EQ(sched_getaffinity(0, sizeof(allowed), &allowed), 0) << strerror(errno);
+  if (CPU_COUNT(&allowed) < 2) GTEST_SKIP() << "needs a thread that may run on 2 or more CPUs";
+  spec::Resources r;
+  r.set_cpus(1.5);
+  EXPECT_TRUE(ValidateResourcesOnThisMachine(r).ok());
+
+  cpu_set_t single_cpu;
+  CPU_ZERO(&single_cpu);
+  for (int cpu = 0; cpu < CPU_SETSIZE; ++cpu) {
+    if (CPU_ISSET(cpu, &allowed)) {
+      CPU_SET(cpu, &single_cpu);
+      break;
+    }
+  }
+  ASSERT_EQ(sched_setaffinity(0, sizeof(single_cpu), &single_cpu), 0) << strerror(errno);
+  absl::Status status = ValidateResourcesOnThisMachine(r);
+  ASSERT_EQ(sched_setaffinity(0, sizeof(allowed), &allowed), 0) << strerror(errno);
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument) << status;
+  EXPECT_TRUE(absl::StrContains(status.message(), "from 0.01 to 1 (the CPUs")) << status;
 }
 
 TEST(ValidateResourcesTest, CpusExcludesQuota) {

@@ -6,8 +6,6 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <thread>
-
 #include "absl/strings/str_cat.h"
 #include "lib/base/fd_passing.h"
 #include "lib/base/log.h"
@@ -36,11 +34,11 @@ void SetDuration(absl::Duration value, google::protobuf::Duration* out) {
 // namespace's root from the caller's v1 cgroups).
 int EnterCgroupNamespace(const void*) { return unshare(CLONE_NEWCGROUP); }
 
-// Makes a cgroup's v1 hierarchies (Cgroup::CompleteDeferred) on a thread
-// of its own while the first process sets up its root, then passes their
-// "tasks" files to that process. With two or more cores, mkdir and the limit writes
-// run while the child mounts its root, so the start waits for them only
-// when they take longer than the mounts.
+// Makes a cgroup's v1 hierarchies (Cgroup::CompleteDeferred) in the parent
+// while the first process sets up its root, then passes their "tasks"
+// files to that process. The parent would otherwise only wait for the
+// child's exec, so the mkdir calls and the limit writes cost the start
+// nothing when they take less time than the child's mounts.
 //
 // The child joins by writing "0" to each file itself (Cgroup::JoinSelf
 // explains why that is far cheaper than the parent writing its pid). The files
@@ -52,12 +50,11 @@ class CgroupCompletion {
   CgroupCompletion() = default;
   CgroupCompletion(const CgroupCompletion&) = delete;
   CgroupCompletion& operator=(const CgroupCompletion&) = delete;
-  ~CgroupCompletion() { (void)Finish(); }
 
   // Adds the child hook that receives the files to `plan`, first of all
-  // hooks, and starts the thread. `cgroup` must stay in place, untouched by
-  // the caller, until Finish returns.
-  absl::Status Begin(cgroup::Cgroup& cgroup, ns::ChildPlan& plan) {
+  // hooks, and the parent's part to `launch`. `cgroup` must stay in place,
+  // untouched by the caller, until Launch returns.
+  absl::Status Begin(cgroup::Cgroup& cgroup, ns::ChildPlan& plan, ns::LaunchOptions& launch) {
     int sockets[2];
     if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sockets) != 0) {
       return ErrnoError(errno, "create socket pair", "cgroup files");
@@ -73,19 +70,13 @@ class CgroupCompletion {
     // First, so that the limits hold from then on. The cgroup namespace
     // must be entered after it.
     plan.hooks.insert(plan.hooks.begin(), std::move(hook));
-    // With every signal blocked, so that none of the embedder's signals is
-    // delivered to this thread.
-    sigset_t all, previous;
-    sigfillset(&all);
-    pthread_sigmask(SIG_SETMASK, &all, &previous);
-    thread_ = std::thread([this, &cgroup] { status_ = CompleteAndSend(cgroup); });
-    pthread_sigmask(SIG_SETMASK, &previous, nullptr);
+    launch.while_child_sets_up = [this, &cgroup](pid_t) { status_ = CompleteAndSend(cgroup); };
     return absl::OkStatus();
   }
 
-  // Waits for the thread. Returns its error, or OK.
+  // Returns the error of the parent's part, or OK (also when Launch failed
+  // before it ran). Call after Launch.
   absl::Status Finish() {
-    if (thread_.joinable()) thread_.join();
     child_end_.reset();
     return status_;
   }
@@ -103,7 +94,7 @@ class CgroupCompletion {
     } else {
       status = files.status();
     }
-    // On failure the child, waiting or not yet started, reads the end of
+    // On failure the child, waiting or not yet there, reads the end of
     // the socket and fails. A shutdown reaches it even though it has its
     // own copy of this end, and closing would not. The child cannot close
     // that copy itself: by the time of the clone, the number may name
@@ -136,7 +127,6 @@ class CgroupCompletion {
   UniqueFd ours_;
   UniqueFd child_end_;
   int child_socket_ = -1;
-  std::thread thread_;
   absl::Status status_;
 };
 
@@ -291,10 +281,9 @@ absl::StatusOr<Container> Container::Start(const spec::ContainerSpec& spec,
   if (!cgroup.ok()) {
     return Annotate(cgroup.status(), absl::StrCat("container ", prepared->id));
   }
-  // Declared after `cgroup`, so that its thread ends before the cgroup goes.
   CgroupCompletion completion;
   if (cgroup->HasDeferredWork()) {
-    absl::Status begun = completion.Begin(*cgroup, prepared->plan);
+    absl::Status begun = completion.Begin(*cgroup, prepared->plan, launch);
     if (!begun.ok()) return Annotate(begun, absl::StrCat("container ", prepared->id));
   }
   AddSecurityParentSetup(prepared->security.get(), launch);

@@ -271,6 +271,7 @@ absl::StatusOr<ChildProcess> Launch(const ChildPlan& plan,
     }
   }
   sync->write.reset();
+  if (options.while_child_sets_up) options.while_child_sets_up(child.pid());
 
   absl::Status status = AwaitExec(plan, report->read.get(), child);
   if (!status.ok()) return status;

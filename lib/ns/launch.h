@@ -31,6 +31,13 @@ struct LaunchOptions {
   // the child, such as joining cgroup v1 hierarchies. An error kills the
   // child and fails the launch.
   std::function<absl::Status(pid_t pid)> before_setup;
+  // Called on the calling thread once the child goes on to set up its root
+  // (after before_setup): for parent work that can overlap the child's,
+  // such as making cgroups that a child hook waits for. Launch reads the
+  // child's report only after it returns, so it must not wait for the
+  // child's exec. It returns no error: work that fails must make the child
+  // fail (the hook it feeds) and keep its own error for the caller.
+  std::function<void(pid_t pid)> while_child_sets_up;
 };
 
 absl::StatusOr<ChildProcess> Launch(const ChildPlan& plan,
