@@ -210,8 +210,42 @@ TEST_F(CliTest, RejectedLimitNamesFlag) {
   CliResult result = RunCli({"run", "--memory", "16m", "--memory-swap", "8m", "--rootfs",
                              testing::BusyboxRoot(), "true"});
   EXPECT_EQ(result.status, 125);
-  EXPECT_THAT(result.err, HasSubstr("--memory-swap 8m: "));
+  EXPECT_THAT(result.err, HasSubstr("--memory-swap 8m: 8m is below --memory 16m"));
   EXPECT_THAT(result.err, Not(HasSubstr("resources.memory_swap_bytes")));
+
+  // A repeated flag is named with the value of the entry at fault.
+  result = RunCli({"run", "--device-read-bps", "/dev/null:1mb", "--rootfs",
+                   testing::BusyboxRoot(), "true"});
+  EXPECT_EQ(result.status, 125);
+  EXPECT_THAT(result.err, HasSubstr("--device-read-bps /dev/null:1mb (path): "));
+}
+
+// --stats prints the accounting after the run, and only what was measured:
+// without --memory a hybrid host makes no memory cgroup, so no OOM count.
+TEST_F(CliTest, StatsPrintsMeasuredAccounting) {
+  CliResult limited = RunCli({"run", "--memory", "64m", "--pids-limit", "16", "--stats",
+                              "--rootfs", testing::BusyboxRoot(), "true"});
+  EXPECT_EQ(limited.status, 0) << limited.err;
+  EXPECT_THAT(limited.err, HasSubstr("memory peak: "));
+  EXPECT_THAT(limited.err, HasSubstr("oom kills: 0\n"));
+  EXPECT_THAT(limited.err, HasSubstr("cpu user: "));
+
+  CliResult plain = RunCli({"run", "--stats", "--rootfs", testing::BusyboxRoot(), "true"});
+  EXPECT_EQ(plain.status, 0) << plain.err;
+  EXPECT_THAT(plain.err, HasSubstr("cpu user: "));
+  if (!plain.err.empty() && !absl::StrContains(plain.err, "memory peak: ")) {
+    EXPECT_THAT(plain.err, Not(HasSubstr("oom kills")));
+  }
+}
+
+TEST_F(CliTest, CpusTakesOnlyDecimals) {
+  for (const char* value : {"0x1", "1e0", "inf", "."}) {
+    CliResult result = RunCli({"run", "--cpus", value, "--rootfs", testing::BusyboxRoot(), "true"});
+    EXPECT_EQ(result.status, 125) << value;
+    EXPECT_THAT(result.err, HasSubstr(absl::StrCat("--cpus: expected a number such as 0.5, got \"",
+                                                   value, "\"")));
+  }
+  EXPECT_EQ(RunCli({"run", "--cpus", "1.5", "--rootfs", testing::BusyboxRoot(), "true"}).status, 0);
 }
 
 TEST_F(CliTest, UnknownOptionAndMissingCommand) {

@@ -9,6 +9,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/file.h>
+#include <sys/prctl.h>
+#include <sys/ptrace.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -186,6 +188,75 @@ TEST_F(GcTest, KilledEmbedderLeavesNothingAfterGc) {
   EXPECT_TRUE(again.cgroups.empty());
 }
 
+// The parent-death signal reaches only a child that set it before its
+// parent died. Here the embedder dies while its new child has not yet run
+// (ptrace stops it), so the child must notice the death by itself and end
+// before it runs the command.
+TEST_F(GcTest, LateChildOfKilledEmbedderEnds) {
+  // Orphans come to this process, so that it can wait for the child.
+  ASSERT_EQ(prctl(PR_SET_CHILD_SUBREAPER, 1), 0) << strerror(errno);
+  int go[2];
+  ASSERT_EQ(pipe2(go, O_CLOEXEC), 0);
+  spec::ContainerSpec spec = SleepSpec();
+  pid_t embedder = fork();
+  ASSERT_GE(embedder, 0);
+  if (embedder == 0) {
+    close(go[1]);
+    char byte;
+    if (read(go[0], &byte, 1) != 1) _exit(1);
+    (void)container::Container::Start(spec);
+    _exit(0);
+  }
+  close(go[0]);
+  ASSERT_EQ(ptrace(PTRACE_SEIZE, embedder, 0, PTRACE_O_TRACEFORK), 0) << strerror(errno);
+  ASSERT_EQ(write(go[1], "g", 1), 1);
+  close(go[1]);
+
+  // Waits for the embedder's clone of the first process, passing on the
+  // signals it gets meanwhile.
+  pid_t child = 0;
+  int status = 0;
+  while (child == 0) {
+    ASSERT_EQ(waitpid(embedder, &status, __WALL), embedder);
+    ASSERT_TRUE(WIFSTOPPED(status)) << "the embedder ended before it cloned";
+    if (status >> 8 == (SIGTRAP | (PTRACE_EVENT_FORK << 8))) {
+      unsigned long message = 0;
+      ASSERT_EQ(ptrace(PTRACE_GETEVENTMSG, embedder, 0, &message), 0);
+      child = static_cast<pid_t>(message);
+    } else {
+      int signal = WSTOPSIG(status) == SIGTRAP ? 0 : WSTOPSIG(status);
+      ASSERT_EQ(ptrace(PTRACE_CONT, embedder, 0, signal), 0);
+    }
+  }
+  // A new child starts stopped under the tracer, in its own PID namespace.
+  ASSERT_EQ(waitpid(child, &status, __WALL), child);
+  EXPECT_THAT(ReadText(absl::StrCat("/proc/", child, "/status")),
+              HasSubstr(absl::StrCat("NSpid:\t", child, "\t1\n")));
+
+  ASSERT_EQ(kill(embedder, SIGKILL), 0);
+  do {
+    ASSERT_EQ(waitpid(embedder, &status, __WALL), embedder);
+  } while (!WIFSIGNALED(status) && !WIFEXITED(status));
+  ASSERT_EQ(ptrace(PTRACE_DETACH, child, 0, 0), 0) << strerror(errno);
+
+  absl::Time deadline = absl::Now() + absl::Seconds(5);
+  pid_t ended = 0;
+  while (ended == 0 && absl::Now() < deadline) {
+    ended = waitpid(child, &status, __WALL | WNOHANG);
+    if (ended == 0) absl::SleepFor(absl::Milliseconds(10));
+  }
+  if (ended != child) {
+    kill(child, SIGKILL);
+    waitpid(child, &status, __WALL);
+  }
+  ASSERT_EQ(prctl(PR_SET_CHILD_SUBREAPER, 0), 0);
+  EXPECT_EQ(ended, child) << "the first process outlived its killed embedder";
+
+  Collect();
+  EXPECT_THAT(CgroupsNamed(id_), ::testing::IsEmpty());
+  EXPECT_FALSE(Exists(absl::StrCat(root_, "/", id_)));
+}
+
 TEST_F(GcTest, GcKillsWhatStillRunsInCgroups) {
   // An owner that died before its record was completed: the container's
   // process is still in the cgroup, because nothing killed it.
@@ -355,6 +426,32 @@ TEST_F(GcTest, CurrentBootRecordIsKept) {
 
   unlink(absl::StrCat(state, "/", container::kRecordFile).c_str());
   rmdir(state.c_str());
+}
+
+// An owner killed between claiming the id and saving the record leaves a
+// state directory without one (here with the temporary file of a record
+// write it did not finish). gc removes it once it is older than
+// orphan_min_age, and leaves a younger one to a start that may still run.
+TEST_F(GcTest, StateDirectoryWithoutRecordRemovedWhenOld) {
+  std::string state = absl::StrCat(root_, "/", id_);
+  ASSERT_EQ(mkdir(state.c_str(), 0700), 0) << strerror(errno);
+  ASSERT_EQ(mkdir(absl::StrCat(state, "/rootfs").c_str(), 0700), 0) << strerror(errno);
+  std::ofstream(absl::StrCat(state, "/", container::kRecordFile, ".tmp")).close();
+
+  container::GcOptions options;
+  options.orphan_min_age = absl::Seconds(1);
+  absl::StatusOr<container::GcReport> young = container::CollectGarbage(options);
+  ASSERT_TRUE(young.ok()) << young.status();
+  EXPECT_TRUE(young->containers.empty());
+  EXPECT_TRUE(Exists(state)) << "a state directory younger than orphan_min_age was removed";
+
+  absl::SleepFor(absl::Milliseconds(1200));
+  absl::StatusOr<container::GcReport> old = container::CollectGarbage(options);
+  ASSERT_TRUE(old.ok()) << old.status();
+  EXPECT_TRUE(old->errors.empty()) << old->errors[0];
+  ASSERT_EQ(old->containers.size(), 1u);
+  EXPECT_THAT(old->containers[0], HasSubstr(absl::StrCat(id_, " (no record after 1s)")));
+  EXPECT_FALSE(Exists(state));
 }
 
 TEST_F(GcTest, OrphanCgroupRemovedOnlyWhenOldAndEmpty) {

@@ -1,8 +1,10 @@
 #include "examples/cli/cli_text.h"
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/strip.h"
 #include "lib/net/ports.h"
 
 namespace pycontain::cli {
@@ -29,6 +31,72 @@ std::string NameFlagInError(absl::string_view message, const FlagOrigins& origin
     }
   }
   return std::string(message);
+}
+
+namespace {
+
+constexpr std::pair<absl::string_view, absl::string_view> kResourceFlags[] = {
+    {"memory_bytes", "--memory"},
+    {"memory_swap_bytes", "--memory-swap"},
+    {"memory_reservation_bytes", "--memory-reservation"},
+    {"cpus", "--cpus"},
+    {"cpu_shares", "--cpu-shares"},
+    {"cpu_period_us", "--cpu-period"},
+    {"cpu_quota_us", "--cpu-quota"},
+    {"cpuset_cpus", "--cpuset-cpus"},
+    {"cpuset_mems", "--cpuset-mems"},
+    {"pids_limit", "--pids-limit"},
+    {"blkio_weight", "--blkio-weight"},
+};
+
+bool IsFieldCharacter(char c) { return absl::ascii_isalnum(c) || c == '_' || c == '.'; }
+
+}  // namespace
+
+absl::string_view ResourceFlagOf(absl::string_view field) {
+  for (const auto& [name, flag] : kResourceFlags) {
+    if (name == field) return flag;
+  }
+  return "";
+}
+
+absl::string_view ResourceFieldSetBy(absl::string_view flag) {
+  if (flag == "-m") flag = "--memory";
+  for (const auto& [field, name] : kResourceFlags) {
+    if (name == flag) return field;
+  }
+  return "";
+}
+
+std::string ResourceFieldsAsFlags(absl::string_view message) {
+  std::string text(message);
+  for (const std::string hint : {"; set resources.strict_limits to false to run anyway",
+                                  "set resources.strict_limits to false to run anyway"}) {
+    size_t at = text.find(hint);
+    if (at != std::string::npos) text.erase(at, hint.size());
+  }
+  std::string out;
+  size_t i = 0;
+  while (i < text.size()) {
+    if (!IsFieldCharacter(text[i])) {
+      out.push_back(text[i++]);
+      continue;
+    }
+    size_t end = i;
+    while (end < text.size() && IsFieldCharacter(text[end])) ++end;
+    // A period after a word ends a sentence.
+    while (end > i + 1 && text[end - 1] == '.') --end;
+    absl::string_view word(text.data() + i, end - i);
+    absl::string_view field = word;
+    absl::ConsumePrefix(&field, "resources.");
+    absl::string_view flag = ResourceFlagOf(field);
+    // A word such as "cpus" in prose stays; only the fields with an
+    // underscore, or with the "resources." prefix, are names of fields.
+    bool named = !flag.empty() && (field != word || absl::StrContains(field, '_'));
+    out.append(named ? flag.data() : word.data(), named ? flag.size() : word.size());
+    i = end;
+  }
+  return out;
 }
 
 std::string FormatPorts(const google::protobuf::RepeatedPtrField<std::string>& ports) {

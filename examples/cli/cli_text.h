@@ -17,6 +17,21 @@ namespace pycontain::cli {
 // the flag that set each one as the user typed it ("-e FOO", "--tmpfs x").
 using FlagOrigins = std::vector<std::pair<std::string, std::string>>;
 
+// The `docker run` flag that sets a single-valued spec::Resources field:
+// "--memory" for "memory_bytes". Returns "" for other fields.
+absl::string_view ResourceFlagOf(absl::string_view field);
+
+// The single-valued spec::Resources field that `flag` sets: "memory_bytes"
+// for "--memory" and "-m". Returns "" for other flags.
+absl::string_view ResourceFieldSetBy(absl::string_view flag);
+
+// Rewrites the spec::Resources fields that `message` still names, with or
+// without "resources.", as the flags that set them ("is below memory_bytes
+// 64m" becomes "is below --memory 64m"). It also drops the library's hint
+// to set resources.strict_limits, which no flag sets. For the text after
+// NameFlagInError has named the flag at the start.
+std::string ResourceFieldsAsFlags(absl::string_view message);
+
 // Rewrites an error that names a field of `origins`, at its start or
 // after a "context: " prefix, so that it names the flag instead:
 // "process.env[0]: must be NAME=value" becomes "-e =x: must be

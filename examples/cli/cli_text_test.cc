@@ -34,6 +34,39 @@ TEST(NameFlagInErrorTest, OtherMessagesUnchanged) {
   EXPECT_EQ(NameFlagInError("user \"x\" not found", origins), "user \"x\" not found");
 }
 
+TEST(ResourceFieldsAsFlagsTest, FieldsInTheTextBecomeFlags) {
+  EXPECT_EQ(ResourceFieldsAsFlags("--memory-swap 8m: 8m is below memory_bytes 16m; memory+swap "
+                                  "must be at least the memory limit"),
+            "--memory-swap 8m: 8m is below --memory 16m; memory+swap must be at least the "
+            "memory limit");
+  EXPECT_EQ(ResourceFieldsAsFlags("--cpus 0.5: excludes cpu_period_us and cpu_quota_us."),
+            "--cpus 0.5: excludes --cpu-period and --cpu-quota.");
+  EXPECT_EQ(ResourceFieldsAsFlags("resources.pids_limit: must be -1"), "--pids-limit: must be -1");
+}
+
+TEST(ResourceFieldsAsFlagsTest, ProseAndOtherWordsStay) {
+  EXPECT_EQ(ResourceFieldsAsFlags("cpus must be from 0.01 to 2 (the CPUs)"),
+            "cpus must be from 0.01 to 2 (the CPUs)");
+  EXPECT_EQ(ResourceFieldsAsFlags("process.env[0]: must be NAME=value"),
+            "process.env[0]: must be NAME=value");
+}
+
+TEST(ResourceFieldsAsFlagsTest, DropsStrictLimitsHint) {
+  EXPECT_EQ(ResourceFieldsAsFlags("--memory 8191p: requested 1, but the kernel reports no "
+                                  "limit (the limit is not in force; set "
+                                  "resources.strict_limits to false to run anyway)"),
+            "--memory 8191p: requested 1, but the kernel reports no limit (the limit is not in "
+            "force)");
+}
+
+TEST(ResourceFieldSetByTest, FlagsAndAliases) {
+  EXPECT_EQ(ResourceFieldSetBy("--memory"), "memory_bytes");
+  EXPECT_EQ(ResourceFieldSetBy("-m"), "memory_bytes");
+  EXPECT_EQ(ResourceFieldSetBy("--cpu-quota"), "cpu_quota_us");
+  EXPECT_EQ(ResourceFieldSetBy("--device-read-bps"), "");
+  EXPECT_EQ(ResourceFlagOf("memory_swap_bytes"), "--memory-swap");
+}
+
 TEST(FormatPortsTest, DockerLayout) {
   google::protobuf::RepeatedPtrField<std::string> ports;
   *ports.Add() = "8080:80";

@@ -678,12 +678,14 @@ int RunDetached(pycontain::spec::ContainerSpec spec, const DetachFlags& flags) {
   options.log_options = flags.log_options;
   absl::StatusOr<container::ManagedContainer> created = container::CreateContainer(options);
   if (!created.ok()) {
-    return Fail("run", NameFlagInError(created.status().message(), flags.flag_origins));
+    return Fail("run", ResourceFieldsAsFlags(
+                           NameFlagInError(created.status().message(), flags.flag_origins)));
   }
   absl::Status started = container::StartContainer(created->id());
   if (!started.ok()) {
     fprintf(stderr, "pycontain run: %s\n",
-            NameFlagInError(started.message(), flags.flag_origins).c_str());
+            ResourceFieldsAsFlags(NameFlagInError(started.message(), flags.flag_origins))
+                .c_str());
     // As Docker: the container stays, created, unless --rm asked otherwise.
     if (options.auto_remove) {
       absl::Status removed = container::RemoveContainer(created->id(), {});

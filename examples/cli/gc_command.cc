@@ -19,15 +19,18 @@ processes still in their cgroups, the cgroups in every hierarchy, mounts
 below their state directories, the state directories, and the network
 endpoints and links of dead containers. Containers whose owner still runs
 are kept. Empty cgroups under the pycontain parent that no state directory
-claims are removed too, once they are older than --orphan-min-age.
+claims, and state directories that have no record (their owner died
+before it saved one), are removed too, once they are older than
+--orphan-min-age.
 
 The state directory is $PYCONTAIN_STATE_DIR, else /run/pycontain for root
 (/dev/shm/pycontain when /run is not a tmpfs).
 
 Options:
   --orphan-min-age DURATION
-                 minimum age of a cgroup without a state directory before
-                 it is removed, such as 60s (default: 60s)
+                 minimum age of a cgroup without a state directory, or of
+                 a state directory without a record, before it is removed,
+                 such as 60s (default: 60s)
   -h, --help     print this help
 
 Exit status: 0 when everything of dead owners was removed; 1 when

@@ -500,7 +500,7 @@ std::string ParseRunOptions(Arguments& args, pycontain::spec::ContainerSpec& spe
       if (error.empty()) {
         error = pycontain::cli::ApplyResourceFlag(flag, value, spec.mutable_resources());
       }
-      std::string field = pycontain::cli::ResourceFieldOf(flag);
+      std::string field = pycontain::cli::ResourceFieldOf(flag, spec.resources());
       if (!field.empty()) origins.emplace_back(field, typed());
     } else {
       return absl::StrCat("unknown option ", arg, " (see --help)");
@@ -557,7 +557,8 @@ int RunCommand(Arguments& args) {
 
   absl::StatusOr<pycontain::spec::RunResult> result = pycontain::container::Run(spec);
   if (!result.ok()) {
-    return Fail(pycontain::cli::NameFlagInError(result.status().message(), detach.flag_origins),
+    return Fail(pycontain::cli::ResourceFieldsAsFlags(pycontain::cli::NameFlagInError(
+                    result.status().message(), detach.flag_origins)),
                 ExitStatusFor(result.status()));
   }
   if (stats) fputs(pycontain::cli::FormatStats(*result).c_str(), stderr);

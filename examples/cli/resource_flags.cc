@@ -1,12 +1,14 @@
 #include "examples/cli/resource_flags.h"
 
 #include <algorithm>
+#include <tuple>
 #include <utility>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
+#include "examples/cli/cli_text.h"
 #include "lib/base/units.h"
 
 namespace pycontain::cli {
@@ -100,8 +102,13 @@ std::string ApplyResourceFlag(absl::string_view flag, absl::string_view value,
     error = ParseSize(flag, value, false, &size);
     r->set_memory_reservation_bytes(size);
   } else if (flag == "--cpus") {
+    // Decimal digits with one point at most: SimpleAtod alone would also
+    // take "0x1", "1e0" and "inf".
     double cpus;
-    if (!absl::SimpleAtod(value, &cpus)) {
+    bool decimal = !value.empty() && value.find_first_not_of("0123456789.") ==
+                                         absl::string_view::npos &&
+                   std::count(value.begin(), value.end(), '.') <= 1 && value != ".";
+    if (!decimal || !absl::SimpleAtod(value, &cpus)) {
       return absl::StrCat(flag, ": expected a number such as 0.5, got \"", value, "\"");
     }
     r->set_cpus(cpus);
@@ -143,24 +150,18 @@ std::string ApplyResourceFlag(absl::string_view flag, absl::string_view value,
   return error;
 }
 
-std::string ResourceFieldOf(absl::string_view flag) {
-  static constexpr std::pair<absl::string_view, absl::string_view> kFields[] = {
-      {"--memory", "memory_bytes"},
-      {"-m", "memory_bytes"},
-      {"--memory-swap", "memory_swap_bytes"},
-      {"--memory-reservation", "memory_reservation_bytes"},
-      {"--cpus", "cpus"},
-      {"--cpu-shares", "cpu_shares"},
-      {"--cpu-period", "cpu_period_us"},
-      {"--cpu-quota", "cpu_quota_us"},
-      {"--cpuset-cpus", "cpuset_cpus"},
-      {"--cpuset-mems", "cpuset_mems"},
-      {"--pids-limit", "pids_limit"},
-      {"--blkio-weight", "blkio_weight"}};
-  for (const auto& [name, field] : kFields) {
-    if (name == flag) return absl::StrCat("resources.", field);
+std::string ResourceFieldOf(absl::string_view flag, const spec::Resources& resources) {
+  // A repeated field: the entry the flag just added.
+  for (auto [name, field, size] :
+       {std::tuple{"--device-read-bps", "device_read_bps", resources.device_read_bps_size()},
+        std::tuple{"--device-write-bps", "device_write_bps", resources.device_write_bps_size()},
+        std::tuple{"--device-read-iops", "device_read_iops", resources.device_read_iops_size()},
+        std::tuple{"--device-write-iops", "device_write_iops",
+                   resources.device_write_iops_size()}}) {
+    if (flag == name) return size > 0 ? absl::StrCat("resources.", field, "[", size - 1, "]") : "";
   }
-  return "";
+  absl::string_view field = ResourceFieldSetBy(flag);
+  return field.empty() ? "" : absl::StrCat("resources.", field);
 }
 
 std::string FormatStats(const spec::RunResult& result) {
@@ -175,9 +176,13 @@ std::string FormatStats(const spec::RunResult& result) {
   absl::StrAppend(&text, "cpu user: ", seconds(a.cpu_user_time()), "\n");
   absl::StrAppend(&text, "cpu system: ", seconds(a.cpu_system_time()), "\n");
   if (a.has_pids_peak()) absl::StrAppend(&text, "pids peak: ", a.pids_peak(), "\n");
-  absl::StrAppend(&text, "oom kills: ", a.oom_kill_count(),
-                  a.oom_killed() ? " (the command was OOM-killed)" : "", "\n");
-  absl::StrAppend(&text, "memory limit hits: ", a.memory_limit_hits(), "\n");
+  // The OOM and limit counts come from the same cgroup as the peak. Without
+  // a memory cgroup (no --memory on a hybrid host), nothing measured them.
+  if (a.has_memory_peak_bytes()) {
+    absl::StrAppend(&text, "oom kills: ", a.oom_kill_count(),
+                    a.oom_killed() ? " (the command was OOM-killed)" : "", "\n");
+    absl::StrAppend(&text, "memory limit hits: ", a.memory_limit_hits(), "\n");
+  }
   absl::StrAppend(&text, "cpu throttled: ", a.cpu_throttled_periods(), " of ",
                   a.cpu_periods(), " periods, ", seconds(a.cpu_throttled_time()), "\n");
 

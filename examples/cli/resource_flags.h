@@ -22,8 +22,10 @@ std::string ApplyResourceFlag(absl::string_view flag, absl::string_view value,
                               spec::Resources* resources);
 
 // Returns the spec field that `flag` sets ("resources.memory_bytes" for
-// --memory), for errors that name the field, or "" for a repeated one.
-std::string ResourceFieldOf(absl::string_view flag);
+// --memory), for errors that name the field. For a repeated one it names
+// the entry that `flag` added last to `resources`
+// ("resources.device_read_bps[1]").
+std::string ResourceFieldOf(absl::string_view flag, const spec::Resources& resources);
 
 // Formats the accounting and the enforcement receipt of `result`, one
 // "name: value" per line, for --stats.

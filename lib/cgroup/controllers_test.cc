@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <limits>
 #include <fstream>
 #include <sstream>
 
@@ -223,6 +224,30 @@ TEST(V1ControllersTest, MemoryAndCpuFiles) {
   EXPECT_EQ(tree.Contents("cpu.cfs_period_us"), "100000");
   EXPECT_EQ(tree.Contents("cpu.cfs_quota_us"), "150000");
   EXPECT_EQ(tree.Contents("cpu.shares"), "512");
+}
+
+// Docker's default memory+swap is twice the memory limit. Twice a limit
+// over half of INT64_MAX would wrap to a negative number, so such a
+// limit gets unlimited swap instead.
+TEST(V1ControllersTest, DefaultSwapOfHugeLimitIsUnlimited) {
+  FixtureTree tree;
+  tree.Add("memory.limit_in_bytes");
+  tree.Add("memory.memsw.limit_in_bytes");
+  CgroupDir dir = tree.Open();
+  ControllerDirs dirs = AllIn(dir, Version::kV1);
+  spec::Resources r;
+  r.set_memory_bytes(16 << 20);
+  ASSERT_TRUE(ApplyMemory(dirs, r).ok());
+  EXPECT_EQ(tree.Contents("memory.memsw.limit_in_bytes"), "33554432");
+
+  // Writes do not truncate (cgroup files need not), so the fixture files
+  // start empty again.
+  tree.Add("memory.limit_in_bytes");
+  tree.Add("memory.memsw.limit_in_bytes");
+  r.set_memory_bytes(std::numeric_limits<int64_t>::max());
+  ASSERT_TRUE(ApplyMemory(dirs, r).ok());
+  EXPECT_EQ(tree.Contents("memory.limit_in_bytes"), "9223372036854775807");
+  EXPECT_EQ(tree.Contents("memory.memsw.limit_in_bytes"), "-1");
 }
 
 TEST(V1ControllersTest, WithoutSwapAccountingTheDefaultIsSkipped) {

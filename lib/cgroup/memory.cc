@@ -1,5 +1,7 @@
 // The memory controller: limit, memory+swap, reservation; peak use, OOM
 // kills and limit hits.
+#include <limits>
+
 #include "absl/strings/str_cat.h"
 #include "lib/base/status.h"
 #include "lib/cgroup/controllers.h"
@@ -8,10 +10,13 @@ namespace pycontain::cgroup {
 namespace {
 
 // Docker's memory+swap when only the memory limit is set: as much swap as
-// memory. Returns 0 when no memory limit is set.
+// memory. Returns 0 when no memory limit is set, and -1 (no swap limit)
+// when twice the memory limit does not fit in 64 bits.
 int64_t SwapTotal(const spec::Resources& r) {
   if (r.memory_swap_bytes() != 0) return r.memory_swap_bytes();
-  return r.memory_bytes() > 0 ? 2 * r.memory_bytes() : 0;
+  if (r.memory_bytes() <= 0) return 0;
+  if (r.memory_bytes() > std::numeric_limits<int64_t>::max() / 2) return -1;
+  return 2 * r.memory_bytes();
 }
 
 absl::Status ApplyV1(const CgroupDir& dir, const spec::Resources& r) {

@@ -40,7 +40,7 @@ absl::Status ValidateMemory(const spec::Resources& r) {
   }
   if (r.memory_swap_bytes() != 0 && !memory_limited) {
     return FieldError("memory_swap_bytes",
-                      "needs a memory limit: set memory_bytes too (--memory)");
+                      "needs a memory limit: set memory_bytes too");
   }
   if (r.memory_swap_bytes() > 0 && r.memory_swap_bytes() < r.memory_bytes()) {
     return FieldError(

@@ -176,6 +176,16 @@ bool CollectContainer(const std::string& directory, const ContainerRecord& recor
   return true;
 }
 
+// Whether the inode of `path` changed at least `age` ago. Kernfs sets a
+// cgroup directory's times when its inode is first loaded, so a directory
+// may look younger than it is, never older.
+bool OlderThan(const std::string& path, absl::Duration age) {
+  struct stat info;
+  if (stat(path.c_str(), &info) != 0) return false;
+  absl::Time changed = absl::TimeFromTimespec(info.st_ctim);
+  return absl::Now() - changed >= age;
+}
+
 absl::Status CollectContainers(const GcOptions& options, const std::string& root,
                                GcReport& report) {
   absl::StatusOr<std::vector<std::string>> names = ListSubdirectories(root);
@@ -186,11 +196,27 @@ absl::Status CollectContainers(const GcOptions& options, const std::string& root
     std::string directory = absl::StrCat(root, "/", id);
     absl::StatusOr<ContainerRecord> record = ReadRecord(directory);
     if (!record.ok()) {
-      // A container between claiming its id and saving its record has no
-      // record yet, so a missing one is no proof of a dead owner.
       if (record.status().code() != absl::StatusCode::kNotFound) {
         report.errors.push_back(std::string(record.status().message()));
+        continue;
       }
+      // A container between claiming its id and saving its record has no
+      // record yet, so a missing one is no proof of a dead owner. One still
+      // without a record after orphan_min_age was left by an owner killed
+      // in between: a start saves the record once its root is prepared.
+      if (options.orphan_min_age < absl::ZeroDuration() ||
+          !OlderThan(directory, options.orphan_min_age)) {
+        continue;
+      }
+      Logf(LogLevel::kInfo, id, "gc: removing the state directory, which has no record");
+      DetachMounts(directory, report);
+      absl::Status removed = RemoveTree(directory);
+      if (!removed.ok()) {
+        report.errors.push_back(absl::StrCat("container ", id, ": ", removed.message()));
+        continue;
+      }
+      report.containers.push_back(absl::StrCat(
+          id, " (no record after ", absl::FormatDuration(options.orphan_min_age), ")"));
       continue;
     }
     std::string reason = DeadOwnerReason(*record);
@@ -222,16 +248,6 @@ void CollectNetworks(const std::string& root, GcReport& report) {
   }
   report.endpoints = std::move(collected->endpoints);
   report.links = std::move(collected->links);
-}
-
-// Whether the inode of `path` changed at least `age` ago. Kernfs sets a
-// cgroup directory's times when its inode is first loaded, so a directory
-// may look younger than it is, never older.
-bool OlderThan(const std::string& path, absl::Duration age) {
-  struct stat info;
-  if (stat(path.c_str(), &info) != 0) return false;
-  absl::Time changed = absl::TimeFromTimespec(info.st_ctim);
-  return absl::Now() - changed >= age;
 }
 
 // Returns the directories below `parents` that some process has open. A

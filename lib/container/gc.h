@@ -10,7 +10,10 @@
 // removes those cgroups in every hierarchy, detaches mounts below the state
 // directory and removes the directory. Containers of live owners are kept.
 // A record of an earlier boot loses only its state directory, because
-// pids and cgroups of its names now belong to this boot.
+// pids and cgroups of its names now belong to this boot. A state directory
+// without a record (its owner was killed between claiming the id and
+// saving the record, when it had made no cgroup yet) is removed once it is
+// older than GcOptions::orphan_min_age.
 // Then it marks managed containers (managed.h) whose monitor died as
 // exited, and removes those created with auto_remove.
 // Then it removes the anonymous volumes of `run --rm` containers that are
@@ -48,10 +51,10 @@ struct GcOptions {
   std::string state_root;
   // The cgroup parent directory whose orphan subdirectories are removed.
   std::string cgroup_parent = cgroup::kParentName;
-  // A cgroup directory without a state directory is removed only when it
-  // is at least this old (by its inode's change time), so that a container
-  // of another state root between mkdir and clone is not touched. A
-  // negative value skips orphan cgroups.
+  // A cgroup directory without a state directory, and a state directory
+  // without a record, are removed only when they are at least this old (by
+  // the inode's change time), so that a container still starting is not
+  // touched. A negative value skips both.
   absl::Duration orphan_min_age = absl::Seconds(60);
 };
 

@@ -5,6 +5,7 @@
 #include <grp.h>
 #include <linux/close_range.h>
 #include <net/if.h>
+#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <string.h>
@@ -200,11 +201,19 @@ ExecArrays MakeExecArrays(const ChildPlan& plan) {
 }
 
 void RunChild(const ChildPlan& plan, const ExecArrays& exec, bool wait_for_parent,
-              int report_fd, int sync_fd) {
+              int report_fd, int sync_fd, int parent_report_fd) {
   ResetSignals();
 
-  // The container must not outlive the process that started it.
+  // The container must not outlive the process that started it. The death
+  // signal reaches only a child that set it before the parent died, and a
+  // child that runs late (on a busy machine) sets it too late. So the child
+  // also checks that the report pipe still has a reader. A dying process
+  // closes its files before it signals its children, so one of the two
+  // checks sees the death.
+  close(parent_report_fd);
   if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) Fail(report_fd, kStepDeathSignal);
+  struct pollfd parent = {report_fd, POLLOUT, 0};
+  if (poll(&parent, 1, 0) == 1 && (parent.revents & POLLERR) != 0) _exit(127);
 
   if (wait_for_parent) {
     char go = 0;

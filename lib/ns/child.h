@@ -28,9 +28,12 @@ void ResetSignals();
 // Carries out `plan`. When `wait_for_parent` is set, one byte is read from
 // `sync_fd` before the first mount (the parent writes it once the id maps
 // are written and its own setup of the child is done); `report_fd` is
-// close-on-exec.
+// close-on-exec. `parent_report_fd` is the child's copy of the parent's
+// (reading) end of the report pipe, which the child closes first, so that
+// the pipe shows whether the parent has died.
 [[noreturn]] void RunChild(const ChildPlan& plan, const ExecArrays& exec,
-                           bool wait_for_parent, int report_fd, int sync_fd);
+                           bool wait_for_parent, int report_fd, int sync_fd,
+                           int parent_report_fd);
 
 }  // namespace pycontain::ns
 

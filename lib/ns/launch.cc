@@ -66,12 +66,13 @@ struct ChildArguments {
   bool wait_for_parent;
   int report_fd;
   int sync_fd;
+  int parent_report_fd;
 };
 
 int RunChildOnStack(void* data) {
   const ChildArguments* arguments = static_cast<const ChildArguments*>(data);
   RunChild(*arguments->plan, *arguments->exec, arguments->wait_for_parent,
-           arguments->report_fd, arguments->sync_fd);
+           arguments->report_fd, arguments->sync_fd, arguments->parent_report_fd);
 }
 
 // The child's stack while it shares the caller's memory, unmapped when the
@@ -236,7 +237,7 @@ absl::StatusOr<ChildProcess> Launch(const ChildPlan& plan,
   }
   Logf(LogLevel::kDebug, "", "clone3 with flags %#x", args.flags);
   ChildArguments arguments{&plan, &exec, wait_for_parent, report->write.get(),
-                           sync->read.get()};
+                           sync->read.get(), report->read.get()};
   // Declared before the child's owner, so that on every error path the
   // child is killed and reaped before its stack is unmapped.
   ChildStack stack;
