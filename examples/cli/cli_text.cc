@@ -70,11 +70,10 @@ absl::string_view ResourceFieldSetBy(absl::string_view flag) {
 
 std::string ResourceFieldsAsFlags(absl::string_view message) {
   std::string text(message);
-  for (const std::string hint : {"; set resources.strict_limits to false to run anyway",
-                                  "set resources.strict_limits to false to run anyway"}) {
-    size_t at = text.find(hint);
-    if (at != std::string::npos) text.erase(at, hint.size());
-  }
+  const std::string strict_hint = "; set resources.strict_limits to false to run anyway";
+  size_t at = text.find(strict_hint);
+  if (at != std::string::npos) text.erase(at, strict_hint.size());
+
   std::string out;
   size_t i = 0;
   while (i < text.size()) {

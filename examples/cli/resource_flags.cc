@@ -104,11 +104,10 @@ std::string ApplyResourceFlag(absl::string_view flag, absl::string_view value,
   } else if (flag == "--cpus") {
     // Decimal digits with one point at most: SimpleAtod alone would also
     // take "0x1", "1e0" and "inf".
+    bool digits = value.find_first_not_of("0123456789.") == absl::string_view::npos;
+    bool one_point = std::count(value.begin(), value.end(), '.') <= 1;
     double cpus;
-    bool decimal = !value.empty() && value.find_first_not_of("0123456789.") ==
-                                         absl::string_view::npos &&
-                   std::count(value.begin(), value.end(), '.') <= 1 && value != ".";
-    if (!decimal || !absl::SimpleAtod(value, &cpus)) {
+    if (!digits || !one_point || value == "." || !absl::SimpleAtod(value, &cpus)) {
       return absl::StrCat(flag, ": expected a number such as 0.5, got \"", value, "\"");
     }
     r->set_cpus(cpus);

@@ -16,8 +16,8 @@ namespace pycontain::cgroup {
 
 struct Machine {
   // How many CPUs the calling thread may run on (its affinity mask), which
-  // a container started from it inherits. Docker checks --cpus against
-  // the same count.
+  // a container started from it inherits. Docker's daemon checks --cpus
+  // against its own affinity count (moby's pkg/sysinfo NumCPU).
   int usable_cpus = 0;
   std::set<int> online_cpus;
   std::set<int> memory_nodes;

@@ -209,7 +209,7 @@ void RunChild(const ChildPlan& plan, const ExecArrays& exec, bool wait_for_paren
   // child that runs late (on a busy machine) sets it too late. So the child
   // also checks that the report pipe still has a reader. A dying process
   // closes its files before it signals its children, so one of the two
-  // checks sees the death.
+  // checks detects the death.
   close(parent_report_fd);
   if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) Fail(report_fd, kStepDeathSignal);
   struct pollfd parent = {report_fd, POLLOUT, 0};
